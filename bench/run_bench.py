@@ -1,0 +1,212 @@
+"""Wall time of `lm_eval --model hf` vs `medlb evaluate` on the same model, data and dtype.
+
+Both run as whole processes (start-up, model load, tokenisation, scoring, writing results), in
+alternating order, on a random Llama and the nine tasks' bundled sample rows cycled to --items
+per task. lm-eval reads those rows through its own task YAMLs (tests/lmeval_reference.py, the
+parity test's), so both tools score the same requests; the script checks that their accuracies
+agree before it reports a ratio. See bench/README.md.
+
+    .venv/bin/python bench/run_bench.py                    # 20M Llama, CPU, float32
+    .venv/bin/python bench/run_bench.py --preset 1b --device cuda --dtype bfloat16 \
+        --peak-tflops 989                                  # also prints tokens/s and MFU
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))  # lmeval_reference: the parity test's task YAMLs
+
+from lmeval_reference import PREFIX, write_task_yamls  # noqa: E402
+
+from runner.data import SAMPLE_DATA_DIR, load_task_rows, write_task_rows  # noqa: E402
+from runner.tasks import TASK_NAMES, TASKS  # noqa: E402
+from runner.tiny_models import TinyModelSpec, build_tiny_model  # noqa: E402
+
+# Random Llamas with a 32k model vocabulary (as Llama 2's); the tokenizer is the small trained one.
+PRESETS = {
+    "20m": TinyModelSpec(
+        model_vocab_size=32000, hidden_size=256, layers=4, heads=4, intermediate_size=688
+    ),
+    "1b": TinyModelSpec(
+        model_vocab_size=32000, hidden_size=2048, layers=18, heads=16, intermediate_size=5632
+    ),
+}
+LM_EVAL_BATCH_SIZE = 16
+
+
+@dataclass(frozen=True)
+class Timing:
+    tool: str
+    seconds: float  # wall time of the whole process
+    cpu_seconds: float  # user + system time of the process (less sensitive to a busy machine)
+    accuracies: dict[str, float]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="20m")
+    parser.add_argument("--items", type=int, default=60, help="items per task (default 60)")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each tool (default 2)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
+    parser.add_argument("--peak-tflops", type=float, help="device peak, for MFU (GPU runs)")
+    parser.add_argument("--workdir", type=Path, help="keep model, data and outputs here")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="medlb-bench-") as tmp:
+        work = args.workdir or Path(tmp)
+        model_dir = work / f"model-{args.preset}"
+        if not (model_dir / "config.json").exists():
+            build_tiny_model(model_dir, PRESETS[args.preset])
+        data_dir = write_bench_data(work / "data", args.items)
+        yaml_dir = work / "lm-eval-tasks"
+        write_task_yamls(data_dir, yaml_dir)
+        print(describe_setup(model_dir, args), flush=True)
+
+        timings: list[Timing] = []
+        for round_no in range(args.rounds):
+            # Alternate which tool goes first, so neither always gets the warmer page cache.
+            order = (run_lm_eval, run_medlb) if round_no % 2 == 0 else (run_medlb, run_lm_eval)
+            for run in order:
+                out = work / f"out-{round_no}"
+                shutil.rmtree(out, ignore_errors=True)  # a fresh run each time, never a resume
+                timing = run(model_dir, data_dir, yaml_dir, out, args)
+                print(
+                    f"round {round_no + 1}: {timing.tool:<8} wall {timing.seconds:6.1f} s, "
+                    f"CPU {timing.cpu_seconds:6.1f} s",
+                    flush=True,
+                )
+                timings.append(timing)
+        report(timings, work, args)
+    return 0
+
+
+def write_bench_data(data_dir: Path, items: int) -> Path:
+    """The sample rows of each task, cycled to `items` rows.
+
+    Every repeat gets " (variant k)" after its question: both tools run identical requests only
+    once (lm-eval's "contexts" cache, medlb's merge), and exact copies would turn the benchmark
+    into a start-up benchmark.
+    """
+    for name in TASK_NAMES:
+        spec = TASKS[name]
+        rows = load_task_rows(spec, SAMPLE_DATA_DIR).rows
+        question = spec.columns[0]  # sent1 / question / QUESTION
+        copies = []
+        for index, row in zip(range(items), itertools.cycle(rows)):
+            variant = index // len(rows)
+            suffix = f" (variant {variant})" if variant else ""
+            copies.append({**row, question: row[question] + suffix})
+        write_task_rows(data_dir, spec, copies)
+    return data_dir
+
+
+def run_lm_eval(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args) -> Timing:
+    command = [sys.executable, "-m", "lm_eval", "run", "--model", "hf"]
+    command += ["--model_args", f"pretrained={model_dir},dtype={args.dtype}"]
+    command += ["--tasks", ",".join(PREFIX + name for name in TASK_NAMES)]
+    command += ["--include_path", str(yaml_dir), "--device", args.device]
+    command += ["--batch_size", str(LM_EVAL_BATCH_SIZE), "--output_path", str(out / "lm-eval")]
+    seconds, cpu_seconds = timed(command)
+    results = json.loads(next((out / "lm-eval").rglob("results_*.json")).read_text())["results"]
+    accs = {name: results[PREFIX + name]["acc,none"] for name in TASK_NAMES}
+    return Timing("lm_eval", seconds, cpu_seconds, accs)
+
+
+def run_medlb(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args) -> Timing:
+    command = [sys.executable, "-m", "runner", "evaluate", "--model", str(model_dir)]
+    command += ["--data-dir", str(data_dir), "--device", args.device, "--dtype", args.dtype]
+    command += ["--no-progress", "--output", str(out / "medlb")]
+    seconds, cpu_seconds = timed(command)
+    results = json.loads((out / "medlb" / "results.json").read_text())
+    return Timing("medlb", seconds, cpu_seconds, {n: t["acc"] for n, t in results["tasks"].items()})
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    finished = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if finished.returncode != 0:
+        sys.exit(f"{command[2]} failed:\n{finished.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
+
+
+def describe_setup(model_dir: Path, args) -> str:
+    import torch
+
+    from runner.engine import safetensors_param_count
+
+    params = safetensors_param_count(model_dir)
+    return (
+        f"model: random Llama, {params / 1e6:.1f}M parameters, 32k vocabulary ({args.preset})\n"
+        f"data: 9 tasks x {args.items} items; {args.device}, {args.dtype}; "
+        f"lm_eval batch size {LM_EVAL_BATCH_SIZE}, medlb --batch-size auto\n"
+        f"machine: {cpu_name()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads)"
+        + (f", {torch.cuda.get_device_name(0)}" if args.device == "cuda" else "")
+    )
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def report(timings: list[Timing], work: Path, args) -> None:
+    by_tool = {tool: [t for t in timings if t.tool == tool] for tool in ("lm_eval", "medlb")}
+    lm_eval_acc, medlb_acc = by_tool["lm_eval"][0].accuracies, by_tool["medlb"][0].accuracies
+    disagree = [n for n in TASK_NAMES if abs(lm_eval_acc[n] - medlb_acc[n]) > 1e-9]
+    lm_eval_s = statistics.median(t.seconds for t in by_tool["lm_eval"])
+    medlb_s = statistics.median(t.seconds for t in by_tool["medlb"])
+    lm_eval_cpu = statistics.median(t.cpu_seconds for t in by_tool["lm_eval"])
+    medlb_cpu = statistics.median(t.cpu_seconds for t in by_tool["medlb"])
+    print(f"accuracy agrees on {9 - len(disagree)}/9 tasks")
+    if disagree:
+        print(f"WARNING: accuracies differ on {', '.join(disagree)}: the tools scored differently")
+    print(f"wall: lm_eval median {lm_eval_s:.1f} s, medlb median {medlb_s:.1f} s")
+    print(f"CPU:  lm_eval median {lm_eval_cpu:.1f} s, medlb median {medlb_cpu:.1f} s")
+    print(
+        f"ratio lm_eval/medlb = {lm_eval_s / medlb_s:.2f}x wall, {lm_eval_cpu / medlb_cpu:.2f}x CPU"
+    )
+    if args.device == "cuda":
+        print_throughput(work, medlb_s, args)
+
+
+def print_throughput(work: Path, medlb_s: float, args) -> None:
+    """Model tokens per second of medlb's scoring, and MFU = 2 x params x tokens / time / peak."""
+    results = json.loads(next(work.rglob("medlb/results.json")).read_text())
+    tokens = sum(t["prompt_tokens"] for t in results["tasks"].values())
+    scoring_s = sum(t["seconds"] for t in results["tasks"].values())
+    params = results["model"]["params"]
+    print(f"medlb scoring: {tokens} tokens in {scoring_s:.1f} s = {tokens / scoring_s:,.0f} tok/s")
+    if args.peak_tflops:
+        mfu = 2 * params * tokens / scoring_s / (args.peak_tflops * 1e12)
+        print(f"MFU (scoring time, peak {args.peak_tflops} TFLOP/s): {mfu:.1%}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,3 @@
+"""Open Medical-LLM Leaderboard: validation, evaluation and site generation (`medlb`)."""
+
+__version__ = "0.1.0"

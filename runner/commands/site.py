@@ -1,0 +1,135 @@
+"""`medlb site build` / `medlb site serve`: the static leaderboard site (runner/sitegen)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from runner.errors import UsageError
+
+DESCRIPTION = """\
+Build the leaderboard site: read results/, submissions/ and references/, render Markdown pages
+from the jinja2 templates in site/templates, and run `mkdocs build --strict` with mkdocs.yml.
+A malformed input file stops the build with its name and field; the previous site stays.
+"""
+
+DEFAULT_OUT = Path(".site-build/html")
+DEFAULT_PAGES = Path(".site-build/docs")
+INPUT_DIRS = (  # flag, default directory, what it holds
+    ("--results", "results", "results/<org>/<model>.json and .failure.json files"),
+    ("--submissions", "submissions", "<org>/<model>.yaml files; those without results are pending"),
+    ("--references", "references", "paper-reported scores of closed models, *.yaml"),
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "site",
+        help="build or serve the static leaderboard site",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(title="actions", metavar="ACTION")
+    actions.required = True
+
+    build = actions.add_parser(
+        "build", help="generate the pages and build the HTML", description=DESCRIPTION
+    )
+    _add_build_options(build)
+    build.set_defaults(handler=_build)
+
+    serve = actions.add_parser(
+        "serve",
+        help="build, then serve the HTML on localhost",
+        description="Build the site (same options as `build`), then serve it until Ctrl-C.",
+    )
+    _add_build_options(serve)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on; 0 picks a free one (default: 8000)",
+    )
+    serve.set_defaults(handler=_serve)
+
+
+def _add_build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"where the HTML goes; replaced only when the build succeeds (default: {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--pages-dir",
+        type=Path,
+        default=DEFAULT_PAGES,
+        metavar="DIR",
+        help=f"where the generated Markdown goes, mkdocs' docs_dir (default: {DEFAULT_PAGES})",
+    )
+    for flag, default, what in INPUT_DIRS:
+        parser.add_argument(
+            flag,
+            type=Path,
+            default=Path(default),
+            metavar="DIR",
+            help=f"{what} (default: {default})",
+        )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("mkdocs.yml"),
+        metavar="FILE",
+        help="the mkdocs configuration; the site's templates are read from site/ beside it "
+        "(default: mkdocs.yml)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="print nothing but errors (default: print timings)"
+    )
+
+
+def _build_site(args: argparse.Namespace):
+    from runner.sitegen.build import BuildOptions, build_site
+
+    if args.out.resolve() == args.pages_dir.resolve():
+        raise UsageError("--out and --pages-dir must be different directories")
+    report = build_site(
+        BuildOptions(
+            config_file=args.config,
+            out_dir=args.out,
+            pages_dir=args.pages_dir,
+            results_dir=args.results,
+            submissions_dir=args.submissions,
+            references_dir=args.references,
+        )
+    )
+    if not args.quiet:
+        steps = ", ".join(f"{step} {seconds:.2f} s" for step, seconds in report.seconds.items())
+        print(
+            f"built {args.out}: {report.models} models, {report.pages} pages in "
+            f"{report.total_seconds:.2f} s ({steps}); leaderboard page "
+            f"{report.leaderboard_bytes / 1024:.0f} KiB"
+        )
+    return report
+
+
+def _build(args: argparse.Namespace) -> int:
+    _build_site(args)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from runner.sitegen.serve import serve_directory
+
+    if not 0 <= args.port < 65536:
+        raise UsageError(f"--port: {args.port} is not a TCP port")
+    _build_site(args)
+    try:
+        serve_directory(args.out, args.host, args.port)
+    except OSError as err:
+        raise UsageError(f"--port {args.port}: cannot listen ({err.strerror})") from None
+    return 0

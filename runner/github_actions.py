@@ -1,0 +1,41 @@
+"""Talking to the GitHub Actions runner: error lines, job outputs and the job summary.
+
+Outside Actions (no `$GITHUB_OUTPUT` / `$GITHUB_STEP_SUMMARY`) outputs and summaries are skipped
+and error lines are still printed, so a command reads the same locally and in CI. Text that may
+come from untrusted files is escaped (runner.validation_report's escaping, the runner toolkit's
+rules) so that it can never start a workflow command of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from runner.validation_report import escape_data, escape_property
+
+
+def error_line(message: str, *, title: str | None = None) -> str:
+    """`::error title=…::message`, one line whatever the message holds."""
+    props = f" title={escape_property(title)}" if title else ""
+    return f"::error{props}::{escape_data(message)}"
+
+
+def set_outputs(outputs: dict[str, str]) -> None:
+    """Append step outputs to `$GITHUB_OUTPUT` (heredoc form: a value may hold anything)."""
+    path = os.environ.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    with Path(path).open("a", encoding="utf-8") as handle:
+        for name, value in outputs.items():
+            delimiter = f"medlb_{uuid.uuid4().hex}"
+            handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+def append_summary(markdown: str) -> None:
+    """Add a section to the job summary page (`$GITHUB_STEP_SUMMARY`; appending is the protocol)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    with Path(path).open("a", encoding="utf-8") as handle:
+        handle.write(markdown.rstrip("\n") + "\n\n")

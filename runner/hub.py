@@ -1,0 +1,180 @@
+"""Every call to the Hugging Face Hub lives in this module, and nowhere else.
+
+Everything outside it works on local directories and files: a model directory (config.json,
+*.safetensors, tokenizer files) and a data directory (`<task>.jsonl` / `<task>.parquet`). This
+module's job is only to turn a Hub id at a pinned revision into such a local thing, or to answer a
+question about a Hub repo (public? gated? which files?). Tests never call it with network access;
+they exercise the same downstream code on locally built tiny models and data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from runner.errors import UserError
+from runner.tasks import TaskSpec
+
+# ---- models (validation and evaluation) --------------------------------------------------------
+
+# What a model snapshot needs: safetensors weights only (never pickles), configs, tokenizer files.
+MODEL_FILE_PATTERNS = ["*.json", "*.safetensors", "tokenizer.model", "*.tiktoken", "*.txt"]
+
+
+def download_model(repo_id: str, revision: str, cache_dir: str | None = None) -> str:
+    """Download `repo_id` at the pinned commit `revision`; return the local snapshot directory."""
+    from huggingface_hub import snapshot_download
+
+    return snapshot_download(
+        repo_id=repo_id,
+        revision=revision,
+        allow_patterns=MODEL_FILE_PATTERNS,
+        cache_dir=cache_dir,
+    )
+
+
+# Hub checks for `medlb validate`. They ask anonymously (token=False): a submission must be readable
+# by anyone, so a maintainer's or CI's token must not make a private or gated repo look public.
+
+
+@dataclass(frozen=True)
+class HubModelRepo:
+    """What the Hub says about a model repository at one revision."""
+
+    repo_id: str
+    commit: str  # the commit the requested revision resolved to
+    private: bool
+    gated: str | None  # "auto" / "manual" when access must be requested, else None
+    disabled: bool
+    files: tuple[str, ...]  # every file at that commit, repository-relative
+
+
+class HubLookupError(UserError):
+    """The Hub could not answer; `kind` says which question failed."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind  # "repository", "revision" or "network"
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """OSError and the HTTP library's base error (requests, httpx or httpx2, by hub version).
+
+    `HfHubHTTPError` subclasses that base, so this covers refused connections and timeouts too.
+    """
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return (OSError, *HfHubHTTPError.__bases__)
+
+
+def fetch_model_repo(repo_id: str, revision: str) -> HubModelRepo:
+    """Visibility, gating, resolved commit and file list of `repo_id` at `revision`."""
+    from huggingface_hub import model_info
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    try:
+        info = model_info(repo_id, revision=revision, token=False, timeout=30)
+    except GatedRepoError:
+        raise HubLookupError(
+            "repository",
+            f"{repo_id} is gated; the leaderboard evaluates only models anyone can download",
+        ) from None
+    except RepositoryNotFoundError:
+        raise HubLookupError(
+            "repository", f"{repo_id} does not exist on the Hub or is private"
+        ) from None
+    except RevisionNotFoundError:
+        raise HubLookupError(
+            "revision", f"revision {revision} does not exist in {repo_id}"
+        ) from None
+    except _network_errors() as err:
+        raise HubLookupError(
+            "network",
+            f"could not reach the Hub ({type(err).__name__}); re-run later or use --offline",
+        ) from None
+    return HubModelRepo(
+        repo_id=repo_id,
+        commit=str(info.sha),
+        private=bool(info.private),
+        gated=str(info.gated) if info.gated else None,
+        disabled=bool(info.disabled),
+        files=tuple(sibling.rfilename for sibling in info.siblings or ()),
+    )
+
+
+def download_model_files(repo_id: str, revision: str, filenames: list[str], dest: Path) -> Path:
+    """Download the named small files (config, tokenizer) of `repo_id` at `revision` into `dest`."""
+    from huggingface_hub import hf_hub_download
+
+    for filename in filenames:
+        try:
+            hf_hub_download(repo_id, filename, revision=revision, local_dir=dest, token=False)
+        except _network_errors() as err:
+            raise HubLookupError(
+                "network", f"could not download {filename} from {repo_id} ({type(err).__name__})"
+            ) from None
+    return dest
+
+
+def fetch_safetensors_parameter_count(repo_id: str, revision: str) -> dict[str, int]:
+    """Parameters per dtype (e.g. {"BF16": 7241732096}) from the safetensors headers on the Hub.
+
+    Only the JSON headers are fetched (HTTP range requests), never the weights.
+    """
+    from huggingface_hub import get_safetensors_metadata
+    from huggingface_hub.errors import NotASafetensorsRepoError
+
+    try:
+        metadata = get_safetensors_metadata(repo_id, revision=revision, token=False)
+    except NotASafetensorsRepoError:
+        raise HubLookupError("repository", f"{repo_id} has no safetensors metadata") from None
+    except _network_errors() as err:
+        raise HubLookupError(
+            "network", f"could not read safetensors headers of {repo_id} ({type(err).__name__})"
+        ) from None
+    return dict(metadata.parameter_count)
+
+
+# ---- datasets (`medlb data fetch`, evaluation without --data-dir) ---------------------------
+
+
+def dataset_url(spec: TaskSpec) -> str:
+    """Where a task's rows come from, as recorded in provenance: `hf://<dataset>[/<config>]@<sha>`."""
+    config = f"/{spec.config}" if spec.config else ""
+    return f"hf://{spec.dataset}{config}@{spec.revision}"
+
+
+def download_task_rows(spec: TaskSpec) -> list[dict[str, Any]]:
+    """The rows of `spec`'s split at its pinned revision, in split order, in the Hub's columns.
+
+    A repository source loads with `datasets.load_dataset(..., revision=SHA)`. A parquet conversion
+    (a loading-script dataset, which current `datasets` refuses to run) reads the converted files
+    `<config>/<split>/*.parquet` at the conversion branch's commit.
+    """
+    from datasets import load_dataset
+
+    if spec.revision is None:
+        raise UserError(
+            f"{spec.name}: {spec.dataset} has no pinned revision in runner/tasks.py; medlb reads "
+            "no moving branch (pin a commit SHA there, or pass --data-dir with a local copy)"
+        )
+    try:
+        if spec.data_source == "parquet-conversion":
+            pattern = f"{spec.config}/{spec.split}/*.parquet"
+            files = f"hf://datasets/{spec.dataset}@{spec.revision}/{pattern}"
+            dataset = load_dataset("parquet", data_files={spec.split: files}, split=spec.split)
+        else:
+            dataset = load_dataset(
+                spec.dataset, spec.config, split=spec.split, revision=spec.revision
+            )
+    except (OSError, ValueError) as err:  # network, missing revision/config/split, bad files
+        raise UserError(
+            f"{dataset_url(spec)}: could not load split {spec.split!r} "
+            f"({type(err).__name__}: {str(err)[:200]})"
+        ) from None
+    return dataset.to_list()

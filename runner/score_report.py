@@ -1,0 +1,48 @@
+"""The markdown a maintainer and a submitter read: the PR comment and the job summary.
+
+Built only from validated records (`EvaluationResult`, `EvaluationFailure`); a failure reason,
+which may quote a log line from an untrusted model's run, is shown inside a code block with
+backticks removed, so it cannot turn into links, mentions or markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runner.results import EvaluationFailure, EvaluationResult
+from runner.tasks import TASKS
+
+HEADING = "Open Medical-LLM Leaderboard"
+
+
+def score_table(result: EvaluationResult) -> str:
+    rows = ["| task | accuracy | 95% interval | items |", "|---|---:|---:|---:|"]
+    for name, task in result.tasks.items():
+        title = TASKS[name].title if name in TASKS else name
+        low, high = task.ci95
+        rows.append(f"| {title} | {task.acc:.1%} | {low:.1%} – {high:.1%} | {task.n} |")
+    average = "—" if result.average is None else f"**{result.average:.1%}**"
+    rows.append(f"| **average** | {average} | | |")
+    return "\n".join(rows)
+
+
+def result_markdown(result: EvaluationResult, published_as: Path, run_url: str | None) -> str:
+    model = result.model
+    run = f" ([run]({run_url}))" if run_url else ""
+    return (
+        f"### {HEADING}: `{model.id}` @ `{(model.revision or 'local')[:12]}`\n\n"
+        f"{score_table(result)}\n\n"
+        f"Precision {model.precision}, {result.environment.device}, "
+        f"{result.run.seconds / 60:.1f} min{run}. Published as `{published_as.as_posix()}`.\n"
+    )
+
+
+def failure_markdown(failure: EvaluationFailure, recorded_as: Path) -> str:
+    reason = failure.reason.replace("`", "'")
+    run = f" ([run]({failure.ci_run_url}))" if failure.ci_run_url else ""
+    return (
+        f"### {HEADING}: evaluation of `{failure.model}` failed at {failure.stage}{run}\n\n"
+        f"```text\n{reason}\n```\n\n"
+        f"Recorded as `{recorded_as.as_posix()}`, listed on the site's queue page. Fix the "
+        "submission and push, or ask a maintainer to re-run the failed jobs (a re-run resumes).\n"
+    )

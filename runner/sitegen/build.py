@@ -1,0 +1,142 @@
+"""`medlb site build`: inputs → entries → pages → mkdocs, timed, into a fresh output directory.
+
+The HTML is built into a temporary sibling of `--out` and swapped in only when mkdocs succeeded,
+so a failed build leaves the previous site as it was. medlb only ever deletes directories it
+created itself (they carry a marker file).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.errors import UsageError, UserError
+from runner.sitegen.entries import build_entries
+from runner.sitegen.inputs import collect_inputs
+from runner.sitegen.mkdocs_build import run_mkdocs
+from runner.sitegen.pages import render_pages
+
+MARKER = ".medlb-site"  # present in every directory this module may replace
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    config_file: Path  # mkdocs.yml; the site's templates and assets are in site/ beside it
+    out_dir: Path  # the HTML
+    pages_dir: Path  # the generated Markdown (mkdocs' docs_dir)
+    results_dir: Path
+    submissions_dir: Path
+    references_dir: Path
+
+
+@dataclass
+class BuildReport:
+    models: int = 0
+    pages: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # step -> wall time
+    leaderboard_bytes: int = 0
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+
+def build_site(options: BuildOptions) -> BuildReport:
+    report = BuildReport()
+    source_dir = options.config_file.parent / "site"
+    if not options.config_file.is_file():
+        raise UsageError(f"--config: {options.config_file} does not exist")
+    if not (source_dir / "templates").is_dir():
+        raise UsageError(f"{source_dir}/templates: the site's templates are missing")
+
+    clock = time.perf_counter()
+    inputs = collect_inputs(options.results_dir, options.submissions_dir, options.references_dir)
+    entries = build_entries(inputs)
+    report.models = len(entries)
+    report.seconds["read inputs"] = _lap(clock)
+
+    clock = time.perf_counter()
+    rendered = render_pages(inputs, entries, source_dir / "templates", _checks())
+    report.pages = sum(1 for path in rendered.files if path.endswith(".md"))
+    report.seconds["render pages"] = _lap(clock)
+
+    clock = time.perf_counter()
+    _write_pages(options.pages_dir, rendered.files, source_dir / "assets")
+    report.seconds["write pages"] = _lap(clock)
+
+    clock = time.perf_counter()
+    staging = _staging_dir(options.out_dir)
+    try:
+        run_mkdocs(
+            options.config_file, options.pages_dir, staging, rendered.nav, rendered.raw_blocks
+        )
+        (staging / MARKER).touch()
+        _replace_dir(staging, options.out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    report.seconds["mkdocs build"] = _lap(clock)
+    report.leaderboard_bytes = (options.out_dir / "index.html").stat().st_size
+    return report
+
+
+def _lap(start: float) -> float:
+    return time.perf_counter() - start
+
+
+def _checks() -> list:
+    from runner.model_checks import CHECKS
+
+    return list(CHECKS)
+
+
+def _write_pages(pages_dir: Path, files: dict[str, str], assets_dir: Path) -> None:
+    """Make docs_dir hold exactly the generated files plus the site's own CSS and JS.
+
+    Files are overwritten in place and stale ones deleted, rather than the tree being removed
+    and rewritten (deleting 2,000 files alone took seconds here). Plain writes, not
+    `write_atomic`: this is scratch that every build rewrites, and mkdocs reads it at once.
+    """
+    _claim_dir(pages_dir)
+    wanted = dict(files)
+    for asset in assets_dir.rglob("*"):
+        if asset.is_file():
+            wanted[f"assets/{asset.relative_to(assets_dir).as_posix()}"] = asset.read_text("utf-8")
+    for existing in pages_dir.rglob("*"):
+        relative = existing.relative_to(pages_dir).as_posix()
+        if existing.is_file() and relative not in wanted and relative != MARKER:
+            existing.unlink()
+    for relative, text in wanted.items():
+        target = pages_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def _claim_dir(path: Path) -> None:
+    """Create `path`, or accept it if medlb made it or it is empty; refuse anything else."""
+    if not path.exists():
+        path.mkdir(parents=True)
+        (path / MARKER).touch()
+        return
+    if not path.is_dir():
+        raise UserError(f"{path}: exists and is not a directory")
+    if not (path / MARKER).exists() and any(path.iterdir()):
+        raise UserError(f"{path}: not empty and not made by `medlb site build`; choose another")
+    (path / MARKER).touch()
+
+
+def _staging_dir(out_dir: Path) -> Path:
+    _claim_dir(out_dir)  # refuse early, before minutes of work, if out_dir is someone else's
+    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+
+
+def _replace_dir(new: Path, old: Path) -> None:
+    """Swap `new` in for `old` with two renames; the old tree is deleted only afterwards."""
+    retired = old.with_name(f".{old.name}.old.{os.getpid()}")
+    old.rename(retired)
+    new.rename(old)
+    shutil.rmtree(retired)

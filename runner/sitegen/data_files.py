@@ -1,0 +1,165 @@
+"""The site's machine-readable outputs: downloads and the data its scripts read.
+
+- `leaderboard.json` / `leaderboard.csv`: every evaluated model with full-precision scores and
+  intervals, plus the reference rows (marked), for readers who want the numbers;
+- `table_payload`: the compact rows embedded in the leaderboard page (percent, one decimal),
+  which its script sorts and filters without another request;
+- `data/items/<key>.json`: one model's per-item correctness bits, which the compare page
+  fetches two at a time to run the paired test in the browser.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from runner.sitegen.entries import ModelEntry
+from runner.sitegen.references import ReferenceModel
+from runner.tasks import TASK_NAMES
+
+CSV_COLUMNS = (
+    "rank",
+    "tied_with",
+    "model",
+    "revision",
+    "kind",
+    "model_type",
+    "params",
+    "precision",
+    "license",
+    "average",
+    "average_low",
+    "average_high",
+)
+
+
+def leaderboard_records(
+    entries: Sequence[ModelEntry], references: Sequence[ReferenceModel]
+) -> list[dict[str, Any]]:
+    """One flat record per row, in leaderboard order; accuracies as fractions in [0, 1]."""
+    records = [_entry_record(e) for e in entries]
+    records += [_reference_record(r) for r in references]
+    return records
+
+
+def _entry_record(entry: ModelEntry) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "rank": entry.place.rank if entry.place else None,
+        "tied_with": entry.place.tied if entry.place else None,
+        "model": entry.model_id,
+        "revision": entry.revision,
+        "kind": "evaluated",
+        "model_type": entry.model_type,
+        "params": entry.params,
+        "precision": entry.result.model.precision,
+        "license": entry.license,
+        "average": entry.average.value if entry.average else None,
+        "average_low": entry.average.low if entry.average else None,
+        "average_high": entry.average.high if entry.average else None,
+    }
+    for name in TASK_NAMES:
+        task = entry.task(name)
+        record[name] = task.acc if task else None
+        record[f"{name}_low"] = task.ci95[0] if task else None
+        record[f"{name}_high"] = task.ci95[1] if task else None
+    return record
+
+
+def _reference_record(ref: ReferenceModel) -> dict[str, Any]:
+    record: dict[str, Any] = dict.fromkeys(CSV_COLUMNS)
+    record.update(
+        model=ref.name, kind="reported", model_type="closed (reported)", average=ref.average
+    )
+    record["source"] = ref.source.url
+    for name in TASK_NAMES:
+        record[name] = ref.accuracy(name)
+        record[f"{name}_low"] = record[f"{name}_high"] = None
+    return record
+
+
+def leaderboard_csv(records: Sequence[dict[str, Any]]) -> str:
+    columns = list(CSV_COLUMNS)
+    for name in TASK_NAMES:
+        columns += [name, f"{name}_low", f"{name}_high"]
+    columns.append("source")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: "" if record.get(k) is None else record[k] for k in columns})
+    return out.getvalue()
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def table_payload(
+    entries: Sequence[ModelEntry], references: Sequence[ReferenceModel]
+) -> dict[str, Any]:
+    """Rows for the leaderboard script: short keys, percentages with one decimal.
+
+    Row fields: k page key, m model id, u Hub URL, t type, p params, q precision, l license,
+    r rank, x tied count, a [average, low, high], s per task [acc, low, high] or null,
+    ref (reference rows only) the source URL.
+    """
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        rows.append(
+            {
+                "k": e.key,
+                "m": e.model_id,
+                "u": e.hub_url,
+                "t": e.model_type,
+                "p": e.params,
+                "q": e.result.model.precision,
+                "l": e.license,
+                "r": e.place.rank if e.place else None,
+                "x": e.place.tied if e.place else 0,
+                "a": [_pct(e.average.value), _pct(e.average.low), _pct(e.average.high)]
+                if e.average
+                else None,
+                "s": [_task_triple(e, name) for name in TASK_NAMES],
+            }
+        )
+    for ref in references:
+        rows.append(
+            {
+                "m": ref.name,
+                "t": "reported",
+                "ref": ref.source.url,
+                "note": ref.setting,
+                "a": [_pct(ref.average), None, None] if ref.average is not None else None,
+                "s": [
+                    [_pct(ref.accuracy(n)), None, None] if ref.accuracy(n) is not None else None
+                    for n in TASK_NAMES
+                ],
+            }
+        )
+    return {"tasks": list(TASK_NAMES), "rows": rows}
+
+
+def _task_triple(entry: ModelEntry, name: str) -> list[float | None] | None:
+    task = entry.task(name)
+    if task is None:
+        return None
+    return [_pct(task.acc), _pct(task.ci95[0]), _pct(task.ci95[1])]
+
+
+def item_bits(entry: ModelEntry) -> dict[str, Any]:
+    """What the compare page needs of one model: per task n, data hash and correctness bits."""
+    return {
+        "model": entry.model_id,
+        "tasks": {
+            name: {"n": t.n, "data": t.data_sha256, "bits": t.correct}
+            for name, t in entry.result.tasks.items()
+        },
+    }
+
+
+def script_json(value: Any) -> str:
+    """JSON safe to place inside a <script> element (no `</script>` can close it early)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")

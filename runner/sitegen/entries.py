@@ -1,0 +1,123 @@
+"""One `ModelEntry` per results file: the result joined with its submission and its ranks.
+
+This is the view every page and data file renders from, so the joining rules live here once:
+a result's submission is the file at the same `org/model` path; a model is ranked only when all
+nine tasks ran on every item (`average` is set and `--limit` was not used).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from runner.results import EvaluationResult, TaskResult
+from runner.sitegen.inputs import SiteInputs
+from runner.sitegen.ranking import Interval, RankPlace, mean_interval, rank_places
+from runner.submission import Submission
+from runner.tasks import TASK_NAMES
+
+HUB = "https://huggingface.co"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    key: str  # "org/model", also the page path models/<key>/
+    result: EvaluationResult
+    submission: Submission | None
+    average: Interval | None  # None: not all nine tasks complete, so not ranked
+    place: RankPlace | None
+    task_places: dict[str, RankPlace] = field(default_factory=dict)
+
+    @property
+    def model_id(self) -> str:
+        return self.result.model.id
+
+    @property
+    def revision(self) -> str | None:
+        return self.result.model.revision
+
+    @property
+    def hub_url(self) -> str | None:
+        """The Hub page at the evaluated commit; None for a local directory."""
+        model = self.result.model
+        if model.source != "hub" or not model.revision:
+            return None
+        return f"{HUB}/{model.id}/tree/{model.revision}"
+
+    @property
+    def model_type(self) -> str:
+        return self.submission.model_type if self.submission else "unknown"
+
+    @property
+    def license(self) -> str | None:
+        return self.submission.license if self.submission else None
+
+    @property
+    def params(self) -> int | None:
+        return self.result.model.params
+
+    @property
+    def page(self) -> str:
+        return f"models/{self.key}.md"
+
+    def task(self, name: str) -> TaskResult | None:
+        return self.result.tasks.get(name)
+
+
+def is_complete(result: EvaluationResult) -> bool:
+    return result.run.limit is None and all(
+        name in result.tasks and result.tasks[name].n == result.tasks[name].n_total
+        for name in TASK_NAMES
+    )
+
+
+def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
+    """Entries sorted as the leaderboard lists them: ranked by average, then the rest by name."""
+    submissions = {s.key: s.submission for s in inputs.submissions}
+    averages = {
+        f.key: _average(f.result)
+        if f.result.average is not None and is_complete(f.result)
+        else None
+        for f in inputs.results
+    }
+    ranked = [key for key, average in averages.items() if average is not None]
+    places = dict(zip(ranked, rank_places([averages[k] for k in ranked]), strict=True))
+    task_places = _task_places(inputs)
+    entries = [
+        ModelEntry(
+            key=f.key,
+            result=f.result,
+            submission=submissions.get(f.key),
+            average=averages[f.key],
+            place=places.get(f.key),
+            task_places={t: p[f.key] for t, p in task_places.items() if f.key in p},
+        )
+        for f in inputs.results
+    ]
+    return sorted(entries, key=_leaderboard_order)
+
+
+def _average(result: EvaluationResult) -> Interval:
+    tasks = [result.tasks[name] for name in TASK_NAMES]
+    return mean_interval([t.acc for t in tasks], [t.stderr for t in tasks])
+
+
+def _task_places(inputs: SiteInputs) -> dict[str, dict[str, RankPlace]]:
+    """Per task, the place of every model that ran it on all of its items."""
+    out: dict[str, dict[str, RankPlace]] = {}
+    for name in TASK_NAMES:
+        done = [
+            (f.key, f.result.tasks[name])
+            for f in inputs.results
+            if name in f.result.tasks
+            and f.result.run.limit is None
+            and f.result.tasks[name].n == f.result.tasks[name].n_total
+        ]
+        intervals = [Interval(t.acc, t.ci95[0], t.ci95[1]) for _, t in done]
+        out[name] = {key: p for (key, _), p in zip(done, rank_places(intervals), strict=True)}
+    return out
+
+
+def _leaderboard_order(entry: ModelEntry) -> tuple:
+    if entry.average is None:
+        return (1, 0.0, entry.model_id.lower())
+    return (0, -entry.average.value, entry.model_id.lower())

@@ -1,0 +1,73 @@
+"""Everything the site reads, loaded and validated before a single page is written.
+
+`results/<org>/<model>.json` (evaluated), `results/<org>/<model>.failure.json` (failed runs),
+`submissions/<org>/<model>.yaml` (submitted) and `references/*.yaml` (paper-reported). A file
+that does not validate stops the build with a `UserError` naming the file and the field, so a
+broken results file can never publish a half-right leaderboard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.results import EvaluationFailure, EvaluationResult, load_failure, load_result
+from runner.sitegen.references import ReferenceModel, load_references
+from runner.submission import Submission, load_submission
+
+FAILURE_SUFFIX = ".failure.json"
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    path: Path
+    key: str  # "org/model": the file's path under results/ without its suffix
+    result: EvaluationResult
+
+
+@dataclass(frozen=True)
+class FailureFile:
+    path: Path
+    key: str
+    failure: EvaluationFailure
+
+
+@dataclass(frozen=True)
+class SubmissionFile:
+    path: Path
+    key: str
+    submission: Submission
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    results: list[ResultFile]
+    failures: list[FailureFile]
+    submissions: list[SubmissionFile]
+    references: list[ReferenceModel]
+
+
+def collect_inputs(results_dir: Path, submissions_dir: Path, references_dir: Path) -> SiteInputs:
+    """Load every input file; a missing directory is an empty one (a fresh repository)."""
+    results, failures = [], []
+    for path in _files(results_dir, "*.json"):
+        if path.name.endswith(FAILURE_SUFFIX):
+            key = _key(results_dir, path, FAILURE_SUFFIX)
+            failures.append(FailureFile(path, key, load_failure(path)))
+        else:
+            results.append(ResultFile(path, _key(results_dir, path, ".json"), load_result(path)))
+    submissions = [
+        SubmissionFile(path, _key(submissions_dir, path, ".yaml"), load_submission(path))
+        for path in _files(submissions_dir, "*.yaml")
+    ]
+    return SiteInputs(results, failures, submissions, load_references(references_dir))
+
+
+def _files(directory: Path, pattern: str) -> list[Path]:
+    directory = Path(directory)
+    return sorted(directory.rglob(pattern)) if directory.is_dir() else []
+
+
+def _key(root: Path, path: Path, suffix: str) -> str:
+    relative = path.relative_to(root).as_posix()
+    return relative[: -len(suffix)]

@@ -1,0 +1,278 @@
+"""Render the site's Markdown pages from the jinja2 templates in `site/templates`.
+
+`render_pages` returns every generated file (Markdown pages, downloads, data for the scripts)
+as text keyed by its path under docs_dir, plus the raw HTML blocks `raw_html` splices back in
+and the navigation. Writing them is the caller's job, so this module does no I/O but reading
+templates.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from runner.sitegen import svg_plots
+from runner.sitegen.data_files import (
+    item_bits,
+    leaderboard_csv,
+    leaderboard_records,
+    script_json,
+    table_payload,
+)
+from runner.sitegen.entries import ModelEntry
+from runner.sitegen.inputs import SiteInputs
+from runner.sitegen.queue import queue_rows
+from runner.sitegen.ranking import Z95
+from runner.sitegen.raw_html import extract_raw_blocks
+from runner.sitegen.task_facts import FACTS
+from runner.tasks import TASK_NAMES, TASKS
+
+SITE_NAME = "Open Medical-LLM Leaderboard"
+
+
+@dataclass
+class RenderedSite:
+    files: dict[str, str] = field(default_factory=dict)  # path under docs_dir -> text
+    raw_blocks: dict[str, list[str]] = field(default_factory=dict)
+    nav: list[Any] = field(default_factory=list)
+
+    def add_page(self, path: str, markdown: str) -> None:
+        text, blocks = extract_raw_blocks(markdown)
+        self.files[path] = text
+        if blocks:
+            self.raw_blocks[path] = blocks
+
+
+def root_prefix(path: str) -> str:
+    """The relative URL from a page to the site root (pages are served as directories)."""
+    parts = PurePosixPath(path).with_suffix("").parts
+    depth = len(parts) - 1 if parts[-1] == "index" else len(parts)
+    return "../" * depth
+
+
+def template_environment(templates_dir: Path):
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["pct"] = _pct
+    env.filters["size"] = svg_plots.size_label
+    env.filters["short"] = lambda sha, n=10: "—" if not sha else sha[:n]
+    env.globals.update(tasks=TASKS, task_names=TASK_NAMES, facts=FACTS, site_name=SITE_NAME)
+    return env
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{100 * value:.{digits}f}"
+
+
+def render_pages(
+    inputs: SiteInputs, entries: list[ModelEntry], templates_dir: Path, checks: list[Any]
+) -> RenderedSite:
+    env = template_environment(templates_dir)
+    site = RenderedSite()
+    medians = _task_medians(entries)
+
+    records = leaderboard_records(entries, inputs.references)
+    site.files["leaderboard.json"] = json.dumps(records, indent=1) + "\n"
+    site.files["leaderboard.csv"] = leaderboard_csv(records)
+
+    site.add_page(
+        "index.md",
+        env.get_template("leaderboard.md.j2").render(
+            root="",
+            payload=script_json(table_payload(entries, inputs.references)),
+            size_plot=_size_plot(entries, inputs),
+            ranked=sum(1 for e in entries if e.place),
+            entries=entries,
+            references=inputs.references,
+        ),
+    )
+    model_template = env.get_template("model.md.j2")
+    ranked_count = sum(1 for e in entries if e.place)
+    task_counts = {n: sum(1 for e in entries if n in e.task_places) for n in TASK_NAMES}
+    for entry in entries:
+        site.add_page(
+            entry.page,
+            model_template.render(
+                root=root_prefix(entry.page),
+                e=entry,
+                ranked_count=ranked_count,
+                task_counts=task_counts,
+                profile=_profile_chart(entry, medians),
+                subjects=_subject_rows(entry),
+                subject_chart=_subject_chart(entry),
+                card_yaml=_card_snippet(entry),
+            ),
+        )
+        site.files[f"data/items/{entry.key}.json"] = script_json(item_bits(entry))
+    site.add_page("tasks/index.md", env.get_template("tasks_index.md.j2").render(root="../"))
+    task_template = env.get_template("task.md.j2")
+    for name in TASK_NAMES:
+        ranked = sorted(
+            (e for e in entries if name in e.task_places),
+            key=lambda e, n=name: (-e.result.tasks[n].acc, e.model_id.lower()),
+        )
+        site.add_page(
+            f"tasks/{name}.md",
+            task_template.render(
+                root=root_prefix(f"tasks/{name}.md"),
+                spec=TASKS[name],
+                fact=FACTS[name],
+                ranked=ranked,
+                references=[r for r in inputs.references if r.accuracy(name) is not None],
+            ),
+        )
+    site.add_page(
+        "compare.md",
+        env.get_template("compare.md.j2").render(
+            root=root_prefix("compare.md"),
+            models=script_json(
+                {
+                    "tasks": [[n, TASKS[n].title] for n in TASK_NAMES],
+                    "models": [[e.key, e.model_id] for e in entries],
+                }
+            ),
+        ),
+    )
+    site.add_page(
+        "queue.md",
+        env.get_template("queue.md.j2").render(root="../", queue=queue_rows(inputs)),
+    )
+    site.add_page("submit.md", env.get_template("submit.md.j2").render(root="../", checks=checks))
+    site.add_page("about.md", env.get_template("about.md.j2").render(root="../", z95=Z95))
+    site.nav = [
+        {"Leaderboard": "index.md"},
+        {"Tasks": ["tasks/index.md"] + [{TASKS[n].title: f"tasks/{n}.md"} for n in TASK_NAMES]},
+        {"Compare": "compare.md"},
+        {"Queue": "queue.md"},
+        {"Submit": "submit.md"},
+        {"About": "about.md"},
+    ]
+    return site
+
+
+def _task_medians(entries: list[ModelEntry]) -> dict[str, float]:
+    medians = {}
+    for name in TASK_NAMES:
+        values = [e.result.tasks[name].acc for e in entries if name in e.task_places]
+        if values:
+            medians[name] = statistics.median(values)
+    return medians
+
+
+def _size_plot(entries: list[ModelEntry], inputs: SiteInputs) -> str:
+    points = [
+        svg_plots.ScatterPoint(e.model_id, e.params, e.average.value, f"models/{e.key}/")
+        for e in entries
+        if e.average and e.params
+    ]
+    lines = [
+        svg_plots.ReferenceLine(r.name, r.average)
+        for r in inputs.references
+        if r.average is not None
+    ]
+    return svg_plots.size_vs_average(points, lines) if points else ""
+
+
+def _profile_chart(entry: ModelEntry, medians: dict[str, float]) -> str:
+    bars = [
+        svg_plots.Bar(
+            TASKS[name].title,
+            task.acc,
+            task.ci95[0],
+            task.ci95[1],
+            note=f"n={task.n}",
+            marker=medians.get(name),
+        )
+        for name in TASK_NAMES
+        if (task := entry.task(name)) is not None
+    ]
+    return svg_plots.interval_bars(bars)
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    task: str
+    subject: str
+    n: int
+    acc: float
+    low: float
+    high: float
+
+
+def _subject_rows(entry: ModelEntry) -> list[SubjectRow]:
+    """MedMCQA's specialties, then the MMLU subsets, each with a Wilson 95% interval."""
+    rows = []
+    for name in TASK_NAMES:
+        task = entry.task(name)
+        if task is None:
+            continue
+        for subject, score in sorted(task.subjects.items()):
+            low, high = wilson_interval(score.acc, score.n)
+            label = subject[:1].upper() + subject[1:]  # MMLU names its subsets in lower case
+            rows.append(SubjectRow(TASKS[name].title, label, score.n, score.acc, low, high))
+    return rows
+
+
+def wilson_interval(acc: float, n: int) -> tuple[float, float]:
+    """Wilson score interval: sensible even for a subject with a handful of questions."""
+    z2 = Z95 * Z95
+    centre = (acc + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * math.sqrt(acc * (1 - acc) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _subject_chart(entry: ModelEntry) -> str:
+    rows = _subject_rows(entry)
+    if not rows:
+        return ""
+    bars = [svg_plots.Bar(r.subject, r.acc, r.low, r.high, note=f"n={r.n}, {r.task}") for r in rows]
+    return svg_plots.interval_bars(bars, row=20)
+
+
+def _card_snippet(entry: ModelEntry) -> str:
+    """A Hub model-card `model-index` block with this model's scores.
+
+    Written line by line rather than with yaml.safe_dump, which cost 8 ms a page (8 s for 1,000
+    models); every scalar is JSON-quoted, and JSON strings are valid YAML.
+    """
+    q = json.dumps
+    lines = ["model-index:", f"- name: {q(entry.model_id)}", "  results:"]
+    for name in TASK_NAMES:
+        task = entry.task(name)
+        if task is None:
+            continue
+        lines += [
+            "  - task:",
+            "      type: multiple-choice",
+            "    dataset:",
+            f"      name: {q(TASKS[name].title)}",
+            f"      type: {q(task.dataset)}",
+        ]
+        if task.dataset_config:
+            lines.append(f"      config: {q(task.dataset_config)}")
+        lines += [
+            f"      split: {q(task.split)}",
+        ]
+        if task.dataset_revision:
+            lines.append(f"      revision: {q(task.dataset_revision)}")
+        lines += [
+            "    metrics:",
+            "    - type: accuracy",
+            f"      value: {round(100 * task.acc, 2)}",
+            "      name: zero-shot accuracy",
+            "    source:",
+            f"      name: {q(SITE_NAME)}",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""The queue page's rows: submissions not yet evaluated at their revision, and failed runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from runner.sitegen.inputs import SiteInputs
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    model: str
+    revision: str
+    status: str  # "pending" or "failed"
+    model_type: str | None = None
+    stage: str | None = None  # failed: where it failed
+    reason: str | None = None
+    failed_at: datetime | None = None
+    ci_run_url: str | None = None
+
+
+def queue_rows(inputs: SiteInputs) -> list[QueueRow]:
+    """Failed runs first (newest first), then pending submissions by model id.
+
+    A submission is pending while no result and no failure exists for its model *and* revision,
+    so resubmitting a newer commit puts a model back in the queue.
+    """
+    evaluated = {(f.result.model.id, f.result.model.revision) for f in inputs.results}
+    evaluated |= {(f.key, f.result.model.revision) for f in inputs.results}
+    failed = {(f.failure.model, f.failure.revision) for f in inputs.failures}
+    failures = [
+        QueueRow(
+            model=f.failure.model,
+            revision=f.failure.revision,
+            status="failed",
+            stage=f.failure.stage,
+            reason=f.failure.reason,
+            failed_at=f.failure.failed_at,
+            ci_run_url=f.failure.ci_run_url,
+        )
+        for f in inputs.failures
+        if (f.failure.model, f.failure.revision) not in evaluated
+    ]
+    failures.sort(key=lambda row: row.failed_at, reverse=True)
+    pending = [
+        QueueRow(
+            model=s.submission.model,
+            revision=s.submission.revision,
+            status="pending",
+            model_type=s.submission.model_type,
+        )
+        for s in sorted(inputs.submissions, key=lambda s: s.submission.model.lower())
+        if (s.submission.model, s.submission.revision) not in evaluated | failed
+    ]
+    return failures + pending

@@ -1,0 +1,266 @@
+"""Inputs for the site tests and the site benchmark, all derived from real runner output.
+
+- `publish_tiny_runs`: two tiny real models evaluated by `medlb evaluate` on the bundled sample
+  questions and published by `medlb results publish`, plus a pending submission and a failure
+  record: a small but complete `results/` + `submissions/` tree.
+- `synthesize_results`: many results files made from those real runs by perturbing the per-item
+  correctness bits and recomputing everything derived from them (accuracy, standard error,
+  bootstrap interval, per-subject accuracy, average) with `runner.metrics`, so the numbers are
+  internally consistent. Calibration and predictions hashes cannot be derived from bits and are
+  kept from the real run they start from.
+
+Run as a script it is the site benchmark (`medlb site build` on N synthetic models):
+    .venv/bin/python tests/site_fixtures.py --models 1000 --full-size
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from runner.results import EvaluationFailure, EvaluationResult, SubjectScore, load_result, save
+
+TINY_ORG = "medlb-tiny"
+MODEL_TYPES = ("pretrained", "fine-tuned", "instruction-tuned", "rl-tuned", "merged")
+LICENSES = ("apache-2.0", "mit", "llama3", "cc-by-nc-4.0", "other")
+PRECISIONS = ("bfloat16", "float16", "float32")
+SYNTHETIC_BOOTSTRAP_RESAMPLES = 200  # fewer than a real run's 1,000: generation speed only
+
+
+@dataclass(frozen=True)
+class SiteTree:
+    results: Path
+    submissions: Path
+    references: Path  # the repository's own references/
+    evaluated: tuple[str, ...]  # model ids with results
+    pending: str  # a submitted model without results
+    failed: str  # a model whose run failed
+
+
+def write_submission(
+    submissions: Path,
+    model: str,
+    revision: str,
+    *,
+    model_type: str = "pretrained",
+    license: str = "apache-2.0",
+    precision: str = "float32",
+) -> Path:
+    org, name = model.split("/")
+    fields = {
+        "model": model,
+        "revision": revision,
+        "precision": precision,
+        "model_type": model_type,
+        "license": license,
+        "description": f"{name}: a test model for the leaderboard site.",
+    }
+    if model_type != "pretrained":
+        fields["base_model"] = f"{org}/base-model"
+    path = submissions / org / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(fields, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def publish_tiny_runs(work: Path) -> SiteTree:
+    """Build, evaluate and publish two tiny models through the real CLI."""
+    from runner.cli import main
+    from runner.tiny_models import SAMPLE_DATA_DIR, TinyModelSpec, build_tiny_model
+
+    results, submissions = work / "results", work / "submissions"
+    specs = {
+        "tiny-llama": (TinyModelSpec(arch="llama", seed=11, vocab_size=500), "fine-tuned"),
+        "tiny-gpt2": (TinyModelSpec(arch="gpt2", seed=12, vocab_size=500), "pretrained"),
+    }
+    evaluated = []
+    for name, (spec, model_type) in specs.items():
+        model_dir = build_tiny_model(work / "models" / name, spec)
+        # A content hash stands in for the Hub commit a real submission pins.
+        revision = hashlib.sha1((model_dir / "model.safetensors").read_bytes()).hexdigest()
+        model_id = f"{TINY_ORG}/{name}"
+        submission = write_submission(submissions, model_id, revision, model_type=model_type)
+        run = work / "runs" / name
+        argv = ["evaluate", "--model", str(model_dir), "--data-dir", str(SAMPLE_DATA_DIR)]
+        assert main([*argv, "--no-progress", "--output", str(run)]) == 0
+        publish = ["results", "publish", str(run), "--submission", str(submission)]
+        assert main([*publish, "--results-dir", str(results)]) == 0
+        evaluated.append(model_id)
+
+    pending = f"{TINY_ORG}/tiny-pending"
+    write_submission(submissions, pending, "a" * 40, model_type="merged", license="mit")
+    failed = f"{TINY_ORG}/tiny-broken"
+    write_submission(submissions, failed, "b" * 40, model_type="instruction-tuned")
+    failure = EvaluationFailure(
+        model=failed,
+        revision="b" * 40,
+        stage="loading",
+        reason="config.json: model_type 'tinyformer' is not a transformers architecture",
+        failed_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+    )
+    save(results / TINY_ORG / "tiny-broken.failure.json", failure)
+    return SiteTree(
+        results=results,
+        submissions=submissions,
+        references=Path(__file__).resolve().parent.parent / "references",
+        evaluated=tuple(evaluated),
+        pending=pending,
+        failed=failed,
+    )
+
+
+def published_results(results: Path) -> dict[str, EvaluationResult]:
+    """Every results file under `results/` by model id (failure records left out)."""
+    paths = sorted(p for p in results.rglob("*.json") if not p.name.endswith(".failure.json"))
+    return {r.model.id: r for r in map(load_result, paths)}
+
+
+def site_build_argv(results: Path, submissions: Path, references: Path, work: Path) -> list[str]:
+    """`medlb site build` on these inputs, writing work/html and work/docs."""
+    config = Path(__file__).resolve().parent.parent / "mkdocs.yml"
+    argv = ["site", "build", "--results", str(results), "--submissions", str(submissions)]
+    argv += ["--references", str(references), "--out", str(work / "html")]
+    return [*argv, "--pages-dir", str(work / "docs"), "--config", str(config), "--quiet"]
+
+
+def synthesize_results(
+    bases: list[EvaluationResult],
+    count: int,
+    results: Path,
+    submissions: Path,
+    *,
+    seed: int = 0,
+    full_size: bool = False,
+) -> list[str]:
+    """Write `count` results (and their submissions) derived from `bases`; returns model ids.
+
+    Model i has a skill s_i; each item keeps its real correctness bit with probability 0.4 and is
+    otherwise redrawn as correct with probability s_i. `full_size` tiles each task's items up to
+    the real split's size, so pages and data files have their production weight.
+    """
+    from runner.metrics import (
+        accuracy,
+        bootstrap_ci95,
+        leaderboard_average,
+        mean_stderr,
+        subject_accuracy,
+    )
+    from runner.results import decode_bits, encode_bits
+    from runner.tasks import TASKS
+
+    rng = random.Random(seed)
+    subjects_of = _item_subjects()
+    ids = []
+    for i in range(count):
+        base = bases[i % len(bases)]
+        skill = rng.uniform(0.2, 0.85)
+        tasks = {}
+        for name, task in base.tasks.items():
+            n = TASKS[name].n_total if full_size else task.n
+            real = decode_bits(task.correct, task.n)
+            correct = [
+                real[j % task.n] if rng.random() < 0.4 else rng.random() < skill for j in range(n)
+            ]
+            subjects = [subjects_of[name][j % task.n] for j in range(n)]
+            tasks[name] = task.model_copy(
+                update={
+                    "n": n,
+                    "n_total": n,
+                    "acc": accuracy(correct),
+                    "stderr": mean_stderr(correct),
+                    "ci95": bootstrap_ci95(correct, resamples=SYNTHETIC_BOOTSTRAP_RESAMPLES),
+                    "subjects": {
+                        s: SubjectScore(n=a.n, acc=a.acc)
+                        for s, a in subject_accuracy(correct, subjects).items()
+                    },
+                    "correct": encode_bits(correct),
+                    "data_sha256": hashlib.sha256(f"{task.data_sha256}:{n}".encode()).hexdigest(),
+                }
+            )
+        model_id = f"synth-org-{i % 41}/synth-model-{i:04d}"
+        revision = f"{rng.getrandbits(160):040x}"
+        precision = rng.choice(PRECISIONS)
+        result = base.model_copy(
+            update={
+                "model": base.model.model_copy(
+                    update={
+                        "id": model_id,
+                        "source": "hub",
+                        "revision": revision,
+                        "precision": precision,
+                        "params": int(10 ** rng.uniform(8, 11.3)),
+                    }
+                ),
+                "tasks": tasks,
+                "average": leaderboard_average({k: t.acc for k, t in tasks.items()}, complete=True),
+            }
+        )
+        org, name = model_id.split("/")
+        save(results / org / f"{name}.json", result)
+        write_submission(
+            submissions,
+            model_id,
+            revision,
+            model_type=rng.choice(MODEL_TYPES),
+            license=rng.choice(LICENSES),
+            precision=precision,
+        )
+        ids.append(model_id)
+    return ids
+
+
+def _item_subjects() -> dict[str, list[str | None]]:
+    """The subject of every bundled sample item, per task, in item order."""
+    from runner.data import load_task_rows
+    from runner.tasks import TASKS
+    from runner.tiny_models import SAMPLE_DATA_DIR
+
+    out = {}
+    for name, spec in TASKS.items():
+        rows = load_task_rows(spec, SAMPLE_DATA_DIR).rows
+        out[name] = [spec.doc_to_subject(row) for row in rows]
+    return out
+
+
+def _benchmark(argv: list[str]) -> int:
+    import tempfile
+
+    from runner.cli import main
+
+    parser = argparse.ArgumentParser(description="Time `medlb site build` on synthetic results.")
+    parser.add_argument("--models", type=int, default=1000, help="synthetic models (default 1000)")
+    parser.add_argument("--full-size", action="store_true", help="tile items to full split sizes")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        tree = publish_tiny_runs(work / "tiny")
+        clock = time.perf_counter()
+        synthesize_results(
+            list(published_results(tree.results).values()),
+            args.models,
+            work / "results",
+            work / "submissions",
+            full_size=args.full_size,
+        )
+        print(f"generated {args.models} results in {time.perf_counter() - clock:.1f} s")
+        clock = time.perf_counter()
+        argv = site_build_argv(work / "results", work / "submissions", tree.references, work)
+        code = main([a for a in argv if a != "--quiet"])
+        print(f"medlb site build: {time.perf_counter() - clock:.2f} s wall (exit {code})")
+        index = work / "html" / "index.html"
+        print(f"leaderboard page: {index.stat().st_size / 1024:.0f} KiB")
+        data = sum(p.stat().st_size for p in (work / "html" / "data").rglob("*.json"))
+        print(f"per-item data for the compare page: {data / 1024 / 1024:.1f} MiB in total")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(_benchmark(sys.argv[1:]))

@@ -1,0 +1,43 @@
+"""`medlb demo --no-serve`: the whole pipeline on two tiny models into a fresh workspace."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from runner.cli import main
+from runner.demo import DEMO_MODELS, STAGES
+from runner.results import load_result
+
+
+def test_demo_builds_a_site_with_both_models_and_the_references(tmp_path, capsys):
+    workspace = tmp_path / "demo"
+    assert main(["demo", "--workspace", str(workspace), "--no-serve"]) == 0
+    out = capsys.readouterr().out
+
+    # A newcomer can follow it: numbered stages in order, each command echoed before it runs.
+    stages = [int(n) for n in re.findall(rf"^\[(\d)/{STAGES}\]", out, re.M)]
+    assert stages == list(range(1, STAGES + 1))
+    for command in ("validate", "evaluate", "results publish", "site build"):
+        assert f"$ medlb {command} " in out
+
+    site = workspace / "site"
+    rows = {row["model"]: row for row in json.loads((site / "leaderboard.json").read_text())}
+    for model in DEMO_MODELS:
+        published = load_result(workspace / "results" / f"{model.model_id}.json")
+        assert published.model.id == model.model_id and published.model.source == "local"
+        assert published.average is not None
+        assert rows[model.model_id]["average"] == published.average
+        page = (site / "models" / model.model_id / "index.html").read_text()
+        assert model.model_id in page
+    averages = [rows[m.model_id]["average"] for m in DEMO_MODELS]
+    assert averages[0] != averages[1]  # two different models, not one model twice
+
+    # The repository's paper-reported scores are shown beside the demo models.
+    assert "GPT-4-base" in (site / "index.html").read_text()
+
+
+def test_demo_refuses_a_bad_port_before_doing_any_work(tmp_path, capsys):
+    assert main(["demo", "--workspace", str(tmp_path / "w"), "--port", "70000"]) == 2
+    assert "--port: 70000 is not a TCP port" in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()

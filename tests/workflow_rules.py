@@ -1,0 +1,115 @@
+"""Reading the GitHub workflows as data, and the trust rules every workflow must keep.
+
+Shared by test_workflows.py (structure) and test_rehearsal.py (the command sequence), so that the
+rehearsal fails on the same edits the structural checks catch.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+WORKFLOWS = Path(__file__).resolve().parents[1] / ".github" / "workflows"
+PRIVILEGED_TRIGGERS = {"workflow_run", "workflow_dispatch", "pull_request_target"}
+_PINNED_USES = re.compile(
+    r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40}\s+#\s+v\d+\.\d+\.\d+\s*$"
+)
+# medlb subcommands that have steps of their own (`medlb results publish`, `medlb site build`).
+_GROUPS = {"results", "site", "data"}
+
+
+def load(path: Path | str) -> dict[str, Any]:
+    return parse(Path(path).read_text(encoding="utf-8"))
+
+
+def parse(text: str) -> dict[str, Any]:
+    workflow = yaml.safe_load(text)
+    # YAML 1.1 reads the bare key `on` as the boolean True.
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    workflow["_text"] = text
+    return workflow
+
+
+def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    on = workflow["on"]
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return dict(on)
+
+
+def steps(workflow: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(job id, step) for every step, jobs in file order."""
+    return [
+        (job_id, step) for job_id, job in workflow["jobs"].items() for step in job.get("steps", [])
+    ]
+
+
+def medlb_commands_by_job(
+    workflow: dict[str, Any], *, success_path: bool = True
+) -> dict[str, list[str]]:
+    """Per job, the `medlb` commands of its `run:` steps in order, e.g. ["results intake", ...].
+
+    `success_path` leaves out the steps that only run when something failed (`failure()` or a
+    `!= 'success'` condition), i.e. keeps what a submission that goes through runs.
+    """
+    commands: dict[str, list[str]] = {}
+    for job_id, step in steps(workflow):
+        condition = str(step.get("if", ""))
+        if success_path and ("failure()" in condition or "!= 'success'" in condition):
+            continue
+        words = shlex.split(step.get("run", ""), comments=True)
+        for i, word in enumerate(words[:-1]):
+            if word == "medlb":
+                sub = words[i + 1]
+                if sub in _GROUPS and i + 2 < len(words):
+                    sub += " " + words[i + 2]
+                commands.setdefault(job_id, []).append(sub)
+    return commands
+
+
+def medlb_commands(workflow: dict[str, Any], *, success_path: bool = True) -> list[str]:
+    """`medlb_commands_by_job`, all jobs in file order."""
+    by_job = medlb_commands_by_job(workflow, success_path=success_path)
+    return [command for commands in by_job.values() for command in commands]
+
+
+def is_privileged(workflow: dict[str, Any]) -> bool:
+    return bool(PRIVILEGED_TRIGGERS & set(triggers(workflow)))
+
+
+def trust_problems(workflow: dict[str, Any]) -> list[str]:
+    """Every violation of DESIGN §6's trust rules in one workflow (empty: none)."""
+    problems = []
+    if "pull_request_target" in triggers(workflow):
+        problems.append("uses pull_request_target (runs with write tokens on PR events)")
+    if workflow.get("permissions") != {}:
+        problems.append("top-level permissions must be {} (jobs declare their own)")
+    for line in workflow["_text"].splitlines():
+        if re.match(r"^\s*(?:-\s+)?uses:", line) and not _PINNED_USES.match(line):
+            problems.append(f"not pinned to a commit SHA with a # vX.Y.Z comment: {line.strip()}")
+    for job_id, job in workflow["jobs"].items():
+        if "permissions" not in job:
+            problems.append(f"job {job_id}: no permissions block")
+    for job_id, step in steps(workflow):
+        name = f"job {job_id}, step {step.get('name', step.get('uses', step.get('run')))!r}"
+        if "${{" in str(step.get("run", "")):
+            problems.append(f"{name}: ${{{{ }}}} inside run: (pass values through env:)")
+        if "${{" in str(step.get("with", {}).get("script", "")):
+            problems.append(f"{name}: ${{{{ }}}} inside a github-script script:")
+        if str(step.get("uses", "")).startswith("actions/checkout@"):
+            options = step.get("with") or {}
+            if options.get("persist-credentials") is not False:
+                problems.append(f"{name}: checkout without persist-credentials: false")
+            if is_privileged(workflow) and ({"ref", "repository"} & set(options)):
+                problems.append(f"{name}: privileged workflow checks out a chosen ref/repository")
+        run = str(step.get("run", ""))
+        if is_privileged(workflow) and re.search(r"\bgit\s+(fetch|checkout|switch)\b|gh pr", run):
+            problems.append(f"{name}: privileged workflow fetches or checks out other code")
+    return problems
