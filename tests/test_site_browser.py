@@ -8,6 +8,7 @@ to any other host. Screenshots go to .site-build/screenshots/ for a human to loo
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import threading
 from fractions import Fraction
@@ -25,7 +26,9 @@ from runner.tasks import TASK_NAMES, TASKS
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium (what `make chromium` installs); MEDLB_CHROMIUM names another build, such as
+# the Google Chrome that GitHub's Ubuntu runners ship (their apt "chromium" is a snap stub).
+CHROMIUM = Path(os.environ.get("MEDLB_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = REPO / ".site-build" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -64,7 +67,9 @@ def base_url(built):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make chromium)")
+        if os.environ.get("CI"):  # CI installs the browser first: a missing one is a failure there
+            pytest.fail(f"no browser at {CHROMIUM} (make chromium, or set MEDLB_CHROMIUM)")
+        pytest.skip(f"no browser at {CHROMIUM} (make chromium, or set MEDLB_CHROMIUM)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

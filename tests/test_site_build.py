@@ -230,3 +230,29 @@ def test_a_thousand_models_keep_the_leaderboard_page_small(site_tree, tmp_path):
     assert len(set(ranks)) < len(ranks), "overlapping intervals share ranks"
     assert max(ranks) > 1, "clearly worse models rank lower"
     assert sum(1 for _ in (tmp_path / "html" / "models").rglob("index.html")) == 1000
+
+
+def test_sample_data_is_never_ranked_against_full_splits(site_tree, tmp_path):
+    """Scores on the 12 bundled questions must not share a ranking with full-split scores."""
+    from site_fixtures import synthesize_results
+
+    from runner.sitegen.entries import build_entries, sample_data_site
+    from runner.sitegen.inputs import collect_inputs
+
+    def entries_of(results: Path, submissions: Path):
+        inputs = collect_inputs(results, submissions, site_tree.references)
+        return inputs, {e.model_id: e for e in build_entries(inputs)}
+
+    inputs, sample_only = entries_of(site_tree.results, site_tree.submissions)
+    assert sample_data_site(inputs)
+    assert all(e.place is not None for e in sample_only.values()), "a demo site ranks its runs"
+
+    results, submissions = tmp_path / "results", tmp_path / "submissions"
+    shutil.copytree(site_tree.results, results)
+    shutil.copytree(site_tree.submissions, submissions)
+    bases = list(published_results(site_tree.results).values())
+    full = synthesize_results(bases, 3, results, submissions, seed=3, full_size=True)
+    inputs, mixed = entries_of(results, submissions)
+    assert not sample_data_site(inputs)
+    assert {m for m, e in mixed.items() if e.place is not None} == set(full)
+    assert all(not mixed[m].task_places for m in sample_only), "no task rank on sample data"

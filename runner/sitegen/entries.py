@@ -3,6 +3,12 @@
 This is the view every page and data file renders from, so the joining rules live here once:
 a result's submission is the file at the same `org/model` path; a model is ranked only when all
 nine tasks ran on every item (`average` is set and `--limit` was not used).
+
+Scores on different data are never ranked together. A result on the registry's full splits (every
+task's `n` equals `TaskSpec.n_total`) is the leaderboard's currency; once any such result exists,
+results on smaller local data (the bundled sample questions, say) are shown but not ranked. A site
+with no full-split result at all (the demo, the tests) ranks its sample-data results among
+themselves, and its pages say so (`sample_data_site`).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from runner.results import EvaluationResult, TaskResult
 from runner.sitegen.inputs import SiteInputs
 from runner.sitegen.ranking import Interval, RankPlace, mean_interval, rank_places
 from runner.submission import Submission
-from runner.tasks import TASK_NAMES
+from runner.tasks import TASK_NAMES, TASKS
 
 HUB = "https://huggingface.co"
 
@@ -63,6 +69,20 @@ class ModelEntry:
         return self.result.tasks.get(name)
 
 
+def on_full_splits(result: EvaluationResult) -> bool:
+    """Every task the result holds ran on the registry's whole split (not a local sample)."""
+    return all(TASKS[name].n_total == task.n_total for name, task in result.tasks.items())
+
+
+def sample_data_site(inputs: SiteInputs) -> bool:
+    """No result on the full splits: every score on the site comes from smaller local data."""
+    return bool(inputs.results) and not any(on_full_splits(f.result) for f in inputs.results)
+
+
+def _same_data(result: EvaluationResult, sample_site: bool) -> bool:
+    return sample_site or on_full_splits(result)
+
+
 def is_complete(result: EvaluationResult) -> bool:
     return result.run.limit is None and all(
         name in result.tasks and result.tasks[name].n == result.tasks[name].n_total
@@ -73,15 +93,18 @@ def is_complete(result: EvaluationResult) -> bool:
 def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
     """Entries sorted as the leaderboard lists them: ranked by average, then the rest by name."""
     submissions = {s.key: s.submission for s in inputs.submissions}
+    sample_site = sample_data_site(inputs)
     averages = {
         f.key: _average(f.result)
-        if f.result.average is not None and is_complete(f.result)
+        if f.result.average is not None
+        and is_complete(f.result)
+        and _same_data(f.result, sample_site)
         else None
         for f in inputs.results
     }
     ranked = [key for key, average in averages.items() if average is not None]
     places = dict(zip(ranked, rank_places([averages[k] for k in ranked]), strict=True))
-    task_places = _task_places(inputs)
+    task_places = _task_places(inputs, sample_site)
     entries = [
         ModelEntry(
             key=f.key,
@@ -101,8 +124,8 @@ def _average(result: EvaluationResult) -> Interval:
     return mean_interval([t.acc for t in tasks], [t.stderr for t in tasks])
 
 
-def _task_places(inputs: SiteInputs) -> dict[str, dict[str, RankPlace]]:
-    """Per task, the place of every model that ran it on all of its items."""
+def _task_places(inputs: SiteInputs, sample_site: bool) -> dict[str, dict[str, RankPlace]]:
+    """Per task, the place of every model that ran it on all of its items (of the same data)."""
     out: dict[str, dict[str, RankPlace]] = {}
     for name in TASK_NAMES:
         done = [
@@ -111,6 +134,7 @@ def _task_places(inputs: SiteInputs) -> dict[str, dict[str, RankPlace]]:
             if name in f.result.tasks
             and f.result.run.limit is None
             and f.result.tasks[name].n == f.result.tasks[name].n_total
+            and (sample_site or TASKS[name].n_total == f.result.tasks[name].n_total)
         ]
         intervals = [Interval(t.acc, t.ci95[0], t.ci95[1]) for _, t in done]
         out[name] = {key: p for (key, _), p in zip(done, rank_places(intervals), strict=True)}

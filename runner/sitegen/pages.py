@@ -23,7 +23,7 @@ from runner.sitegen.data_files import (
     script_json,
     table_payload,
 )
-from runner.sitegen.entries import ModelEntry
+from runner.sitegen.entries import ModelEntry, sample_data_site
 from runner.sitegen.inputs import SiteInputs
 from runner.sitegen.queue import queue_rows
 from runner.sitegen.ranking import Z95
@@ -94,6 +94,7 @@ def render_pages(
             payload=script_json(table_payload(entries, inputs.references)),
             size_plot=_size_plot(entries, inputs),
             ranked=sum(1 for e in entries if e.place),
+            sample_data=sample_data_site(inputs),
             entries=entries,
             references=inputs.references,
         ),
