@@ -22,14 +22,36 @@ Speed (DESIGN §5), without changing any of the above:
   `torch.OutOfMemoryError` the budget halves and the same batch is retried in smaller pieces;
 - identical token sequences (repeated questions; a choice whose sequence is another item's
   context) run once, as lm-eval's "contexts" cache does;
-- bulk calls to the fast tokenizer, `torch.inference_mode()`, no KV cache.
+- the tokens that every sequence of a task starts with (MMLU's "The following are multiple choice
+  questions (with answers) about anatomy.\n\n": a fifth of the benchmark's tokens) run once per
+  task, and each batch continues from their key/value cache (see "Shared prefix" below);
+- bulk calls to the fast tokenizer, `torch.inference_mode()`.
+
+Shared prefix, and why it is exact. In a causal decoder the hidden states (hence the keys and
+values) at positions `0..P-1` depend only on the tokens at `0..P-1`. When every sequence of a task
+starts with the same P tokens and no log-probability is read before position P, running those P
+tokens once (batch of one, `use_cache=True`) and running each sequence's remaining tokens with
+that cache copied to every row of the batch, at positions `P, P+1, ...` (transformers derives them
+from the cache length), with the attention mask covering prefix and suffix, computes the same
+function as running the whole sequences. Right padding stays after each sequence's last token, as
+before. Only float rounding can differ, because the prefix's matrix products have other shapes:
+in float32 about 1e-6 on the test models, and up to 1.4e-4 on the benchmark's random 20M Llama
+(log-probabilities near -21), where changing only the batch composition already moves them by
+up to 9e-5. Left-truncated contexts lose the prefix, and then nothing is shared. The argument
+assumes a plain causal KV cache, so the first time a model meets a shared prefix its longest and
+shortest sequences are scored both ways; if any log-probability differs by more than
+`PREFIX_CHECK_TOLERANCE` (or the model returns no cache that can be repeated over a batch), the
+model never uses the shortcut again. The lm-eval parity test (tests/test_parity.py, |Δ| <= 1e-4
+per choice) runs the six MMLU tasks through this path on all three of its models (Llama, GPT-2,
+and the several-token-continuation case).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,8 +74,25 @@ _DEFAULT_MAX_LENGTH = 2048
 CPU_TOKEN_BUDGET = 2048
 CUDA_TOKEN_BUDGET = 65536
 
+# A shared prefix shorter than this is not worth the extra forward pass and the cache copies.
+MIN_SHARED_PREFIX_TOKENS = 16
+# What a model's forward calls its KV cache (argument and output): transformers 5, then 4.
+_CACHE_ARGUMENTS = ("cache", "past_key_values")
+# What a model whose cache does not work the usual way raises when given or asked for one.
+_NO_USABLE_CACHE = (TypeError, ValueError, NotImplementedError, RuntimeError, IndexError)
+# Largest |log-probability difference| between the cached and uncached paths that the one-time
+# check accepts: float32 rounding is about 1e-6; bfloat16/float16 rounding alone reaches 1e-2.
+PREFIX_CHECK_TOLERANCE = {"float32": 1e-4, "bfloat16": 0.1, "float16": 0.1}
+
 # Leave headroom on the GPU for activations when deciding whether the weights fit on one device.
 _SINGLE_GPU_WEIGHT_FRACTION = 0.8
+
+
+@dataclass
+class PrefixCacheCheck:
+    """Whether this model's KV cache reproduces full forward passes: None until first needed."""
+
+    agrees: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +107,7 @@ class LoadedModel:
     max_length: int  # lm-eval's max_length: longer inputs are truncated from the left
     architecture: str | None
     vocab_size: int | None  # the model's (embedding rows), not the tokenizer's
+    prefix_cache: PrefixCacheCheck = field(default_factory=PrefixCacheCheck, compare=False)
 
 
 # ---- loading -------------------------------------------------------------------------------------
@@ -96,7 +136,8 @@ def load_model_dir(directory: Path, *, device: str = "cpu", dtype: str = "float3
     config = _load_config(directory)
     tokenizer = _load_tokenizer(directory)
     torch_dtype = getattr(torch, dtype)
-    model = _load_weights(directory, torch_dtype, _device_map(directory, device, torch_dtype))
+    device_map = _device_map(directory, device, torch_dtype)
+    model = _load_weights(directory, config, torch_dtype, device_map)
     model.eval()
     return LoadedModel(
         model=model,
@@ -178,10 +219,11 @@ def _device_map(directory: Path, device: str, torch_dtype: Any) -> str | None:
     return "auto" if weight_bytes > _SINGLE_GPU_WEIGHT_FRACTION * gpu_bytes else "cuda:0"
 
 
-def _load_weights(directory: Path, torch_dtype: Any, device_map: str | None) -> Any:
+def _load_weights(directory: Path, config: Any, torch_dtype: Any, device_map: str | None) -> Any:
     from transformers import AutoModelForCausalLM
 
     kwargs: dict[str, Any] = {
+        "config": config,  # already parsed; not read again
         "dtype": torch_dtype,
         "trust_remote_code": False,
         "use_safetensors": True,
@@ -429,7 +471,7 @@ def default_token_budget(lm: LoadedModel, batch_size: int | None = None) -> Toke
 @dataclass(frozen=True)
 class TaskScores:
     choice_logprobs: list[list[float]]  # per item, per choice
-    model_tokens: int  # tokens run through the model (unpadded)
+    model_tokens: int  # tokens run through the model (unpadded; a shared prefix counts once)
     multi_token_items: int
 
 
@@ -439,9 +481,12 @@ def score_items(
     *,
     token_budget: int | TokenBudget | None = None,
     progress: str | None = None,
+    share_prefix: bool = True,
 ) -> list[list[float]]:
     """Per item, per choice: summed log-likelihood of the continuation tokens (lm-eval-exact)."""
-    return score_task(lm, items, token_budget=token_budget, progress=progress).choice_logprobs
+    return score_task(
+        lm, items, token_budget=token_budget, progress=progress, share_prefix=share_prefix
+    ).choice_logprobs
 
 
 def score_task(
@@ -450,8 +495,10 @@ def score_task(
     *,
     token_budget: int | TokenBudget | None = None,
     progress: str | None = None,
+    share_prefix: bool = True,
 ) -> TaskScores:
-    """`score_items` plus the counts a results file reports. `progress`: the bar's label."""
+    """`score_items` plus the counts a results file reports. `progress`: the bar's label.
+    `share_prefix=False` runs every sequence whole (no shared-prefix cache)."""
     import torch
     from tqdm import tqdm
 
@@ -475,13 +522,14 @@ def score_task(
     )
     start = 0
     with torch.inference_mode(), bar:
+        prefix = _shared_prefix(lm, order) if share_prefix else None
         while start < len(order):
             size = budget.batch_size_for(len(order[start].tokens))
             batch = order[start : start + size]
             values = None
             try:
                 budget.before_forward(len(batch), len(batch) * len(batch[0].tokens))
-                values = _run_batch(lm, batch)
+                values = _run_batch(lm, batch, prefix)
             except torch.OutOfMemoryError:
                 pass  # handled below, once the exception (and the frames holding memory) is gone
             if values is None:
@@ -495,37 +543,146 @@ def score_task(
                     pending[item] -= 1
                     bar.update(pending[item] == 0)
             start += len(batch)
+    shared = 0 if prefix is None else prefix.length * (len(order) - 1)
     return TaskScores(
         choice_logprobs=scores,
-        model_tokens=sum(len(f.tokens) for f in plan.forwards),
+        model_tokens=sum(len(f.tokens) for f in plan.forwards) - shared,
         multi_token_items=plan.multi_token_items,
     )
 
 
-def _run_batch(lm: LoadedModel, batch: list[_Forward]) -> list[tuple[int, int, float]]:
-    """One padded forward pass: `(item, choice, log-likelihood)` for the choices it scores."""
+# ---- the shared prefix: run once, continued from its KV cache ------------------------------------
+
+
+@dataclass(frozen=True)
+class _SharedPrefix:
+    """The first `length` tokens of every sequence of a task, already run: their KV cache."""
+
+    length: int
+    cache: Any  # transformers.Cache of a batch of one; copied, never extended
+    argument: str  # the forward's name for it: "cache" (transformers 5), "past_key_values" before
+
+    def cache_for(self, rows: int) -> Any:
+        """A fresh copy for a batch of `rows` (the forward pass appends to the cache it gets)."""
+        cache = copy.deepcopy(self.cache)
+        cache.batch_repeat_interleave(rows)
+        return cache
+
+
+def shared_prefix_length(forwards: Sequence[_Forward]) -> int:
+    """Tokens that start every sequence and precede every read; 0 below the useful minimum."""
+    if len(forwards) < 2:
+        return 0
+    # The prefix all sequences share is the one the lexicographically first and last share.
+    low, high = min(f.tokens for f in forwards), max(f.tokens for f in forwards)
+    pairs = enumerate(zip(low, high, strict=False))  # `low` may be a prefix of `high`
+    common = next((k for k, (a, b) in pairs if a != b), len(low))
+    first_read = min(position for f in forwards for _, _, position, _ in f.reads)
+    length = min(common, first_read)
+    return length if length >= MIN_SHARED_PREFIX_TOKENS else 0
+
+
+def _shared_prefix(lm: LoadedModel, forwards: list[_Forward]) -> _SharedPrefix | None:
+    """The task's shared prefix, run once, if it is long enough and this model's cache agrees
+    with full forward passes (checked the first time, see the module docstring)."""
+    length = shared_prefix_length(forwards)
+    if not length or lm.prefix_cache.agrees is False:
+        return None
+    prefix = _run_prefix(lm, forwards[0].tokens[:length])
+    if lm.prefix_cache.agrees is None:
+        lm.prefix_cache.agrees = prefix is not None and _prefix_cache_agrees(lm, forwards, prefix)
+    return prefix if lm.prefix_cache.agrees else None
+
+
+def _run_prefix(lm: LoadedModel, tokens: list[int]) -> _SharedPrefix | None:
+    import inspect
+
     import torch
 
-    width = max(len(f.tokens) for f in batch)
+    # The class's forward: accelerate (device_map="auto") wraps the instance's in `*args, **kwargs`.
+    parameters = inspect.signature(type(lm.model).forward).parameters
+    argument = next((name for name in _CACHE_ARGUMENTS if name in parameters), None)
+    if argument is None:
+        return None
+    input_ids = torch.tensor([tokens], dtype=torch.long, device=lm.input_device)
+    try:
+        output = lm.model(
+            input_ids=input_ids, attention_mask=torch.ones_like(input_ids), use_cache=True
+        )
+    except torch.OutOfMemoryError:
+        raise
+    except _NO_USABLE_CACHE:
+        return None
+    cache = output.get(argument)
+    if cache is None or not hasattr(cache, "batch_repeat_interleave"):
+        return None
+    return _SharedPrefix(length=len(tokens), cache=cache, argument=argument)
+
+
+def _prefix_cache_agrees(lm: LoadedModel, forwards: list[_Forward], prefix: _SharedPrefix) -> bool:
+    """Score the longest and the shortest sequence (so one is padded) with and without the cache.
+    `forwards` is sorted longest first."""
+    import torch
+
+    pair = [forwards[0], forwards[-1]]
+    try:
+        cached = _run_batch(lm, pair, prefix)
+    except torch.OutOfMemoryError:
+        raise
+    except _NO_USABLE_CACHE:
+        return False
+    whole = _run_batch(lm, pair, None)
+    tolerance = PREFIX_CHECK_TOLERANCE[lm.dtype]
+    return all(
+        (i, c) == (j, d) and abs(x - y) <= tolerance
+        for (i, c, x), (j, d, y) in zip(cached, whole, strict=True)
+    )
+
+
+# ---- one batch -----------------------------------------------------------------------------------
+
+
+def _run_batch(
+    lm: LoadedModel, batch: list[_Forward], prefix: _SharedPrefix | None = None
+) -> list[tuple[int, int, float]]:
+    """One padded forward pass: `(item, choice, log-likelihood)` for the choices it scores.
+    With a shared prefix only the tokens after it are input; the cache stands for the rest."""
+    import torch
+
+    skip = 0 if prefix is None else prefix.length
+    width = max(len(f.tokens) for f in batch) - skip
     pad_id = lm.tokenizer.pad_token_id
     pad_id = 0 if pad_id is None else pad_id
     input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
+    attention_mask = torch.zeros((len(batch), skip + width), dtype=torch.long)
     rows: list[int] = []
     cols: list[int] = []
     read_rows: list[list[int]] = []  # per sequence: index into the gathered positions per read
     for r, forward in enumerate(batch):
-        input_ids[r, : len(forward.tokens)] = torch.tensor(forward.tokens, dtype=torch.long)
+        input_ids[r, : len(forward.tokens) - skip] = torch.tensor(
+            forward.tokens[skip:], dtype=torch.long
+        )
         attention_mask[r, : len(forward.tokens)] = 1
         slot = {}
         for position in forward.positions:
             slot[position] = len(rows)
             rows.append(r)
-            cols.append(position)
+            cols.append(position - skip)
         read_rows.append([slot[position] for _, _, position, _ in forward.reads])
-    logits = _logits_at(
-        lm, input_ids.to(lm.input_device), attention_mask.to(lm.input_device), rows, cols
-    )
+    input_ids = input_ids.to(lm.input_device)
+    attention_mask = attention_mask.to(lm.input_device)
+
+    def model_inputs() -> dict[str, Any]:
+        if prefix is None:
+            return {"input_ids": input_ids, "attention_mask": attention_mask, "use_cache": False}
+        return {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            prefix.argument: prefix.cache_for(len(batch)),
+            "use_cache": True,
+        }
+
+    logits = _logits_at(lm, model_inputs, rows, cols)
     logprobs = torch.log_softmax(logits.float(), dim=-1)
     flat_rows = torch.tensor([k for ks in read_rows for k in ks], device=logprobs.device)
     flat_tokens = torch.tensor(
@@ -541,32 +698,31 @@ def _run_batch(lm: LoadedModel, batch: list[_Forward]) -> list[tuple[int, int, f
 
 
 def _logits_at(
-    lm: LoadedModel, input_ids: Any, attention_mask: Any, rows: list[int], cols: list[int]
+    lm: LoadedModel, model_inputs: Callable[[], dict[str, Any]], rows: list[int], cols: list[int]
 ):
     """Logits `[len(rows), vocab]` at (row, position) pairs, with the LM head run only there.
 
-    A forward pre-hook on the output embedding replaces its input `[batch, seq, hidden]` by the
-    gathered rows, so everything the model does after its head (e.g. Gemma's logit soft-capping)
-    still applies. If a model computes logits without calling its output embedding, or reshapes
-    them, the forward runs again without the hook and the full logits are gathered: slower, same
-    numbers.
+    `model_inputs()` gives the forward's keyword arguments, fresh for each call (a KV cache is
+    extended by the pass that uses it). A forward pre-hook on the output embedding replaces its
+    input `[batch, seq, hidden]` by the gathered rows, so everything the model does after its head
+    (e.g. Gemma's logit soft-capping) still applies. If a model computes logits without calling
+    its output embedding, or reshapes them, the forward runs again without the hook and the full
+    logits are gathered: slower, same numbers.
     """
     import torch
 
     head = lm.model.get_output_embeddings()
     if head is not None:
-        gathered = _forward_with_gathered_head(
-            lm.model, head, input_ids, attention_mask, rows, cols
-        )
+        gathered = _forward_with_gathered_head(lm.model, head, model_inputs(), rows, cols)
         if gathered is not None:
             return gathered
-    logits = lm.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+    logits = lm.model(**model_inputs()).logits
     device = logits.device
     return logits[torch.tensor(rows, device=device), torch.tensor(cols, device=device)]
 
 
 def _forward_with_gathered_head(
-    model: Any, head: Any, input_ids: Any, attention_mask: Any, rows: list[int], cols: list[int]
+    model: Any, head: Any, inputs: dict[str, Any], rows: list[int], cols: list[int]
 ):
     import torch
 
@@ -581,7 +737,7 @@ def _forward_with_gathered_head(
 
     handle = head.register_forward_pre_hook(gather_positions)
     try:
-        logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+        logits = model(**inputs).logits
     finally:
         handle.remove()
     if len(calls) == 1 and logits.shape[:2] == (1, len(rows)):

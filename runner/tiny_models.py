@@ -138,7 +138,7 @@ def build_tiny_model(
     tokenizer = train_tokenizer(spec, corpus)
     config = _config(spec, tokenizer)
     torch.manual_seed(spec.seed)
-    model = AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     # Random init with std 0.02 gives near-uniform next-token distributions; widen it so that the
     # tiny models have real preferences between choices (and so scores and ties are informative).
     with torch.no_grad():

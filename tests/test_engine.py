@@ -3,7 +3,8 @@
 The reference is lm-eval 0.4.13's own `HFLM.loglikelihood` on the same tiny model, called on
 hand-made (context, continuation) pairs that reach every branch of its request handling: one-token
 and several-token continuations, trailing context spaces, an empty context, a context that already
-starts with the BOS text, and contexts longer than the model's window (left truncation).
+starts with the BOS text, contexts longer than the model's window (left truncation), and items that
+share a long prefix (MMLU's description), which the engine runs once and continues from its cache.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ EDGE_ITEMS = [
     Item(5, f"Abstract: {LONG}\nAnswer:", (" very likely so", " no"), 1, None),
     Item(6, "Question: Pick one.\nAnswer:", (" A", " the second option"), 0, None),
 ]
+
+# MMLU-style items short enough for the fixtures' 96-token window (the bundled MMLU rows are
+# longer, and a left-truncated context no longer starts with the description).
+DESCRIPTION = "The following are multiple choice questions (with answers) about anatomy.\n\n"
+PREFIXED_ITEMS = [
+    Item(0, DESCRIPTION + "Which organ makes insulin?\nA. Liver\nB. Pancreas\nC. Heart\nD. Lung"
+         "\nAnswer:", (" A", " B", " C", " D"), 1, None),
+    Item(1, DESCRIPTION + "Where is the femur?\nA. Leg\nB. Arm\nAnswer:", (" A", " B"), 0, None),
+    Item(2, DESCRIPTION + "Is the liver an organ?\nAnswer:", (" yes", " no", " maybe"), 0, None),
+    Item(3, DESCRIPTION + "The heart pumps\nAnswer:", (" blood through the body", " air"), 0, None),
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module", params=["engine_llama", "engine_gpt2"])
@@ -112,8 +124,13 @@ def test_multi_token_choices_are_scored_one_sequence_per_choice(lm):
     assert all(len(f.tokens) <= lm.max_length for f in plan.forwards)
 
 
-def test_models_whose_head_cannot_be_hooked_fall_back_to_full_logits(lm, monkeypatch):
-    items = sample_items("medqa_4options") + EDGE_ITEMS
+@pytest.mark.parametrize("shared_prefix", [False, True])
+def test_models_whose_head_cannot_be_hooked_fall_back_to_full_logits(
+    lm, monkeypatch, shared_prefix
+):
+    items = PREFIXED_ITEMS if shared_prefix else sample_items("medqa_4options") + EDGE_ITEMS
+    plan = engine.plan_requests(lm.tokenizer, items, lm.max_length)
+    assert bool(engine.shared_prefix_length(plan.forwards)) == shared_prefix
     gathered = engine.score_items(lm, items)
     monkeypatch.setattr(lm.model, "get_output_embeddings", lambda: None)
     assert flat(engine.score_items(lm, items)) == pytest.approx(flat(gathered), abs=1e-5)
@@ -129,6 +146,56 @@ def test_repeated_questions_run_once_and_score_the_same(lm):
     assert len(plan.forwards) == len(items)
     scores = engine.score_items(lm, repeated)
     assert scores[: len(items)] == scores[len(items) :]
+
+
+def tokens_run(lm, score) -> tuple[object, int]:
+    """`score()`'s result and the tokens the model computed (inputs that the mask keeps)."""
+    counted: list[int] = []
+
+    def count(module, args, kwargs):
+        width = kwargs["input_ids"].shape[1]  # the mask also covers a cached prefix: skip it
+        counted.append(int(kwargs["attention_mask"][:, -width:].sum()))
+
+    hook = lm.model.register_forward_pre_hook(count, with_kwargs=True)
+    try:
+        return score(), sum(counted)
+    finally:
+        hook.remove()
+
+
+def test_shared_prefix_runs_once_and_matches_lm_eval(model_dir, lm):
+    engine.score_task(lm, PREFIXED_ITEMS)  # the model's one-time cache check runs here
+    assert lm.prefix_cache.agrees is True
+    shared, shared_tokens = tokens_run(lm, lambda: engine.score_task(lm, PREFIXED_ITEMS))
+    whole, whole_tokens = tokens_run(
+        lm, lambda: engine.score_task(lm, PREFIXED_ITEMS, share_prefix=False)
+    )
+    plan = engine.plan_requests(lm.tokenizer, PREFIXED_ITEMS, lm.max_length)
+    prefix = engine.shared_prefix_length(plan.forwards)
+    assert prefix >= len(lm.tokenizer(DESCRIPTION.rstrip())["input_ids"]) - 1
+    assert plan.multi_token_items >= 1  # both the one-pass and the per-choice paths share it
+    assert shared_tokens == whole_tokens - (len(plan.forwards) - 1) * prefix
+    assert (shared.model_tokens, whole.model_tokens) == (shared_tokens, whole_tokens)
+    reference = lm_eval_loglikelihoods(model_dir, PREFIXED_ITEMS)
+    for mine, plain, theirs in zip(
+        shared.choice_logprobs, whole.choice_logprobs, reference, strict=True
+    ):
+        assert mine == pytest.approx(theirs, abs=TOLERANCE)
+        assert mine == pytest.approx(plain, abs=1e-5)
+        assert argmax(mine) == argmax(theirs)
+
+
+def test_a_cache_that_disagrees_with_full_passes_is_never_used(model_dir, monkeypatch):
+    lm = engine.load_model(model_dir)  # a fresh model: its cache has not been checked yet
+    whole = engine.score_items(lm, PREFIXED_ITEMS, share_prefix=False)
+    run_prefix = engine._run_prefix
+    # A cache of other tokens than the prefix: the one-time check must catch the difference.
+    monkeypatch.setattr(engine, "_run_prefix", lambda lm, tokens: run_prefix(lm, tokens[::-1]))
+    assert engine.score_items(lm, PREFIXED_ITEMS) == whole
+    assert lm.prefix_cache.agrees is False
+    _, tokens = tokens_run(lm, lambda: engine.score_items(lm, PREFIXED_ITEMS))
+    plan = engine.plan_requests(lm.tokenizer, PREFIXED_ITEMS, lm.max_length)
+    assert tokens == sum(len(f.tokens) for f in plan.forwards)
 
 
 @dataclass
@@ -167,7 +234,9 @@ def test_fixed_batch_size_caps_sequences_per_forward(lm):
         lambda m, args, kw, out: rows.append(kw["input_ids"].shape[0]), with_kwargs=True
     )
     try:
-        scores = engine.score_items(lm, items, token_budget=engine.default_token_budget(lm, 3))
+        scores = engine.score_items(
+            lm, items, token_budget=engine.default_token_budget(lm, 3), share_prefix=False
+        )
     finally:
         hook.remove()
     assert max(rows) == 3 and sum(rows) == len(items)
