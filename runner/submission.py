@@ -163,27 +163,40 @@ def submission_from_mapping(mapping: YamlMapping, display: str) -> Submission:
         raise _located_error(err, mapping, display) from None
 
 
+# Problems listed in one message; the rest are counted, so the message stays short for any input.
+MAX_PROBLEMS_SHOWN = 4
+
+
 def _located_error(err: ValidationError, mapping: YamlMapping, display: str) -> FileError:
-    """The first problem as `field: reason`, at the field's line (missing fields: no line)."""
+    """Every problem as `field: reason` (the first `MAX_PROBLEMS_SHOWN`, then a count), at the
+    first problem's line (missing fields: no line), so one push fixes them all."""
     problems = err.errors(include_url=False, include_input=False)
-    first = problems[0]
-    loc = first.get("loc", ())
+    described = [_describe_problem(problem) for problem in problems]
+    field = described[0][0]
+    reasons = [reason[:160] for _, reason in described[:MAX_PROBLEMS_SHOWN]]
+    more = len(problems) - len(reasons)
+    text = "; ".join(reasons)
+    if more:
+        text += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return FileError(display, text, mapping.key_lines.get(field))
+
+
+def _describe_problem(problem: Any) -> tuple[str, str]:
+    """(field, "field: reason") for one pydantic error; input values are never echoed."""
+    loc = problem.get("loc", ())
     field = str(loc[0]) if loc else ""
-    reason = first.get("msg", "invalid").removeprefix("Value error, ")
-    if first.get("type") == "extra_forbidden":
+    reason = problem.get("msg", "invalid").removeprefix("Value error, ")
+    if problem.get("type") == "extra_forbidden":
         reason = (
             f"unknown field {shorten(field, 30)} (allowed: {', '.join(Submission.model_fields)})"
         )
-    elif first.get("type") == "missing":
+    elif problem.get("type") == "missing":
         reason = f"{field}: required field is missing"
     elif field:
         reason = f"{field}: {reason}"
     if not field and reason.split(":")[0] in Submission.model_fields:
         field = reason.split(":")[0]  # model-level rules name their field first
-    more = len(problems) - 1
-    if more:
-        reason += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return FileError(display, reason[:300], mapping.key_lines.get(field))
+    return field, reason
 
 
 def load_submission(

@@ -116,10 +116,17 @@ def test_unknown_field_is_named_with_the_allowed_ones():
     )
 
 
-def test_several_problems_report_the_first_and_count_the_rest():
+def test_several_problems_are_all_reported_at_the_first_ones_line():
     message = error_of(VALID.replace("bfloat16", "int8").replace(SHA, "main"))
     assert message.startswith("s.yaml:2: revision:")
-    assert message.endswith("(and 1 more problem)")
+    assert "; precision:" in message
+
+
+def test_many_problems_show_a_few_and_count_the_rest():
+    extra = "".join(f"extra_{i}: 1\n" for i in range(10))
+    message = error_of(VALID + extra)
+    assert message.count("unknown field") == 4
+    assert message.endswith("(and 6 more problems)")
 
 
 @pytest.mark.parametrize(
