@@ -37,6 +37,7 @@ from runner.engine import (
     safetensors_param_count,
     score_task,
 )
+from runner.github_actions import log_group
 from runner.metrics import leaderboard_average, task_metrics
 from runner.results import (
     Environment,
@@ -102,9 +103,11 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
             _say(f"{task.spec.name}: kept from an earlier run ({task.relative_path} is complete)")
             continue
         if lm is None:
-            lm = load_model_dir(directory, device=options.device, dtype=options.dtype)
+            with log_group(f"load {options.model_id or options.model}"):
+                lm = load_model_dir(directory, device=options.device, dtype=options.dtype)
             budget = budget or default_token_budget(lm, options.batch_size)
-        manifest = _run_task(lm, task, manifest, options, budget)
+        with log_group(f"{task.spec.name}: {len(task.items)} items"):
+            manifest = _run_task(lm, task, manifest, options, budget)
 
     tasks = {t.spec.name: _task_result(options.output_dir, manifest, t) for t in prepared}
     complete = options.limit is None and all(t.n == t.n_total for t in tasks.values())

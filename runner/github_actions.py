@@ -9,10 +9,34 @@ rules) so that it can never start a workflow command of its own.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from runner.validation_report import escape_data, escape_property
+
+
+def in_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+@contextmanager
+def log_group(title: str) -> Iterator[None]:
+    """Fold what is printed inside into one collapsible section of the Actions log (no-op
+    elsewhere). Markers go to stdout and stderr is flushed first, so the two streams stay in order
+    in the runner's combined log."""
+    if not in_actions():
+        yield
+        return
+    sys.stderr.flush()
+    print(f"::group::{escape_data(title)}", flush=True)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        print("::endgroup::", flush=True)
 
 
 def error_line(message: str, *, title: str | None = None) -> str:

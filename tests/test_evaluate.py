@@ -205,3 +205,23 @@ def test_cuda_without_a_gpu_is_refused_before_anything_is_written(engine_llama, 
     assert main(evaluate_argv(engine_llama, out, "--device", "cuda")) == 1
     assert "no CUDA GPU" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_in_github_actions_each_task_is_a_log_group_and_scores_reach_the_summary(
+    engine_llama: Path, tmp_path: Path, capsys, monkeypatch
+):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    argv = evaluate_argv(engine_llama, tmp_path / "out", "--tasks", "pubmedqa,medmcqa")
+    assert main([*argv, "--limit", "3"]) == 0
+    out = capsys.readouterr().out
+    opened = [line for line in out.splitlines() if line.startswith("::group::")]
+    assert opened == [
+        f"::group::load {engine_llama}",
+        "::group::medmcqa: 3 items",
+        "::group::pubmedqa: 3 items",
+    ]
+    assert out.count("::endgroup::") == len(opened)
+    table = summary.read_text(encoding="utf-8")
+    assert "| MedMCQA |" in table and "| PubMedQA |" in table

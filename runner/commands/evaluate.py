@@ -138,6 +138,10 @@ def _run(args: argparse.Namespace) -> int:
     _quiet_transformers()
     result = run_evaluation(options)
     _print_table(result)
+    from runner import github_actions, score_report
+
+    heading = f"### `medlb evaluate`: `{result.model.id}`"
+    github_actions.append_summary(f"{heading}\n\n{score_report.score_table(result)}")
     return 0
 
 
