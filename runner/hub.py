@@ -178,3 +178,27 @@ def download_task_rows(spec: TaskSpec) -> list[dict[str, Any]]:
             f"({type(err).__name__}: {str(err)[:200]})"
         ) from None
     return dataset.to_list()
+
+
+def resolve_dataset_revision(spec: TaskSpec) -> str:
+    """The commit SHA that `spec`'s rows are read at today: the dataset repository's head, or the
+    head of its parquet conversion (`refs/convert/parquet`). For `medlb data pin`, whose output a
+    maintainer reviews and commits to runner/tasks.py; evaluation never calls this."""
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    try:
+        if spec.data_source == "parquet-conversion":
+            refs = api.list_repo_refs(spec.dataset, repo_type="dataset", token=False)
+            commits = [ref.target_commit for ref in refs.converts if ref.name == "parquet"]
+            if not commits:
+                raise UserError(f"{spec.dataset}: the Hub lists no parquet conversion")
+            return commits[0]
+        sha = api.dataset_info(spec.dataset, token=False).sha
+    except _network_errors() as err:
+        raise UserError(
+            f"{spec.dataset}: could not ask the Hub for its revision ({type(err).__name__})"
+        ) from None
+    if not sha:
+        raise UserError(f"{spec.dataset}: the Hub returned no commit for the dataset")
+    return sha

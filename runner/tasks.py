@@ -146,8 +146,8 @@ def _mmlu(subject: str, n_total: int, specialty: str) -> TaskSpec:
 # Pinned Hub revisions (dataset commit SHAs). Each SHA below was found stated for that dataset in
 # public code that pins it; none could be re-checked against the Hub from this build environment
 # (no network). `None` means no SHA could be found: `medlb data fetch` refuses such a task rather
-# than read a moving branch; pin it once with `HfApi().dataset_info(repo_id).sha` (or, for a parquet
-# conversion, `HfApi().list_repo_refs(repo_id, repo_type="dataset").converts`).
+# than read a moving branch; a maintainer with network access runs `medlb data pin --tasks NAME`,
+# reviews the dataset at the commit it prints, and pins it here.
 #
 # GBaker/MedQA-USMLE-4-options-hf: stated as `REVISION = '17af9355…'` next to `REPO = 'GBaker/…'`,
 # and as the Hub cache path `datasets--GBaker--MedQA-USMLE-4-options-hf/snapshots/17af9355…/`,

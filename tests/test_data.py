@@ -276,3 +276,51 @@ def test_fetched_rows_build_the_same_items_as_the_source(tmp_path):
     fetched = build_items(spec, load_task_rows(spec, tmp_path).rows)
     original = build_items(spec, load_task_rows(spec, SAMPLE_DATA_DIR).rows)
     assert fetched == original
+
+
+# ---- medlb data pin ---------------------------------------------------------------------------
+
+
+def test_pin_resolves_unpinned_tasks_and_lists_existing_pins():
+    from runner.commands.data import pin_lines
+
+    unpinned = replace(PUBMEDQA, revision=None)
+    asked = []
+
+    def resolve(spec):
+        asked.append(spec.name)
+        return "ab" * 20
+
+    lines = pin_lines([MEDQA, unpinned], explicit=False, resolve=resolve)
+    assert asked == ["pubmedqa"], "an existing pin is not re-resolved unless asked for"
+    assert lines[0] == f"medqa_4options: pinned at {MEDQA.revision} ({MEDQA.data_source})"
+    assert "abab" in lines[1] and "parquet-conversion" in lines[1]
+
+
+def test_pin_names_a_moved_revision_and_refuses_a_non_sha():
+    from runner.commands.data import pin_lines
+
+    moved = pin_lines([MEDQA], explicit=True, resolve=lambda spec: "cd" * 20)
+    assert f"(pinned now: {MEDQA.revision})" in moved[0]
+    with pytest.raises(UserError, match="not a commit SHA"):
+        pin_lines([MEDQA], explicit=True, resolve=lambda spec: "main")
+
+
+def test_pin_without_the_hub_is_one_line_and_exit_1(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "runner", "data", "pin", "--tasks", "pubmedqa"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "medlb: error: bigbio/pubmed_qa: could not ask the Hub for its revision "
+        "(OfflineModeIsEnabled)"
+    ]

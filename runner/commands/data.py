@@ -8,6 +8,7 @@ verified copy instead of the network.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,10 +38,19 @@ the row count matches the registry (fewer rows is reported as "partial"). Prints
 rows and the sha256 of the rows (canonical JSON lines, the digest recorded in results.json).
 """
 
+PIN_DESCRIPTION = """\
+For maintainers, on a machine with network access: ask the Hub which commit each task's rows
+would be read at today (the dataset repository's head, or for a loading-script dataset the head
+of its parquet conversion, refs/convert/parquet) and print the line to put in runner/tasks.py.
+Nothing is changed: review the dataset at that commit, then commit the pin. Tasks already pinned
+are listed with their pin unless --tasks names them.
+"""
+
 DATA_EPILOG = """\
 examples:
   medlb data fetch data/ --tasks medqa_4options,medmcqa   # on a machine with network access
   medlb data check data/ --require-complete               # offline, before evaluating
+  medlb data pin --tasks pubmedqa                         # maintainers: resolve a revision
   medlb evaluate --model ./my-model --data-dir data/ --output out/
 exit status: 0 success, 1 invalid or missing data (the message names the file), 2 usage error.
 """
@@ -73,6 +83,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dir_help="data directory to validate",
         handler=_run_check,
     )
+    pin = actions.add_parser(
+        "pin",
+        help="print the Hub commit to pin for each task (maintainers; needs network)",
+        description=PIN_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pin.add_argument("--tasks", metavar="A,B", help=TASKS_HELP)
+    pin.set_defaults(handler=_run_pin)
     check.add_argument(
         "--require-complete",
         action="store_true",
@@ -147,6 +165,39 @@ def fetch_tasks(
 def _validate(spec: TaskSpec, rows: list[dict[str, Any]], source: str) -> None:
     check_columns(spec, rows, source)
     build_items(spec, rows, source=source)  # gold values, final_decision, ...
+
+
+# ---- pin --------------------------------------------------------------------------------------
+
+Resolver = Callable[[TaskSpec], str]
+
+
+def pin_lines(specs: list[TaskSpec], explicit: bool, resolve: Resolver) -> list[str]:
+    """One line per task: the revision to pin (resolved through `resolve`, which is
+    `hub.resolve_dataset_revision` in use) or, when not asked for explicitly, the existing pin."""
+    lines = []
+    for spec in specs:
+        if spec.revision is not None and not explicit:
+            lines.append(f"{spec.name}: pinned at {spec.revision} ({spec.data_source})")
+            continue
+        sha = resolve(spec)
+        if not re.fullmatch(r"[0-9a-f]{40}", sha):
+            raise UserError(f"{spec.dataset}: the Hub answered {sha[:60]!r}, not a commit SHA")
+        change = "" if spec.revision in (None, sha) else f" (pinned now: {spec.revision})"
+        lines.append(
+            f"{spec.name}: {spec.dataset} {spec.data_source} is at {sha}{change}; "
+            "review it, then pin it in runner/tasks.py"
+        )
+    return lines
+
+
+def _run_pin(args: argparse.Namespace) -> int:
+    from runner.hub import resolve_dataset_revision
+
+    specs = resolve_tasks(args.tasks)
+    for line in pin_lines(specs, args.tasks is not None, resolve_dataset_revision):
+        print(line)
+    return 0
 
 
 # ---- check ------------------------------------------------------------------------------------
