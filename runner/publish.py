@@ -107,16 +107,10 @@ def publish_result(
     return Publication(f"results: {submission.model}@{short}", files), bound
 
 
-def publish_failure(
-    model_id: str,
-    revision: str,
-    report: FailureReport,
-    results_dir: Path,
-    *,
-    run_url: str | None = None,
-) -> tuple[Publication, EvaluationFailure]:
-    """Write `results/<org>/<model>.failure.json` (the queue page's entry for a failed run)."""
-    failure = EvaluationFailure(
+def failure_record(
+    model_id: str, revision: str, report: FailureReport, *, run_url: str | None = None
+) -> EvaluationFailure:
+    return EvaluationFailure(
         model=model_id,
         revision=revision,
         stage=report.stage,
@@ -124,10 +118,14 @@ def publish_failure(
         failed_at=datetime.now(UTC).replace(microsecond=0),
         ci_run_url=run_url,
     )
-    target = failure_path(results_dir, model_id)
+
+
+def publish_failure(failure: EvaluationFailure, results_dir: Path) -> Publication:
+    """Write `results/<org>/<model>.failure.json` (the queue page's entry for a failed run)."""
+    target = failure_path(results_dir, failure.model)
     save(target, failure)
-    message = f"results: {model_id}@{revision[:7]} failed ({report.stage})"
-    return Publication(message, [ChangedFile(target)]), failure
+    message = f"results: {failure.model}@{failure.revision[:7]} failed ({failure.stage})"
+    return Publication(message, [ChangedFile(target)])
 
 
 def write_changes(publication: Publication, path: Path) -> None:

@@ -37,12 +37,19 @@ def result_markdown(result: EvaluationResult, published_as: Path, run_url: str |
     )
 
 
-def failure_markdown(failure: EvaluationFailure, recorded_as: Path) -> str:
+def failure_markdown(failure: EvaluationFailure, recorded_as: Path | None) -> str:
+    """The PR comment for a failure; `recorded_as` None: nothing was committed (an invalid PR)."""
     reason = failure.reason.replace("`", "'")
     run = f" ([run]({failure.ci_run_url}))" if failure.ci_run_url else ""
+    if recorded_as is None:
+        after = "Fix the submission and push: every push is validated again.\n"
+    else:
+        after = (
+            f"Recorded as `{recorded_as.as_posix()}`, listed on the site's queue page. Fix the "
+            "submission and push, or ask a maintainer to re-run the failed jobs (a re-run "
+            "resumes).\n"
+        )
     return (
         f"### {HEADING}: evaluation of `{failure.model}` failed at {failure.stage}{run}\n\n"
-        f"```text\n{reason}\n```\n\n"
-        f"Recorded as `{recorded_as.as_posix()}`, listed on the site's queue page. Fix the "
-        "submission and push, or ask a maintainer to re-run the failed jobs (a re-run resumes).\n"
+        f"```text\n{reason}\n```\n\n{after}"
     )

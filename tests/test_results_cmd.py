@@ -214,7 +214,6 @@ LOAD_LOG = "loading\nmedlb: error: /models/x: cannot load the model (bad header)
         ("success", "failure", OOM_LOG, "evaluation", "out of memory on the GPU"),
         ("success", "failure", LOAD_LOG, "loading", "cannot load the model (bad header)"),
         ("success", "failure", None, "evaluation", "runner lost"),
-        ("failure", "skipped", None, "validation", "model: must be submitted as"),
     ],
 )
 def test_fail_records_why_and_where(
@@ -239,6 +238,24 @@ def test_fail_records_why_and_where(
     assert reason in (pr_repo / "publish" / "comment.md").read_text()
     changes = json.loads((pr_repo / "publish" / "changes.json").read_text())
     assert changes["files"] == [{"path": "results/acme/med-7b.failure.json", "deleted": False}]
+
+
+def test_an_invalid_pull_request_is_answered_on_the_pr_and_never_committed(
+    pr_repo, monkeypatch, capsys
+):
+    assert _bundle_and_intake(pr_repo, monkeypatch, **{"--pr-validation": "failure"}) == 0
+    (pr_repo / "request" / "validation.log").write_text(
+        "::error file=x.yaml,line=1,title=path::model: must be submitted as submissions/a/b.yaml\n"
+    )
+    argv = ["results", "fail", "--request", "request", "--prepare", "success"]
+    assert (
+        main([*argv, "--evaluate", "skipped", "--results-dir", "results", "--out", "publish"]) == 0
+    )
+    assert "::error title=validation::acme/med-7b: " in capsys.readouterr().out
+    comment = (pr_repo / "publish" / "comment.md").read_text()
+    assert "model: must be submitted as" in comment and "every push is validated again" in comment
+    assert not (pr_repo / "publish" / "changes.json").exists(), "nothing to commit to main"
+    assert not (pr_repo / "results").exists()
 
 
 def test_a_maintainer_dispatch_takes_a_submission_of_the_default_branch(pr_repo, capsys):

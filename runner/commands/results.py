@@ -251,7 +251,7 @@ def _register_fail(steps: argparse._SubParsersAction) -> None:
 def _fail(args: argparse.Namespace) -> int:
     from runner import github_actions
     from runner.failure_reasons import explain_failure
-    from runner.publish import failure_path, publish_failure
+    from runner.publish import failure_path, failure_record, publish_failure
     from runner.request import VALIDATION_LOG, load_request
     from runner.score_report import failure_markdown
     from runner.submission import load_submission
@@ -273,22 +273,30 @@ def _fail(args: argparse.Namespace) -> int:
         publish=args.publish,
         publish_log=args.publish_log,
     )
-    publication, failure = publish_failure(
-        model_id, revision, report, args.results_dir, run_url=args.run_url
-    )
-    markdown = failure_markdown(failure, failure_path(args.results_dir, model_id))
-    _write_outputs(args.out, publication, markdown)
+    failure = failure_record(model_id, revision, report, run_url=args.run_url)
+    if report.stage == "validation" and request.pr is not None:
+        # A pull request that does not validate is answered on the PR only (annotations and this
+        # comment), never with a commit to the default branch: anyone can open such a PR, as
+        # often as they like. Failures after a maintainer's approval go to the queue page.
+        markdown = failure_markdown(failure, None)
+        _write_outputs(args.out, None, markdown)
+    else:
+        publication = publish_failure(failure, args.results_dir)
+        markdown = failure_markdown(failure, failure_path(args.results_dir, model_id))
+        _write_outputs(args.out, publication, markdown)
     print(github_actions.error_line(f"{model_id}: {report.reason}", title=report.stage))
     return 0
 
 
 def _write_outputs(out_dir: Path | None, publication, markdown: str) -> None:
-    """The job summary always (in Actions); changes.json and comment.md when `--out` is given."""
+    """The job summary always (in Actions); comment.md, and changes.json when there is something
+    to commit, when `--out` is given."""
     from runner import github_actions
     from runner.atomic_io import write_atomic
     from runner.publish import write_changes
 
     github_actions.append_summary(markdown)
     if out_dir is not None:
-        write_changes(publication, out_dir / "changes.json")
+        if publication is not None:
+            write_changes(publication, out_dir / "changes.json")
         write_atomic(out_dir / "comment.md", markdown)
