@@ -20,13 +20,14 @@ $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
 	touch $@
 
+# pip -q -q: errors still print, but not a warning per package about a machine's pip config.
 $(VENV)/.runtime: $(VENV)/.base pyproject.toml
-	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH_SPEC)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[eval,site]'
+	$(BIN)/pip install --quiet --quiet --disable-pip-version-check $(TORCH_SPEC)
+	$(BIN)/pip install --quiet --quiet --disable-pip-version-check -e '.[eval,site]'
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime pyproject.toml
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
 demo: $(VENV)/.runtime
