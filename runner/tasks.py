@@ -158,8 +158,12 @@ MEDQA_REVISION: str | None = "17af9355ef89fba60de966eabaeba797c695f86e"
 # configs pin the same SHA with "validation, 4183 rows".
 MEDMCQA_REVISION: str | None = "91c6572c454088bf71b679ad90aa8dffcd0d5868"
 # bigbio/pubmed_qa is a loading-script dataset (not loadable by datasets>=4); its rows come from the
-# Hub's parquet conversion, refs/convert/parquet, whose commit SHA was not found stated anywhere.
-PUBMEDQA_REVISION: str | None = None
+# Hub's parquet conversion (refs/convert/parquet). Its commit is stated as the Hub cache path
+# `datasets--bigbio--pubmed_qa/snapshots/13a7d154…/` holding
+# `pubmed_qa_labeled_fold0_source/<split>/0000.parquet` (the conversion's layout) in public code
+# that reads the splits of lm-eval's pubmedqa task; re-check it with
+# `medlb data pin --tasks pubmedqa` on a machine with Hub access.
+PUBMEDQA_REVISION: str | None = "13a7d15476092370cbabb6475390e7e69b74d2f2"
 # cais/mmlu: pinned as `hf_revision="c30699e8…"` in a public lighteval task file and as
 # `cais/mmlu/resolve/c30699e8…/anatomy/test-00000-of-00001.parquet` in public download code.
 MMLU_REVISION: str | None = "c30699e8356da336a370243923dbaf21066bb9fe"

@@ -220,11 +220,9 @@ def test_fetch_refuses_rows_with_an_invalid_gold(tmp_path):
     assert not (tmp_path / "medqa_4options.jsonl").exists()
 
 
-def test_fetch_cli_refuses_unpinned_tasks_offline(tmp_path, capsys):
-    unpinned = [name for name in TASK_NAMES if TASKS[name].revision is None]
-    if not unpinned:
-        pytest.skip("every task is pinned")
-    assert main(["data", "fetch", str(tmp_path), "--tasks", unpinned[0]]) == 1
+def test_fetch_cli_refuses_unpinned_tasks_offline(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(TASKS, "pubmedqa", replace(PUBMEDQA, revision=None))
+    assert main(["data", "fetch", str(tmp_path), "--tasks", "pubmedqa"]) == 1
     assert "pins no dataset revision" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
