@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from runner.atomic_io import write_atomic
 from runner.errors import UsageError, UserError, describe_validation_error
-from runner.submission import SUBMISSION_SUFFIX, SUBMISSIONS_DIR
+from runner.submission import COMMIT_SHA, SUBMISSION_SUFFIX, SUBMISSIONS_DIR
 from runner.tasks import TASK_NAMES, TASKS
 
 BUNDLE_FILE = "bundle.json"
@@ -41,7 +41,6 @@ _PATH_PART = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}"
 SUBMISSION_PATH = re.compile(
     rf"{SUBMISSIONS_DIR}/{_PATH_PART}/{_PATH_PART}{re.escape(SUBMISSION_SUFFIX)}"
 )
-SHA = re.compile(r"[0-9a-f]{40}")
 
 
 class _Strict(BaseModel):
@@ -53,7 +52,7 @@ class Bundle(_Strict):
 
     submission: str = Field(pattern=SUBMISSION_PATH.pattern)
     pr: int = Field(ge=1)
-    head_sha: str = Field(pattern=SHA.pattern)
+    head_sha: str = Field(pattern=COMMIT_SHA.pattern)
 
 
 class EvaluationRequest(_Strict):
@@ -61,7 +60,7 @@ class EvaluationRequest(_Strict):
 
     submission: str = Field(pattern=SUBMISSION_PATH.pattern)  # repository path of the file
     pr: int | None = Field(default=None, ge=1)  # None for a maintainer's workflow_dispatch
-    head_sha: str | None = Field(default=None, pattern=SHA.pattern)
+    head_sha: str | None = Field(default=None, pattern=COMMIT_SHA.pattern)
     pr_validation: Literal["success", "failure"] | None = None  # validate.yml's conclusion
     key: str  # names the runner's resumable run directory and the concurrency group
     parts: list[list[str]]  # task names per GPU job, registry order

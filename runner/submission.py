@@ -34,7 +34,7 @@ ModelType = Literal["pretrained", "fine-tuned", "instruction-tuned", "rl-tuned",
 DERIVED_MODEL_TYPES = ("fine-tuned", "instruction-tuned", "rl-tuned", "merged")
 
 _HUB_PART = re.compile(r"[A-Za-z0-9_.-]+")
-_SHA = re.compile(r"[0-9a-f]{40}")
+COMMIT_SHA = re.compile(r"[0-9a-f]{40}")  # a full, lowercase git commit id
 _LICENSE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*")
 
 
@@ -86,8 +86,8 @@ def _require_revision_text(value: Any) -> Any:
 
 
 def _check_sha(value: str) -> str:
-    if not _SHA.fullmatch(value):
-        if _SHA.fullmatch(value.lower()):
+    if not COMMIT_SHA.fullmatch(value):
+        if COMMIT_SHA.fullmatch(value.lower()):
             raise ValueError("write the commit SHA in lowercase")
         raise ValueError(
             f"must be a full 40-character lowercase hex commit SHA, not {shorten(value, 20)} "

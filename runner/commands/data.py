@@ -8,7 +8,6 @@ verified copy instead of the network.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from runner.data import check_columns, load_task_rows, rows_sha256, write_task_rows
 from runner.errors import UserError
+from runner.submission import COMMIT_SHA
 from runner.tasks import TASK_NAMES, TaskSpec, build_items, resolve_tasks
 
 Downloader = Callable[[TaskSpec], list[dict[str, Any]]]
@@ -181,7 +181,7 @@ def pin_lines(specs: list[TaskSpec], explicit: bool, resolve: Resolver) -> list[
             lines.append(f"{spec.name}: pinned at {spec.revision} ({spec.data_source})")
             continue
         sha = resolve(spec)
-        if not re.fullmatch(r"[0-9a-f]{40}", sha):
+        if not COMMIT_SHA.fullmatch(sha):
             raise UserError(f"{spec.dataset}: the Hub answered {sha[:60]!r}, not a commit SHA")
         change = "" if spec.revision in (None, sha) else f" (pinned now: {spec.revision})"
         lines.append(

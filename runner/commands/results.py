@@ -274,16 +274,13 @@ def _fail(args: argparse.Namespace) -> int:
         publish_log=args.publish_log,
     )
     failure = failure_record(model_id, revision, report, run_url=args.run_url)
-    if report.stage == "validation" and request.pr is not None:
-        # A pull request that does not validate is answered on the PR only (annotations and this
-        # comment), never with a commit to the default branch: anyone can open such a PR, as
-        # often as they like. Failures after a maintainer's approval go to the queue page.
-        markdown = failure_markdown(failure, None)
-        _write_outputs(args.out, None, markdown)
-    else:
-        publication = publish_failure(failure, args.results_dir)
-        markdown = failure_markdown(failure, failure_path(args.results_dir, model_id))
-        _write_outputs(args.out, publication, markdown)
+    # A pull request that does not validate is answered on the PR only (annotations and the
+    # comment), never with a commit to the default branch: anyone can open such a PR, as often as
+    # they like. Failures after a maintainer's approval are recorded for the queue page.
+    recorded = not (report.stage == "validation" and request.pr is not None)
+    publication = publish_failure(failure, args.results_dir) if recorded else None
+    recorded_as = failure_path(args.results_dir, model_id) if recorded else None
+    _write_outputs(args.out, publication, failure_markdown(failure, recorded_as))
     print(github_actions.error_line(f"{model_id}: {report.reason}", title=report.stage))
     return 0
 

@@ -9,7 +9,6 @@ report: later checks run when their input exists and are marked skipped otherwis
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from runner import validation_report
+    from runner import github_actions, validation_report
 
     if args.changed_from and args.files:
         raise UsageError("give FILE arguments or --changed-from, not both")
@@ -92,19 +91,16 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"--model-dir {args.model_dir}: not a directory")
     reports = _collect_reports(args)
 
-    in_actions = os.environ.get("GITHUB_ACTIONS") == "true"
-    annotations = validation_report.render_annotations(reports) if in_actions else []
+    actions = github_actions.in_actions()
+    annotations = validation_report.render_annotations(reports) if actions else []
     if args.json:
         print(validation_report.render_json(reports))
     else:
         print(validation_report.render_text(reports))
     for command in annotations:  # stderr under --json, so stdout stays one JSON document
         print(command, file=sys.stderr if args.json else sys.stdout)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if in_actions and summary:
-        # The runner hands each step its own summary file to append to; append is the protocol.
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(validation_report.render_markdown(reports))
+    if actions:
+        github_actions.append_summary(validation_report.render_markdown(reports))
     return 0 if all(report.valid for report in reports) else 1
 
 

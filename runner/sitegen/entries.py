@@ -79,14 +79,15 @@ def sample_data_site(inputs: SiteInputs) -> bool:
     return bool(inputs.results) and not any(on_full_splits(f.result) for f in inputs.results)
 
 
-def _same_data(result: EvaluationResult, sample_site: bool) -> bool:
-    return sample_site or on_full_splits(result)
-
-
-def is_complete(result: EvaluationResult) -> bool:
-    return result.run.limit is None and all(
-        name in result.tasks and result.tasks[name].n == result.tasks[name].n_total
-        for name in TASK_NAMES
+def rankable_task(result: EvaluationResult, name: str, sample_site: bool) -> bool:
+    """`name` ran on every item of its data (no --limit), and that data is what the site ranks
+    on: the registry's full split, or on a sample-data site any data."""
+    task = result.tasks.get(name)
+    return (
+        task is not None
+        and result.run.limit is None
+        and task.n == task.n_total
+        and (sample_site or TASKS[name].n_total == task.n_total)
     )
 
 
@@ -97,8 +98,7 @@ def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
     averages = {
         f.key: _average(f.result)
         if f.result.average is not None
-        and is_complete(f.result)
-        and _same_data(f.result, sample_site)
+        and all(rankable_task(f.result, name, sample_site) for name in TASK_NAMES)
         else None
         for f in inputs.results
     }
@@ -131,10 +131,7 @@ def _task_places(inputs: SiteInputs, sample_site: bool) -> dict[str, dict[str, R
         done = [
             (f.key, f.result.tasks[name])
             for f in inputs.results
-            if name in f.result.tasks
-            and f.result.run.limit is None
-            and f.result.tasks[name].n == f.result.tasks[name].n_total
-            and (sample_site or TASKS[name].n_total == f.result.tasks[name].n_total)
+            if rankable_task(f.result, name, sample_site)
         ]
         intervals = [Interval(t.acc, t.ci95[0], t.ci95[1]) for _, t in done]
         out[name] = {key: p for (key, _), p in zip(done, rank_places(intervals), strict=True)}
