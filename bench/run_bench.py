@@ -33,9 +33,10 @@ sys.path.insert(0, str(REPO / "tests"))  # lmeval_reference: the parity test's t
 
 from lmeval_reference import PREFIX, write_task_yamls  # noqa: E402
 
-from runner.data import SAMPLE_DATA_DIR, load_task_rows, write_task_rows  # noqa: E402
-from runner.tasks import TASK_NAMES, TASKS  # noqa: E402
-from runner.tiny_models import TinyModelSpec, build_tiny_model  # noqa: E402
+from runner.evaluation.task_data import SAMPLE_DATA_DIR, load_task_rows, write_task_rows  # noqa: E402
+from runner.evaluation.tasks import TASK_NAMES, TASKS  # noqa: E402
+from runner.evaluation.tiny_models import TinyModelSpec, build_tiny_model  # noqa: E402
+from runner.precision import PRECISIONS  # noqa: E402
 
 # Random Llamas with a 32k model vocabulary (as Llama 2's); the tokenizer is the small trained one.
 PRESETS = {
@@ -63,7 +64,7 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=60, help="items per task (default 60)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each tool (default 2)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
+    parser.add_argument("--dtype", choices=PRECISIONS, default="float32")
     parser.add_argument("--peak-tflops", type=float, help="device peak, for MFU (GPU runs)")
     parser.add_argument("--workdir", type=Path, help="keep model, data and outputs here")
     args = parser.parse_args()
@@ -153,7 +154,7 @@ def timed(command: list[str]) -> tuple[float, float]:
 def describe_setup(model_dir: Path, args) -> str:
     import torch
 
-    from runner.engine import safetensors_param_count
+    from runner.evaluation.engine import safetensors_param_count
 
     params = safetensors_param_count(model_dir)
     return (

@@ -26,6 +26,15 @@ class UsageError(UserError):
         super().__init__(message, exit_code=EXIT_USAGE)
 
 
+def first_line(err: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message (its type name when it has none), cut to `limit`.
+
+    Library errors (transformers, huggingface_hub) can span pages; a user's message shows one line.
+    """
+    lines = str(err).strip().splitlines()
+    return (lines[0] if lines else type(err).__name__)[:limit]
+
+
 def describe_validation_error(err: object, *, max_items: int = 3, max_chars: int = 160) -> str:
     """One short line from a pydantic `ValidationError`: `field.path: problem; ...`.
 

@@ -2,7 +2,7 @@
 
 Outside Actions (no `$GITHUB_OUTPUT` / `$GITHUB_STEP_SUMMARY`) outputs and summaries are skipped
 and error lines are still printed, so a command reads the same locally and in CI. Text that may
-come from untrusted files is escaped (runner.validation_report's escaping, the runner toolkit's
+come from untrusted files is escaped (runner.submissions.report's escaping, the runner toolkit's
 rules) so that it can never start a workflow command of its own.
 """
 
@@ -15,7 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from runner.validation_report import escape_data, escape_property
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, escaped as the GitHub Actions runner unescapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (file, title): also ':' and ','."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def in_actions() -> bool:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from runner.errors import UserError
-from runner.tasks import TaskSpec
 
 # ---- models (validation and evaluation) --------------------------------------------------------
 
@@ -143,13 +142,28 @@ def fetch_safetensors_parameter_count(repo_id: str, revision: str) -> dict[str, 
 # ---- datasets (`medlb data fetch`, evaluation without --data-dir) ---------------------------
 
 
-def dataset_url(spec: TaskSpec) -> str:
+class DatasetSplit(Protocol):
+    """Where a task's rows live on the Hub: what this module needs of a task (`TaskSpec` has it).
+
+    A protocol rather than `TaskSpec` itself keeps this core module below the evaluation package
+    (ARCHITECTURE.md, "Layout": imports run one way).
+    """
+
+    name: str
+    dataset: str
+    config: str | None
+    revision: str | None
+    data_source: str  # "repository" or "parquet-conversion"
+    split: str
+
+
+def dataset_url(spec: DatasetSplit) -> str:
     """Where a task's rows come from, as recorded in provenance: `hf://<dataset>[/<config>]@<sha>`."""
     config = f"/{spec.config}" if spec.config else ""
     return f"hf://{spec.dataset}{config}@{spec.revision}"
 
 
-def download_task_rows(spec: TaskSpec) -> list[dict[str, Any]]:
+def download_task_rows(spec: DatasetSplit) -> list[dict[str, Any]]:
     """The rows of `spec`'s split at its pinned revision, in split order, in the Hub's columns.
 
     A repository source loads with `datasets.load_dataset(..., revision=SHA)`. A parquet conversion
@@ -160,8 +174,9 @@ def download_task_rows(spec: TaskSpec) -> list[dict[str, Any]]:
 
     if spec.revision is None:
         raise UserError(
-            f"{spec.name}: {spec.dataset} has no pinned revision in runner/tasks.py; medlb reads "
-            "no moving branch (pin a commit SHA there, or pass --data-dir with a local copy)"
+            f"{spec.name}: {spec.dataset} has no pinned revision in runner/evaluation/tasks.py; "
+            "medlb reads no moving branch (pin a commit SHA there, or pass --data-dir with a "
+            "local copy)"
         )
     try:
         if spec.data_source == "parquet-conversion":
@@ -180,10 +195,10 @@ def download_task_rows(spec: TaskSpec) -> list[dict[str, Any]]:
     return dataset.to_list()
 
 
-def resolve_dataset_revision(spec: TaskSpec) -> str:
+def resolve_dataset_revision(spec: DatasetSplit) -> str:
     """The commit SHA that `spec`'s rows are read at today: the dataset repository's head, or the
     head of its parquet conversion (`refs/convert/parquet`). For `medlb data pin`, whose output a
-    maintainer reviews and commits to runner/tasks.py; evaluation never calls this."""
+    maintainer reviews and commits to runner/evaluation/tasks.py; evaluation never calls this."""
     from huggingface_hub import HfApi
 
     api = HfApi()

@@ -12,7 +12,7 @@ import pytest
 @pytest.fixture(scope="session")
 def validation_tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A complete tiny Llama checkpoint (safetensors, fast tokenizer); copy it to break it."""
-    from runner.tiny_models import TinyModelSpec, build_tiny_model
+    from runner.evaluation.tiny_models import TinyModelSpec, build_tiny_model
 
     spec = TinyModelSpec(vocab_size=300, hidden_size=32, layers=1, heads=2, intermediate_size=64)
     return build_tiny_model(tmp_path_factory.mktemp("validation-tiny-llama"), spec)
@@ -26,7 +26,7 @@ def lmeval_task_manager(tmp_path_factory: pytest.TempPathFactory):
     """lm-eval's TaskManager, with the nine reference tasks of tests/lmeval_reference.py."""
     from lmeval_reference import make_task_manager
 
-    from runner.data import SAMPLE_DATA_DIR
+    from runner.evaluation.task_data import SAMPLE_DATA_DIR
 
     return make_task_manager(SAMPLE_DATA_DIR, tmp_path_factory.mktemp("lmeval-task-yamls"))
 
@@ -37,7 +37,7 @@ def lmeval_task_manager(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def pipeline_tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny GPT-2 checkpoint (no BOS token) for the pipeline tests; read-only."""
-    from runner.tiny_models import TinyModelSpec, build_tiny_model
+    from runner.evaluation.tiny_models import TinyModelSpec, build_tiny_model
 
     spec = TinyModelSpec(arch="gpt2", seed=3, vocab_size=400, hidden_size=32, layers=1, heads=2)
     return build_tiny_model(tmp_path_factory.mktemp("pipeline-tiny-gpt2"), spec)
@@ -47,7 +47,7 @@ def pipeline_tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pipeline_full_run(tmp_path_factory: pytest.TempPathFactory, pipeline_tiny_model: Path) -> Path:
     """`medlb evaluate` of `pipeline_tiny_model` on all nine sample tasks, in one run; read-only."""
     from runner.cli import main
-    from runner.tiny_models import SAMPLE_DATA_DIR
+    from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
 
     out = tmp_path_factory.mktemp("pipeline-full-run") / "run"
     argv = ["evaluate", "--model", str(pipeline_tiny_model), "--data-dir", str(SAMPLE_DATA_DIR)]
@@ -56,7 +56,7 @@ def pipeline_full_run(tmp_path_factory: pytest.TempPathFactory, pipeline_tiny_mo
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the parity figures (max |Δ|, equal predictions) that tests/test_parity.py records.
+    """Print the parity figures (max |Δ|, equal predictions) that test_parity.py records.
 
     They travel as `record_property("lm_eval_parity", line)`, which pytest-xdist also carries back
     from its workers, so the figures appear in CI output with or without `-n`.
@@ -79,7 +79,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def _engine_spec(arch: str, seed: int):
-    from runner.tiny_models import TinyModelSpec
+    from runner.evaluation.tiny_models import TinyModelSpec
 
     return TinyModelSpec(
         arch=arch, seed=seed, vocab_size=500, hidden_size=48, layers=2, heads=4, max_positions=96
@@ -89,7 +89,7 @@ def _engine_spec(arch: str, seed: int):
 @pytest.fixture(scope="session")
 def engine_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Llama whose tokenizer adds BOS, with a 96-token window; read-only."""
-    from runner.tiny_models import build_tiny_model
+    from runner.evaluation.tiny_models import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("engine-llama"), _engine_spec("llama", 21))
 
@@ -97,7 +97,7 @@ def engine_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def engine_gpt2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny GPT-2 (no BOS added), with a 96-token window; read-only."""
-    from runner.tiny_models import build_tiny_model
+    from runner.evaluation.tiny_models import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("engine-gpt2"), _engine_spec("gpt2", 22))
 

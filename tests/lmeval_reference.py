@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.tasks import TASK_NAMES
+from runner.evaluation.tasks import TASK_NAMES
 
 # The reference tasks get their own names so they cannot collide with lm-eval's registered ones.
 PREFIX = "parity_"

@@ -5,9 +5,9 @@
   record: a small but complete `results/` + `submissions/` tree.
 - `synthesize_results`: many results files made from those real runs by perturbing the per-item
   correctness bits and recomputing everything derived from them (accuracy, standard error,
-  bootstrap interval, per-subject accuracy, average) with `runner.metrics`, so the numbers are
-  internally consistent. Calibration and predictions hashes cannot be derived from bits and are
-  kept from the real run they start from.
+  bootstrap interval, per-subject accuracy, average) with `runner.evaluation.metrics`, so the
+  numbers are internally consistent. Calibration and predictions hashes cannot be derived from
+  bits and are kept from the real run they start from.
 
 Run as a script it is the site benchmark (`medlb site build` on N synthetic models):
     .venv/bin/python tests/site_fixtures.py --models 1000 --full-size
@@ -26,7 +26,13 @@ from pathlib import Path
 
 import yaml
 
-from runner.results import EvaluationFailure, EvaluationResult, SubjectScore, load_result, save
+from runner.results_schema import (
+    EvaluationFailure,
+    EvaluationResult,
+    SubjectScore,
+    load_result,
+    save,
+)
 
 TINY_ORG = "medlb-tiny"
 MODEL_TYPES = ("pretrained", "fine-tuned", "instruction-tuned", "rl-tuned", "merged")
@@ -74,7 +80,7 @@ def write_submission(
 def publish_tiny_runs(work: Path) -> SiteTree:
     """Build, evaluate and publish two tiny models through the real CLI."""
     from runner.cli import main
-    from runner.tiny_models import SAMPLE_DATA_DIR, TinyModelSpec, build_tiny_model
+    from runner.evaluation.tiny_models import SAMPLE_DATA_DIR, TinyModelSpec, build_tiny_model
 
     results, submissions = work / "results", work / "submissions"
     specs = {
@@ -146,15 +152,10 @@ def synthesize_results(
     otherwise redrawn as correct with probability s_i. `full_size` tiles each task's items up to
     the real split's size, so pages and data files have their production weight.
     """
-    from runner.metrics import (
-        accuracy,
-        bootstrap_ci95,
-        leaderboard_average,
-        mean_stderr,
-        subject_accuracy,
-    )
-    from runner.results import decode_bits, encode_bits
-    from runner.tasks import TASKS
+    from runner.evaluation.metrics import leaderboard_average, subject_accuracy
+    from runner.evaluation.tasks import TASKS
+    from runner.results_schema import decode_bits, encode_bits
+    from runner.stats import accuracy, bootstrap_ci95, mean_stderr
 
     rng = random.Random(seed)
     subjects_of = _item_subjects()
@@ -219,9 +220,9 @@ def synthesize_results(
 
 def _item_subjects() -> dict[str, list[str | None]]:
     """The subject of every bundled sample item, per task, in item order."""
-    from runner.data import load_task_rows
-    from runner.tasks import TASKS
-    from runner.tiny_models import SAMPLE_DATA_DIR
+    from runner.evaluation.task_data import load_task_rows
+    from runner.evaluation.tasks import TASKS
+    from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
 
     out = {}
     for name, spec in TASKS.items():

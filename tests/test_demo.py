@@ -6,8 +6,8 @@ import json
 import re
 
 from runner.cli import main
-from runner.demo import DEMO_MODELS, STAGES
-from runner.results import load_result
+from runner.demo_pipeline import DEMO_MODELS, STAGES
+from runner.results_schema import load_result
 
 
 def test_demo_builds_a_site_with_both_models_and_the_references(tmp_path, capsys):

@@ -85,7 +85,8 @@ def is_privileged(workflow: dict[str, Any]) -> bool:
 
 
 def trust_problems(workflow: dict[str, Any]) -> list[str]:
-    """Every violation of DESIGN §6's trust rules in one workflow (empty: none)."""
+    """Every violation of the trust rules (ARCHITECTURE.md, "Trust boundary") in one workflow
+    (empty: none)."""
     problems = []
     if "pull_request_target" in triggers(workflow):
         problems.append("uses pull_request_target (runs with write tokens on PR events)")

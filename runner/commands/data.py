@@ -8,27 +8,19 @@ verified copy instead of the network.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from runner.data import check_columns, load_task_rows, rows_sha256, write_task_rows
-from runner.errors import UserError
-from runner.submission import COMMIT_SHA
-from runner.tasks import TASK_NAMES, TaskSpec, build_items, resolve_tasks
-
-Downloader = Callable[[TaskSpec], list[dict[str, Any]]]
+from runner.evaluation.tasks import TASK_NAMES, resolve_tasks
 
 TASKS_HELP = f"comma-separated task names (default: all nine): {', '.join(TASK_NAMES)}"
 
 FETCH_DESCRIPTION = """\
 Download each task's split from the Hugging Face Hub at the commit pinned in the task registry
-(runner/tasks.py) and write DIR/<task>.jsonl (rows in the Hub's own columns, split order, one JSON
-object a line). Each file is validated (columns, types, gold values, row count) before it is
-written, and written atomically. A task without a pinned revision is refused: medlb never reads
-a moving branch. Needs network access and the `datasets` package.
+(runner/evaluation/tasks.py) and write DIR/<task>.jsonl (rows in the Hub's own columns, split
+order, one JSON object a line). Each file is validated (columns, types, gold values, row count)
+before it is written, and written atomically. A task without a pinned revision is refused: medlb
+never reads a moving branch. Needs network access and the `datasets` package.
 """
 
 CHECK_DESCRIPTION = """\
@@ -41,7 +33,8 @@ rows and the sha256 of the rows (canonical JSON lines, the digest recorded in re
 PIN_DESCRIPTION = """\
 For maintainers, on a machine with network access: ask the Hub which commit each task's rows
 would be read at today (the dataset repository's head, or for a loading-script dataset the head
-of its parquet conversion, refs/convert/parquet) and print the line to put in runner/tasks.py.
+of its parquet conversion, refs/convert/parquet) and print the line to put in
+runner/evaluation/tasks.py.
 Nothing is changed: review the dataset at that commit, then commit the pin. Tasks already pinned
 are listed with their pin unless --tasks names them.
 """
@@ -120,10 +113,11 @@ def _add_action(
     return action
 
 
-# ---- fetch ------------------------------------------------------------------------------------
+# ---- handlers: arguments in, one domain call (runner.evaluation.data_dir) ---------------------
 
 
 def _run_fetch(args: argparse.Namespace) -> int:
+    from runner.evaluation.data_dir import fetch_tasks
     from runner.hub import download_task_rows
 
     for spec, path, sha in fetch_tasks(resolve_tasks(args.tasks), args.dir, download_task_rows):
@@ -131,67 +125,8 @@ def _run_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def fetch_tasks(
-    specs: list[TaskSpec], out_dir: Path, download: Downloader
-) -> list[tuple[TaskSpec, Path, str]]:
-    """Download, validate and write each task; `download` is `hub.download_task_rows` in use.
-
-    Every unpinned task is refused before anything is downloaded, so a run either writes all the
-    requested files or stops with nothing half-done for the refused ones.
-    """
-    unpinned = [spec.name for spec in specs if spec.revision is None]
-    if unpinned:
-        pinned = [spec.name for spec in specs if spec.revision is not None]
-        hint = f"; fetch the others with --tasks {','.join(pinned)}" if pinned else ""
-        raise UserError(
-            f"runner/tasks.py pins no dataset revision for {', '.join(unpinned)}; "
-            f"medlb reads no moving branch{hint}"
-        )
-    written = []
-    for spec in specs:
-        print(f"fetching {spec.name} from {spec.dataset}@{spec.revision} ...", file=sys.stderr)
-        rows = download(spec)
-        source = f"{spec.dataset}@{spec.revision}"
-        _validate(spec, rows, source)
-        if len(rows) != spec.n_total:
-            raise UserError(
-                f"{source}: split {spec.split!r} has {len(rows)} rows, the registry expects "
-                f"{spec.n_total} (runner/tasks.py n_total)"
-            )
-        written.append((spec, write_task_rows(out_dir, spec, rows), rows_sha256(rows)))
-    return written
-
-
-def _validate(spec: TaskSpec, rows: list[dict[str, Any]], source: str) -> None:
-    check_columns(spec, rows, source)
-    build_items(spec, rows, source=source)  # gold values, final_decision, ...
-
-
-# ---- pin --------------------------------------------------------------------------------------
-
-Resolver = Callable[[TaskSpec], str]
-
-
-def pin_lines(specs: list[TaskSpec], explicit: bool, resolve: Resolver) -> list[str]:
-    """One line per task: the revision to pin (resolved through `resolve`, which is
-    `hub.resolve_dataset_revision` in use) or, when not asked for explicitly, the existing pin."""
-    lines = []
-    for spec in specs:
-        if spec.revision is not None and not explicit:
-            lines.append(f"{spec.name}: pinned at {spec.revision} ({spec.data_source})")
-            continue
-        sha = resolve(spec)
-        if not COMMIT_SHA.fullmatch(sha):
-            raise UserError(f"{spec.dataset}: the Hub answered {sha[:60]!r}, not a commit SHA")
-        change = "" if spec.revision in (None, sha) else f" (pinned now: {spec.revision})"
-        lines.append(
-            f"{spec.name}: {spec.dataset} {spec.data_source} is at {sha}{change}; "
-            "review it, then pin it in runner/tasks.py"
-        )
-    return lines
-
-
 def _run_pin(args: argparse.Namespace) -> int:
+    from runner.evaluation.data_dir import pin_lines
     from runner.hub import resolve_dataset_revision
 
     specs = resolve_tasks(args.tasks)
@@ -200,50 +135,8 @@ def _run_pin(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---- check ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TaskFileReport:
-    task: str
-    rows: int | None  # None: the file could not be read
-    expected: int
-    sha256: str
-    problem: str  # "" when the file is valid
-
-    @property
-    def complete(self) -> bool:
-        return self.rows == self.expected
-
-
-def check_task(spec: TaskSpec, data_dir: Path) -> TaskFileReport:
-    try:
-        loaded = load_task_rows(spec, data_dir)
-        build_items(spec, loaded.rows, source=loaded.source)
-    except UserError as err:
-        return TaskFileReport(spec.name, None, spec.n_total, "", str(err))
-    return TaskFileReport(spec.name, len(loaded.rows), spec.n_total, loaded.sha256, "")
-
-
 def _run_check(args: argparse.Namespace) -> int:
-    reports = [check_task(spec, args.dir) for spec in resolve_tasks(args.tasks)]
-    width = max(len(report.task) for report in reports)
-    print(f"{'task':<{width}}  {'rows':>5}  {'of':>5}  {'status':<8}  sha256")
-    for report in reports:
-        if report.problem:
-            print(f"{report.task:<{width}}  {'-':>5}  {report.expected:>5}  error     -")
-            continue
-        status = "ok" if report.complete else "partial"
-        print(
-            f"{report.task:<{width}}  {report.rows:>5}  {report.expected:>5}  "
-            f"{status:<8}  {report.sha256}"
-        )
-    for report in reports:
-        if report.problem:
-            print(f"error: {report.problem}", file=sys.stderr)
-    failed = [r.task for r in reports if r.problem]
-    if args.require_complete:
-        failed += [r.task for r in reports if not r.problem and not r.complete]
-    if failed:
-        raise UserError(f"{args.dir}: {len(failed)} of {len(reports)} tasks failed the check")
+    from runner.evaluation.data_dir import check_data_dir
+
+    check_data_dir(args.dir, resolve_tasks(args.tasks), require_complete=args.require_complete)
     return 0

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
-
-from runner.errors import UsageError
 
 DESCRIPTION = """\
 Run the leaderboard's whole pipeline offline, on the embedded default: build two tiny models,
@@ -57,23 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from runner.demo import STAGES, DemoWorkspace, run_demo
+    from runner.demo_pipeline import DemoWorkspace, demo_and_serve
 
-    if not 0 <= args.port < 65536:
-        raise UsageError(f"--port: {args.port} is not a TCP port")
-    started = time.perf_counter()
-    if not (args.repo / "mkdocs.yml").is_file():
-        raise UsageError(f"--repo {args.repo}: no mkdocs.yml (run from a clone of the repository)")
-    site = run_demo(DemoWorkspace(args.workspace), args.repo)
-    took = time.perf_counter() - started
-    if args.no_serve:
-        print(f"[{STAGES}/{STAGES}] Done in {took:.0f} s; the site is in {site} (not served).")
-        return 0
-    print(f"[{STAGES}/{STAGES}] Built in {took:.0f} s. Open the URL below to browse the demo site.")
-    from runner.sitegen.serve import serve_directory
-
-    try:
-        serve_directory(site, "127.0.0.1", args.port)
-    except OSError as err:
-        raise UsageError(f"--port {args.port}: cannot listen ({err.strerror})") from None
+    demo_and_serve(
+        DemoWorkspace(args.workspace), args.repo, serve=not args.no_serve, port=args.port
+    )
     return 0

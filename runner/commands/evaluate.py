@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from runner.errors import UsageError
+from runner.precision import PRECISIONS
 
 DESCRIPTION = """\
 Evaluate a causal LM zero-shot on the leaderboard's multiple-choice tasks with log-likelihood
@@ -14,7 +14,8 @@ scoring identical to lm-evaluation-harness 0.4 (`lm_eval --model hf`), and write
 
   OUTPUT/predictions/<task>.jsonl   one line per item: doc_id, choice_logprobs, pred, gold
   OUTPUT/results.json               accuracy, stderr, 95% CI, per-subject accuracy, calibration,
-                                    per-item correctness and provenance (schema: runner/results.py)
+                                    per-item correctness and provenance
+                                    (schema: runner/results_schema.py)
   OUTPUT/run.json                   what the directory holds, for resuming
 
 Re-running with the same --output resumes: finished tasks are kept, not recomputed; a run whose
@@ -77,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--dtype",
-        choices=("float32", "bfloat16", "float16"),
+        choices=PRECISIONS,
         help="weights and activations (default: the submission's precision, else float32)",
     )
     parser.add_argument(
@@ -118,72 +119,17 @@ def _batch_size(text: str) -> int | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from runner.evaluate import EvaluationOptions, run_evaluation
-    from runner.tasks import resolve_tasks
+    from runner.evaluation.run import ModelChoice, evaluate_and_report
+    from runner.evaluation.tasks import resolve_tasks
 
-    model, revision, model_id, dtype = _model_to_evaluate(args)
-    options = EvaluationOptions(
-        model=model,
-        revision=revision,
-        model_id=model_id,
+    evaluate_and_report(
+        ModelChoice(args.submission, args.model, args.revision, args.dtype),
         tasks=resolve_tasks(args.tasks),
         output_dir=args.output,
         data_dir=args.data_dir,
         limit=_positive_int("--limit", args.limit),
-        device=args.device or _default_device(),
-        dtype=dtype,
+        device=args.device,
         batch_size=_batch_size(args.batch_size),
         progress=not args.no_progress,
     )
-    _quiet_transformers()
-    result = run_evaluation(options)
-    _print_table(result)
-    from runner import github_actions, score_report
-
-    heading = f"### `medlb evaluate`: `{result.model.id}`"
-    github_actions.append_summary(f"{heading}\n\n{score_report.score_table(result)}")
     return 0
-
-
-def _model_to_evaluate(args: argparse.Namespace) -> tuple[str, str | None, str | None, str]:
-    """(model source, revision, results id, dtype) from a submission file or --model."""
-    if (args.submission is None) == (args.model is None):
-        raise UsageError("give either SUBMISSION.yaml or --model PATH_OR_HUB_ID (exactly one)")
-    if args.model is not None:
-        return args.model, args.revision, None, args.dtype or "float32"
-    if args.revision is not None:
-        raise UsageError("--revision: a submission file pins its own revision")
-    from runner.submission import load_submission
-
-    submission = load_submission(args.submission)
-    dtype = args.dtype or submission.precision
-    return submission.model, submission.revision, submission.model, dtype
-
-
-def _default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _quiet_transformers() -> None:
-    # Long prompts trigger "sequence length is longer than the maximum" warnings; the engine
-    # truncates exactly as lm-eval does, so they only add noise to CI logs.
-    from transformers.utils import logging
-
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-
-
-def _print_table(result) -> None:
-    print(f"{'task':<28} {'n':>6} {'acc':>7} {'± stderr':>9}  95% CI")
-    for name, task in result.tasks.items():
-        low, high = task.ci95
-        print(
-            f"{name:<28} {task.n:>6} {task.acc:>7.4f} {task.stderr:>9.4f}  [{low:.4f}, {high:.4f}]"
-        )
-    average = (
-        "n/a (not all nine tasks in full)" if result.average is None else f"{result.average:.4f}"
-    )
-    print(f"{'average':<28} {'':>6} {average}")
-    sys.stdout.flush()

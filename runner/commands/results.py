@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runner.errors import UsageError, UserError
-
 DESCRIPTION = __doc__
 
 
@@ -52,16 +50,9 @@ def _register_bundle(steps: argparse._SubParsersAction) -> None:
 
 
 def _bundle(args: argparse.Namespace) -> int:
-    from runner.request import changed_submissions, write_bundle
+    from runner.pipeline.request import bundle_submission
 
-    changed = changed_submissions(args.changed_from, Path.cwd())
-    if len(changed) != 1:  # none, or several (which repo_checks reports as none)
-        raise UserError(
-            f"--changed-from {args.changed_from}: nothing to bundle; a PR must add or change "
-            "exactly one submission file (see the validate step's report)"
-        )
-    write_bundle(Path.cwd(), changed[0], args.pr, args.head_sha, args.output)
-    print(f"bundled {changed[0]} (PR #{args.pr}) into {args.output}")
+    bundle_submission(args.changed_from, args.pr, args.head_sha, args.output, Path.cwd())
     return 0
 
 
@@ -99,42 +90,18 @@ def _register_intake(steps: argparse._SubParsersAction) -> None:
 
 
 def _intake(args: argparse.Namespace) -> int:
-    from runner import github_actions
-    from runner.request import SUBMISSION_PATH, matrix_json, read_bundle, write_request
+    from runner.pipeline.request import intake
 
-    if args.event == "workflow_run":
-        if args.bundle is None:
-            raise UsageError("--event workflow_run needs --bundle DIR")
-        bundle, data = read_bundle(args.bundle, args.head_sha)
-        request = write_request(
-            args.output,
-            bundle.submission,
-            data,
-            split=args.split,
-            pr=bundle.pr,
-            head_sha=bundle.head_sha,
-            pr_validation=args.pr_validation,
-        )
-    else:
-        if not SUBMISSION_PATH.fullmatch(args.submission):
-            raise UsageError(
-                f"--submission {args.submission!r}: not submissions/<org>/<model>.yaml"
-            )
-        path = Path.cwd() / args.submission
-        if not path.is_file():
-            raise UserError(f"{args.submission}: no such file on this branch")
-        request = write_request(args.output, args.submission, path.read_bytes(), split=args.split)
-    submission_file = request.submission_file(args.output).as_posix()
-    github_actions.set_outputs(
-        {
-            "request": "true",
-            "evaluate": "true" if request.evaluate else "false",
-            "submission": submission_file,
-            "key": request.key,
-            "matrix": matrix_json(request),
-        }
+    intake(
+        args.event,
+        output=args.output,
+        bundle_dir=args.bundle,
+        submission=args.submission,
+        head_sha=args.head_sha,
+        pr_validation=args.pr_validation,
+        split=args.split,
+        repo_dir=Path.cwd(),
     )
-    print(f"request {request.key}: {submission_file}, {len(request.parts)} GPU job(s)")
     return 0
 
 
@@ -148,7 +115,7 @@ def _register_merge(steps: argparse._SubParsersAction) -> None:
         description="Check that the parts are the same model and software on disjoint tasks, "
         "verify every predictions file against its hash, and write one results.json plus "
         "predictions/ identical to a single-runner run except for run timings and device names "
-        "(runner.merge.MAY_DIFFER). One part in, a checked copy out.",
+        "(runner.pipeline.merge.MAY_DIFFER). One part in, a checked copy out.",
     )
     p.add_argument("parts", nargs="+", type=Path, metavar="PART_DIR", help="`evaluate` outputs")
     p.add_argument("--output", required=True, type=Path, metavar="DIR", help="merged directory")
@@ -156,11 +123,9 @@ def _register_merge(steps: argparse._SubParsersAction) -> None:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from runner.merge import merge_runs
+    from runner.pipeline.merge import merge_and_report
 
-    merged = merge_runs(args.parts, args.output)
-    average = "n/a" if merged.average is None else f"{merged.average:.4f}"
-    print(f"merged {len(args.parts)} part(s), {len(merged.tasks)} task(s), average {average}")
+    merge_and_report(args.parts, args.output)
     return 0
 
 
@@ -202,27 +167,16 @@ def _register_publish(steps: argparse._SubParsersAction) -> None:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from runner.merge import load_part
-    from runner.publish import publish_result, result_path
-    from runner.request import load_request
-    from runner.score_report import result_markdown
-    from runner.submission import load_submission
-    from runner.tasks import TASK_NAMES
+    from runner.pipeline.publish import publish_run
 
-    if args.request is not None:
-        request = load_request(args.request)
-        submission_file, planned = request.submission_file(args.request), request.tasks
-    else:
-        submission_file, planned = args.submission, list(TASK_NAMES)
-    submission = load_submission(submission_file, check_path=True)
-    result = load_part(args.run_dir)
-    publication, published = publish_result(
-        result, submission, args.results_dir, planned_tasks=planned
+    publish_run(
+        args.run_dir,
+        request_dir=args.request,
+        submission_file=args.submission,
+        results_dir=args.results_dir,
+        out_dir=args.out,
+        run_url=args.run_url,
     )
-    target = result_path(args.results_dir, submission.model)
-    markdown = result_markdown(published, target, args.run_url or result.run.ci_run_url)
-    _write_outputs(args.out, publication, markdown)
-    print(markdown)
     return 0
 
 
@@ -249,51 +203,19 @@ def _register_fail(steps: argparse._SubParsersAction) -> None:
 
 
 def _fail(args: argparse.Namespace) -> int:
-    from runner import github_actions
-    from runner.failure_reasons import explain_failure
-    from runner.publish import failure_path, failure_record, publish_failure
-    from runner.request import VALIDATION_LOG, load_request
-    from runner.score_report import failure_markdown
-    from runner.submission import load_submission
+    from runner.pipeline.publish import JobOutcomes, record_failure
 
-    request = load_request(args.request)
-    org_name = Path(request.submission).parent.name + "/" + Path(request.submission).stem
-    try:
-        submission = load_submission(request.submission_file(args.request), check_path=True)
-        model_id, revision = submission.model, submission.revision
-    except UserError:
-        model_id, revision = org_name, "unknown"  # an invalid file: the path is all we trust
-    logs = sorted(args.logs.glob("*.log")) if args.logs and args.logs.is_dir() else []
-    report = explain_failure(
-        prepare=args.prepare,
-        evaluate=args.evaluate,
-        pr_validation=request.pr_validation,
-        validation_log=args.request / VALIDATION_LOG,
-        evaluate_logs=logs,
-        publish=args.publish,
-        publish_log=args.publish_log,
+    record_failure(
+        args.request,
+        JobOutcomes(
+            prepare=args.prepare,
+            evaluate=args.evaluate,
+            publish=args.publish,
+            evaluate_logs=args.logs,
+            publish_log=args.publish_log,
+        ),
+        results_dir=args.results_dir,
+        out_dir=args.out,
+        run_url=args.run_url,
     )
-    failure = failure_record(model_id, revision, report, run_url=args.run_url)
-    # A pull request that does not validate is answered on the PR only (annotations and the
-    # comment), never with a commit to the default branch: anyone can open such a PR, as often as
-    # they like. Failures after a maintainer's approval are recorded for the queue page.
-    recorded = not (report.stage == "validation" and request.pr is not None)
-    publication = publish_failure(failure, args.results_dir) if recorded else None
-    recorded_as = failure_path(args.results_dir, model_id) if recorded else None
-    _write_outputs(args.out, publication, failure_markdown(failure, recorded_as))
-    print(github_actions.error_line(f"{model_id}: {report.reason}", title=report.stage))
     return 0
-
-
-def _write_outputs(out_dir: Path | None, publication, markdown: str) -> None:
-    """The job summary always (in Actions); comment.md, and changes.json when there is something
-    to commit, when `--out` is given."""
-    from runner import github_actions
-    from runner.atomic_io import write_atomic
-    from runner.publish import write_changes
-
-    github_actions.append_summary(markdown)
-    if out_dir is not None:
-        if publication is not None:
-            write_changes(publication, out_dir / "changes.json")
-        write_atomic(out_dir / "comment.md", markdown)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runner.errors import UsageError
-
 DESCRIPTION = """\
 Build the leaderboard site: read results/, submissions/ and references/, render Markdown pages
 from the jinja2 templates in site/templates, and run `mkdocs build --strict` with mkdocs.yml.
@@ -92,44 +90,28 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _build_site(args: argparse.Namespace):
-    from runner.sitegen.build import BuildOptions, build_site
+def _options(args: argparse.Namespace):
+    from runner.sitegen.build import BuildOptions
 
-    if args.out.resolve() == args.pages_dir.resolve():
-        raise UsageError("--out and --pages-dir must be different directories")
-    report = build_site(
-        BuildOptions(
-            config_file=args.config,
-            out_dir=args.out,
-            pages_dir=args.pages_dir,
-            results_dir=args.results,
-            submissions_dir=args.submissions,
-            references_dir=args.references,
-        )
+    return BuildOptions(
+        config_file=args.config,
+        out_dir=args.out,
+        pages_dir=args.pages_dir,
+        results_dir=args.results,
+        submissions_dir=args.submissions,
+        references_dir=args.references,
     )
-    if not args.quiet:
-        steps = ", ".join(f"{step} {seconds:.2f} s" for step, seconds in report.seconds.items())
-        print(
-            f"built {args.out}: {report.models} models, {report.pages} pages in "
-            f"{report.total_seconds:.2f} s ({steps}); leaderboard page "
-            f"{report.leaderboard_bytes / 1024:.0f} KiB"
-        )
-    return report
 
 
 def _build(args: argparse.Namespace) -> int:
-    _build_site(args)
+    from runner.sitegen.build import build_and_report
+
+    build_and_report(_options(args), quiet=args.quiet)
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from runner.sitegen.serve import serve_directory
+    from runner.sitegen.build import build_and_serve
 
-    if not 0 <= args.port < 65536:
-        raise UsageError(f"--port: {args.port} is not a TCP port")
-    _build_site(args)
-    try:
-        serve_directory(args.out, args.host, args.port)
-    except OSError as err:
-        raise UsageError(f"--port {args.port}: cannot listen ({err.strerror})") from None
+    build_and_serve(_options(args), quiet=args.quiet, host=args.host, port=args.port)
     return 0

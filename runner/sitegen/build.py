@@ -44,8 +44,35 @@ class BuildReport:
     def total_seconds(self) -> float:
         return sum(self.seconds.values())
 
+    def summary(self, out_dir: Path) -> str:
+        steps = ", ".join(f"{step} {seconds:.2f} s" for step, seconds in self.seconds.items())
+        return (
+            f"built {out_dir}: {self.models} models, {self.pages} pages in "
+            f"{self.total_seconds:.2f} s ({steps}); leaderboard page "
+            f"{self.leaderboard_bytes / 1024:.0f} KiB"
+        )
+
+
+def build_and_report(options: BuildOptions, *, quiet: bool = False) -> BuildReport:
+    """`medlb site build`: build, then print what was built and where the time went."""
+    report = build_site(options)
+    if not quiet:
+        print(report.summary(options.out_dir))
+    return report
+
+
+def build_and_serve(options: BuildOptions, *, quiet: bool, host: str, port: int) -> None:
+    """`medlb site serve`: build, then serve the HTML on `host:port` until Ctrl-C."""
+    from runner.sitegen.serve import check_port, serve_directory
+
+    check_port(port)
+    build_and_report(options, quiet=quiet)
+    serve_directory(options.out_dir, host, port)
+
 
 def build_site(options: BuildOptions) -> BuildReport:
+    if options.out_dir.resolve() == options.pages_dir.resolve():
+        raise UsageError("--out and --pages-dir must be different directories")
     report = BuildReport()
     source_dir = options.config_file.parent / "site"
     if not options.config_file.is_file():
@@ -89,7 +116,7 @@ def _lap(start: float) -> float:
 
 
 def _checks() -> list:
-    from runner.model_checks import CHECKS
+    from runner.submissions.checks import CHECKS
 
     return list(CHECKS)
 

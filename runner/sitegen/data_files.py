@@ -16,9 +16,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from runner.evaluation.tasks import TASK_NAMES
 from runner.sitegen.entries import ModelEntry
+from runner.sitegen.formatting import percent_number
 from runner.sitegen.references import ReferenceModel
-from runner.tasks import TASK_NAMES
 
 CSV_COLUMNS = (
     "rank",
@@ -93,10 +94,6 @@ def leaderboard_csv(records: Sequence[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _pct(value: float | None) -> float | None:
-    return None if value is None else round(100 * value, 1)
-
-
 def table_payload(
     entries: Sequence[ModelEntry], references: Sequence[ReferenceModel]
 ) -> dict[str, Any]:
@@ -119,7 +116,11 @@ def table_payload(
                 "l": e.license,
                 "r": e.place.rank if e.place else None,
                 "x": e.place.tied if e.place else 0,
-                "a": [_pct(e.average.value), _pct(e.average.low), _pct(e.average.high)]
+                "a": [
+                    percent_number(e.average.value),
+                    percent_number(e.average.low),
+                    percent_number(e.average.high),
+                ]
                 if e.average
                 else None,
                 "s": [_task_triple(e, name) for name in TASK_NAMES],
@@ -132,9 +133,11 @@ def table_payload(
                 "t": "reported",
                 "ref": ref.source.url,
                 "note": ref.setting,
-                "a": [_pct(ref.average), None, None] if ref.average is not None else None,
+                "a": [percent_number(ref.average), None, None] if ref.average is not None else None,
                 "s": [
-                    [_pct(ref.accuracy(n)), None, None] if ref.accuracy(n) is not None else None
+                    [percent_number(ref.accuracy(n)), None, None]
+                    if ref.accuracy(n) is not None
+                    else None
                     for n in TASK_NAMES
                 ],
             }
@@ -146,7 +149,7 @@ def _task_triple(entry: ModelEntry, name: str) -> list[float | None] | None:
     task = entry.task(name)
     if task is None:
         return None
-    return [_pct(task.acc), _pct(task.ci95[0]), _pct(task.ci95[1])]
+    return [percent_number(task.acc), percent_number(task.ci95[0]), percent_number(task.ci95[1])]
 
 
 def item_bits(entry: ModelEntry) -> dict[str, Any]:

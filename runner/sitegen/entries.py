@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runner.results import EvaluationResult, TaskResult
+from runner.evaluation.tasks import TASK_NAMES, TASKS
+from runner.results_schema import EvaluationResult, TaskResult
 from runner.sitegen.inputs import SiteInputs
-from runner.sitegen.ranking import Interval, RankPlace, mean_interval, rank_places
-from runner.submission import Submission
-from runner.tasks import TASK_NAMES, TASKS
+from runner.sitegen.ranking import RankPlace, rank_places
+from runner.stats import Interval, mean_interval
+from runner.submissions.schema import Submission
 
 HUB = "https://huggingface.co"
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.results import EvaluationFailure, EvaluationResult, load_failure, load_result
+from runner.results_schema import EvaluationFailure, EvaluationResult, load_failure, load_result
 from runner.sitegen.references import ReferenceModel, load_references
-from runner.submission import Submission, load_submission
+from runner.submissions.schema import Submission, load_submission
 
 FAILURE_SUFFIX = ".failure.json"
 

@@ -9,12 +9,12 @@ templates.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.sitegen import svg_plots
 from runner.sitegen.data_files import (
     item_bits,
@@ -24,12 +24,12 @@ from runner.sitegen.data_files import (
     table_payload,
 )
 from runner.sitegen.entries import ModelEntry, sample_data_site
+from runner.sitegen.formatting import percent_text, size_label
 from runner.sitegen.inputs import SiteInputs
 from runner.sitegen.queue import queue_rows
-from runner.sitegen.ranking import Z95
 from runner.sitegen.raw_html import extract_raw_blocks
 from runner.sitegen.task_facts import FACTS
-from runner.tasks import TASK_NAMES, TASKS
+from runner.stats import Z95, wilson_interval
 
 SITE_NAME = "Open Medical-LLM Leaderboard"
 
@@ -65,15 +65,11 @@ def template_environment(templates_dir: Path):
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["pct"] = _pct
-    env.filters["size"] = svg_plots.size_label
+    env.filters["pct"] = percent_text
+    env.filters["size"] = size_label
     env.filters["short"] = lambda sha, n=10: "—" if not sha else sha[:n]
     env.globals.update(tasks=TASKS, task_names=TASK_NAMES, facts=FACTS, site_name=SITE_NAME)
     return env
-
-
-def _pct(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{100 * value:.{digits}f}"
 
 
 def render_pages(
@@ -224,14 +220,6 @@ def _subject_rows(entry: ModelEntry) -> list[SubjectRow]:
             label = subject[:1].upper() + subject[1:]  # MMLU names its subsets in lower case
             rows.append(SubjectRow(TASKS[name].title, label, score.n, score.acc, low, high))
     return rows
-
-
-def wilson_interval(acc: float, n: int) -> tuple[float, float]:
-    """Wilson score interval: sensible even for a subject with a handful of questions."""
-    z2 = Z95 * Z95
-    centre = (acc + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z95 * math.sqrt(acc * (1 - acc) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _subject_chart(entry: ModelEntry) -> str:

@@ -8,37 +8,17 @@ Both counts come from two sorted lists and binary search: O(n log n) for any num
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-Z95 = 1.959963984540054  # two-sided 95% normal quantile
-
-
-@dataclass(frozen=True)
-class Interval:
-    value: float
-    low: float
-    high: float
+from runner.stats import Interval
 
 
 @dataclass(frozen=True)
 class RankPlace:
     rank: int  # 1 + models significantly better
     tied: int  # other models whose interval overlaps this one
-
-
-def mean_interval(values: Sequence[float], stderrs: Sequence[float]) -> Interval:
-    """Mean of independent task scores with a normal 95% interval from their standard errors.
-
-    The tasks are disjoint question sets, so their errors are independent and the variance of
-    the unweighted mean is sum(se_i^2) / k^2.
-    """
-    k = len(values)
-    mean = sum(values) / k
-    half = Z95 * math.sqrt(sum(se * se for se in stderrs)) / k
-    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half))
 
 
 def rank_places(intervals: Sequence[Interval]) -> list[RankPlace]:

@@ -13,8 +13,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from runner.errors import UserError, describe_validation_error
-from runner.safe_yaml import load_yaml_mapping
-from runner.tasks import TASK_NAMES
+from runner.evaluation.tasks import TASK_NAMES
+from runner.submissions.safe_yaml import load_yaml_mapping
 
 
 class _Strict(BaseModel):

@@ -6,6 +6,8 @@ import functools
 import http.server
 from pathlib import Path
 
+from runner.errors import UsageError
+
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
@@ -18,9 +20,20 @@ def static_server(directory: Path, host: str, port: int) -> http.server.Threadin
     return http.server.ThreadingHTTPServer((host, port), handler)
 
 
+def check_port(port: int) -> None:
+    """Refuse a port number no socket can have (commands check it before minutes of work)."""
+    if not 0 <= port < 65536:
+        raise UsageError(f"--port: {port} is not a TCP port")
+
+
 def serve_directory(directory: Path, host: str, port: int) -> None:
     """Block serving `directory` until interrupted (Ctrl-C)."""
-    with static_server(directory, host, port) as server:
+    check_port(port)
+    try:
+        server = static_server(directory, host, port)
+    except OSError as err:
+        raise UsageError(f"--port {port}: cannot listen ({err.strerror})") from None
+    with server:
         bound_port = server.server_address[1]
         print(
             f"Serving the leaderboard at http://{host}:{bound_port}/ (Ctrl-C to stop)", flush=True

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from runner.sitegen.formatting import percent_label, size_label
+
 
 @dataclass(frozen=True)
 class ScatterPoint:
@@ -34,10 +36,6 @@ class Bar:
     high: float
     note: str = ""  # extra hover text (item count)
     marker: float | None = None  # a comparison tick (e.g. the leaderboard median)
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
 
 
 def size_vs_average(points: Sequence[ScatterPoint], references: Sequence[ReferenceLine]) -> str:
@@ -69,7 +67,7 @@ def size_vs_average(points: Sequence[ScatterPoint], references: Sequence[Referen
         parts.append(
             f'<line class="grid" x1="{tx:.1f}" x2="{tx:.1f}" y1="{top}" y2="{top + plot_h}"/>'
             f'<text class="tick" x="{tx:.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
-            f"{_size_label(10**exp)}</text>"
+            f"{size_label(10**exp)}</text>"
         )
     parts.append(
         f'<text class="axis" x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">'
@@ -81,15 +79,16 @@ def size_vs_average(points: Sequence[ScatterPoint], references: Sequence[Referen
         ry = y(ref.value)
         parts.append(
             f'<line class="reference" x1="{left}" x2="{left + plot_w}" y1="{ry:.1f}" '
-            f'y2="{ry:.1f}"><title>{escape(ref.label)}: {_pct(ref.value)} (reported)</title></line>'
+            f'y2="{ry:.1f}"><title>{escape(ref.label)}: {percent_label(ref.value)} (reported)'
+            f"</title></line>"
             f'<text class="reference-label" x="{left + plot_w + 4}" y="{ry + 4:.1f}">'
             f"{escape(ref.label)} (reported)</text>"
         )
     for p in points:
         parts.append(
             f'<a href="{escape(p.href)}"><circle class="point" cx="{x(p.params):.1f}" '
-            f'cy="{y(p.value):.1f}" r="4"><title>{escape(p.label)}: {_pct(p.value)}, '
-            f"{_size_label(p.params)} parameters</title></circle></a>"
+            f'cy="{y(p.value):.1f}" r="4"><title>{escape(p.label)}: {percent_label(p.value)}, '
+            f"{size_label(p.params)} parameters</title></circle></a>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -115,7 +114,8 @@ def interval_bars(bars: Sequence[Bar], *, label_width: int = 210, row: int = 22)
         mid = top + (row - 6) / 2
         lo_x = label_width + plot_w * bar.low
         hi_x = label_width + plot_w * bar.high
-        hover = f"{bar.label}: {_pct(bar.value)} (95% CI {_pct(bar.low)}–{_pct(bar.high)})"
+        interval = f"{percent_label(bar.low)}–{percent_label(bar.high)}"
+        hover = f"{bar.label}: {percent_label(bar.value)} (95% CI {interval})"
         if bar.note:
             hover += f", {bar.note}"
         parts.append(
@@ -126,7 +126,7 @@ def interval_bars(bars: Sequence[Bar], *, label_width: int = 210, row: int = 22)
             f'height="{row - 6}"/>'
             f'<line class="whisker" x1="{lo_x:.1f}" x2="{hi_x:.1f}" y1="{mid:.1f}" y2="{mid:.1f}"/>'
             f'<text class="value" x="{label_width + plot_w + 6}" y="{mid + 4:.1f}">'
-            f"{_pct(bar.value)}</text>"
+            f"{percent_label(bar.value)}</text>"
         )
         if bar.marker is not None:
             mx = label_width + plot_w * bar.marker
@@ -137,23 +137,6 @@ def interval_bars(bars: Sequence[Bar], *, label_width: int = 210, row: int = 22)
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
-
-
-def _size_label(params: float) -> str:
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if params >= scale:
-            value = params / scale
-            return (
-                f"{value:.0f}{unit}"
-                if value >= 10
-                else f"{value:.1f}".rstrip("0").rstrip(".") + unit
-            )
-    return str(int(params))
-
-
-def size_label(params: int | None) -> str:
-    """`7.2B`, `338K`: the size as the table and the charts show it."""
-    return "—" if params is None else _size_label(params)
 
 
 def _shorten(text: str, limit: int) -> str:

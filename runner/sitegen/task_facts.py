@@ -1,14 +1,14 @@
 """What each leaderboard dataset measures, stated from the paper that introduced it.
 
-The task registry (`runner.tasks`) says where the rows come from; this module says what they are,
-for the task pages. Each fact carries its paper so a reader can check it.
+The task registry (`runner.evaluation.tasks`) says where the rows come from; this module says what
+they are, for the task pages. Each fact carries its paper so a reader can check it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.tasks import TASKS
+from runner.evaluation.tasks import TASKS
 
 
 @dataclass(frozen=True)

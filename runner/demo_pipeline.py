@@ -1,0 +1,170 @@
+"""`medlb demo`: the whole submission pipeline, offline, on two tiny local models.
+
+It runs the very commands the GitHub workflows run (validate → evaluate → publish → site build),
+in-process through `runner.cli.main`, inside a workspace laid out like the repository:
+
+    WORKSPACE/models/<name>/                    two tiny real checkpoints (evaluation.tiny_models)
+    WORKSPACE/submissions/demo/<name>.yaml      their submission files
+    WORKSPACE/runs/<name>/                      `medlb evaluate` outputs (resumable)
+    WORKSPACE/results/demo/<name>.json          published results
+    WORKSPACE/pages/, WORKSPACE/site/           the generated Markdown and the built site
+
+The models differ in architecture (Llama with a BOS token, GPT-2 without) and seed, so the
+leaderboard has two distinct rows. Questions are the bundled samples (runner/sample_data), so the
+scores are those of random-weight models on 108 questions: they show the pipeline, not medicine.
+A model's "revision" is the sha1 of its weights file, a stand-in for the Hub commit it would have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.errors import UsageError, UserError
+from runner.evaluation.tiny_models import SAMPLE_DATA_DIR, TinyModelSpec
+
+DEMO_ORG = "demo"
+STAGES = 6
+
+
+@dataclass(frozen=True)
+class DemoModel:
+    name: str
+    spec: TinyModelSpec
+    description: str
+
+    @property
+    def model_id(self) -> str:
+        return f"{DEMO_ORG}/{self.name}"
+
+
+DEMO_MODELS = (
+    DemoModel(
+        "tiny-llama",
+        TinyModelSpec(arch="llama", seed=0),
+        "A 2-layer Llama with random weights and a BPE tokenizer trained on the sample questions.",
+    ),
+    DemoModel(
+        "tiny-gpt2",
+        TinyModelSpec(arch="gpt2", seed=1, hidden_size=96, heads=4),
+        "A 2-layer GPT-2 with random weights; its tokenizer adds no BOS token, unlike the Llama.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoWorkspace:
+    root: Path
+
+    def model_dir(self, model: DemoModel) -> Path:
+        return self.root / "models" / model.name
+
+    def submission(self, model: DemoModel) -> Path:
+        return self.root / "submissions" / DEMO_ORG / f"{model.name}.yaml"
+
+    def run_dir(self, model: DemoModel) -> Path:
+        return self.root / "runs" / model.name
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def site(self) -> Path:
+        return self.root / "site"
+
+
+Say = Callable[[str], None]
+
+
+def demo_and_serve(workspace: DemoWorkspace, repo: Path, *, serve: bool, port: int) -> None:
+    """`medlb demo`: stages 1-5 (`run_demo`), then serve the site on localhost until Ctrl-C."""
+    from runner.sitegen.serve import check_port, serve_directory
+
+    check_port(port)
+    if not (repo / "mkdocs.yml").is_file():
+        raise UsageError(f"--repo {repo}: no mkdocs.yml (run from a clone of the repository)")
+    started = time.perf_counter()
+    site = run_demo(workspace, repo)
+    took = time.perf_counter() - started
+    if not serve:
+        print(f"[{STAGES}/{STAGES}] Done in {took:.0f} s; the site is in {site} (not served).")
+        return
+    print(f"[{STAGES}/{STAGES}] Built in {took:.0f} s. Open the URL below to browse the demo site.")
+    serve_directory(site, "127.0.0.1", port)
+
+
+def run_demo(workspace: DemoWorkspace, repo: Path, say: Say = print) -> Path:
+    """Stages 1-5 of the demo; returns the built site's directory (stage 6 serves it).
+
+    `repo` is the repository checkout: the site's mkdocs.yml, templates and references/ are read
+    from it; everything the demo writes goes under the workspace.
+    """
+    from runner.evaluation.engine import quiet_transformers
+    from runner.evaluation.tiny_models import build_tiny_model
+
+    quiet_transformers()
+    say(f"[1/{STAGES}] Building {len(DEMO_MODELS)} tiny models in {workspace.root / 'models'}")
+    for model in DEMO_MODELS:
+        build_tiny_model(workspace.model_dir(model), model.spec)
+        say(f"      {model.model_id}: {model.spec.arch}, seed {model.spec.seed}")
+
+    say(f"[2/{STAGES}] Writing their submission files and validating them (offline)")
+    for model in DEMO_MODELS:
+        _write_submission(workspace, model)
+        _medlb(say, "validate", workspace.submission(model), "--offline",
+               "--model-dir", workspace.model_dir(model))  # fmt: skip
+
+    say(f"[3/{STAGES}] Evaluating both on the bundled sample questions ({SAMPLE_DATA_DIR.name}/)")
+    for model in DEMO_MODELS:
+        _medlb(say, "evaluate", "--model", workspace.model_dir(model),
+               "--data-dir", SAMPLE_DATA_DIR, "--output", workspace.run_dir(model))  # fmt: skip
+
+    say(f"[4/{STAGES}] Publishing the results into {workspace.results}")
+    for model in DEMO_MODELS:
+        _medlb(say, "results", "publish", workspace.run_dir(model),
+               "--submission", workspace.submission(model),
+               "--results-dir", workspace.results)  # fmt: skip
+
+    say(f"[5/{STAGES}] Building the site into {workspace.site}")
+    _medlb(say, "site", "build", "--results", workspace.results,
+           "--submissions", workspace.root / "submissions",
+           "--references", repo / "references", "--config", repo / "mkdocs.yml",
+           "--pages-dir", workspace.root / "pages", "--out", workspace.site)  # fmt: skip
+    return workspace.site
+
+
+def _write_submission(workspace: DemoWorkspace, model: DemoModel) -> None:
+    from runner.atomic_io import write_atomic
+
+    weights = workspace.model_dir(model) / "model.safetensors"
+    revision = hashlib.sha1(weights.read_bytes()).hexdigest()  # stands in for the Hub commit
+    write_atomic(
+        workspace.submission(model),
+        f"model: {model.model_id}\n"
+        f"revision: {revision}\n"
+        "precision: float32\n"
+        "model_type: pretrained\n"
+        "license: apache-2.0\n"
+        f"description: {model.description}\n",
+    )
+
+
+def _shown(arg: str | Path) -> str:
+    """An argument as a reader would type it: paths relative to the current directory."""
+    if isinstance(arg, Path) and arg.is_absolute() and arg.is_relative_to(Path.cwd()):
+        return str(arg.relative_to(Path.cwd())) or "."
+    return str(arg)
+
+
+def _medlb(say: Say, *argv: str | Path) -> None:
+    """Run one `medlb` command in-process, echoed first so a reader can replay it."""
+    from runner.cli import main
+
+    say("      $ medlb " + " ".join(map(_shown, argv)))
+    code = main([str(arg) for arg in argv])
+    if code != 0:
+        raise UserError(f"demo: `medlb {argv[0]}` failed (exit {code}); see the message above")

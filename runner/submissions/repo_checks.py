@@ -1,0 +1,200 @@
+"""What a submission pull request may change: `medlb validate --changed-from GIT_REF`.
+
+The changes are the commits on HEAD since it forked from GIT_REF (`git diff REF...HEAD`, the diff a
+pull request shows), not the working tree: CI checks out exactly the PR's commits, and an
+uncommitted file is not part of a pull request (validate it by naming it instead). A PR may add
+one `submissions/<org>/<model>.yaml` or update one to a new revision, and change nothing else.
+
+`git diff --raw` is read rather than `--name-status` because it also gives file modes: a submission
+that is a symlink (which could point CI at any file on the runner) or a submodule is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from runner.errors import UsageError
+from runner.submissions.checks import CheckResult
+from runner.submissions.schema import SUBMISSION_SUFFIX, SUBMISSIONS_DIR, Submission
+
+RESULTS_DIR = "results"
+_SYMLINK_MODE = "120000"
+_SUBMODULE_MODE = "160000"
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    status: str  # git's letter: A added, M modified, D deleted, R renamed, C copied, T type changed
+    path: str  # repository-relative, the new path for a rename
+    old_path: str | None  # the old path of a rename or copy
+    mode: str  # the new git file mode ("100644", "120000" for a symlink, ...)
+
+
+@dataclass(frozen=True)
+class PullRequestReview:
+    submissions: tuple[str, ...]  # submission files the PR adds or updates, to be validated
+    scope: dict[str, CheckResult]  # every changed path and its "pr-scope" result
+
+
+def _git(repo_root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["git", "-c", "core.quotepath=off", *args],
+        cwd=repo_root,
+        capture_output=True,
+        check=False,
+    )
+
+
+def repository_root(start: Path) -> Path:
+    done = _git(start, "rev-parse", "--show-toplevel")
+    if done.returncode != 0:
+        raise UsageError(f"--changed-from: {start} is not inside a git repository")
+    return Path(done.stdout.decode().strip())
+
+
+def changed_files(repo_root: Path, ref: str) -> list[ChangedFile]:
+    """The files HEAD's commits changed since the merge base with `ref` (renames detected)."""
+    if (
+        ref.startswith("-")
+        or _git(repo_root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode
+    ):
+        raise UsageError(
+            f"--changed-from: {ref!r} is not a commit, branch or tag in this repository"
+        )
+    done = _git(repo_root, "diff", "--raw", "-z", "-M", "--no-abbrev", f"{ref}...HEAD")
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()
+        raise UsageError(
+            f"--changed-from: git diff failed ({reason[0] if reason else 'no output'})"
+        )
+    return _parse_raw_diff(done.stdout)
+
+
+def _parse_raw_diff(output: bytes) -> list[ChangedFile]:
+    fields = output.decode("utf-8", errors="replace").split("\0")
+    changes = []
+    index = 0
+    while index < len(fields) and fields[index].startswith(":"):
+        meta = fields[index][1:].split()  # old_mode new_mode old_sha new_sha status
+        status = meta[4][0]
+        if status in "RC":
+            old_path, path = fields[index + 1], fields[index + 2]
+            index += 3
+        else:
+            old_path, path = None, fields[index + 1]
+            index += 2
+        changes.append(ChangedFile(status=status, path=path, old_path=old_path, mode=meta[1]))
+    return changes
+
+
+def is_submission_path(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return len(parts) == 3 and parts[0] == SUBMISSIONS_DIR and parts[2].endswith(SUBMISSION_SUFFIX)
+
+
+def review_changes(changes: list[ChangedFile]) -> PullRequestReview:
+    """The "pr-scope" verdict on every changed path, and the submissions left to validate."""
+    scope: dict[str, CheckResult] = {}
+    candidates = []
+    for change in changes:
+        problem = _scope_problem(change)
+        if problem is not None:
+            scope[change.path] = CheckResult("pr-scope", "fail", problem)
+        else:
+            candidates.append(change)
+    if len(candidates) > 1:
+        for change in candidates:
+            scope[change.path] = CheckResult(
+                "pr-scope",
+                "fail",
+                f"this pull request changes {len(candidates)} submission files; "
+                "submit one model per pull request",
+            )
+        return PullRequestReview(submissions=(), scope=scope)
+    for change in candidates:
+        verb = "adds" if change.status == "A" else "updates"
+        scope[change.path] = CheckResult("pr-scope", "pass", f"the pull request {verb} this file")
+    return PullRequestReview(submissions=tuple(c.path for c in candidates), scope=scope)
+
+
+def _scope_problem(change: ChangedFile) -> str | None:
+    inside = PurePosixPath(change.path).parts[:1] == (SUBMISSIONS_DIR,)
+    if not inside:
+        return f"changes {_short_path(change.path)}: a submission PR may change only submissions/"
+    if change.status == "D":
+        return "deletes a submission; ask a maintainer to withdraw a model"
+    if change.status in "RC":
+        return f"renames or copies {_short_path(change.old_path or '')}; add a new file instead"
+    if change.mode == _SYMLINK_MODE:
+        return "is a symbolic link; a submission must be a regular file"
+    if change.mode == _SUBMODULE_MODE or change.status == "T":
+        return "changes a file's type; a submission must be a regular file"
+    if not is_submission_path(change.path):
+        return f"is not a submission file: use {SUBMISSIONS_DIR}/<org>/<model>{SUBMISSION_SUFFIX}"
+    return None
+
+
+def check_resubmission(repo_root: Path, ref: str, submission: Submission, path: str) -> CheckResult:
+    """Refuse a model revision that `ref` already has as a submission or an evaluated result."""
+    from runner.submissions.schema import submission_from_bytes
+
+    expected = submission.expected_path.as_posix()
+    for existing in _submission_paths_at(repo_root, ref):
+        if existing.lower() == expected.lower() and existing != expected:
+            return CheckResult(
+                "resubmission",
+                "fail",
+                f"{existing} already submits this model (Hub ids ignore case); update that file",
+            )
+    old = _file_at(repo_root, ref, expected)
+    if old is not None:
+        previous = submission_from_bytes(old, f"{ref}:{expected}")
+        if previous.revision == submission.revision:
+            return CheckResult(
+                "resubmission",
+                "fail",
+                f"revision {submission.revision[:12]} is already submitted in {expected} on {ref}",
+            )
+    results_path = f"{RESULTS_DIR}/{submission.org}/{submission.name}.json"
+    if submission.revision in _result_revisions(_file_at(repo_root, ref, results_path)):
+        return CheckResult(
+            "resubmission",
+            "fail",
+            f"revision {submission.revision[:12]} is already evaluated ({results_path} on {ref})",
+        )
+    what = "a new model" if old is None else "a new revision of a submitted model"
+    return CheckResult("resubmission", "pass", f"{what}; {path} is not on {ref} at this revision")
+
+
+def _file_at(repo_root: Path, ref: str, path: str) -> bytes | None:
+    done = _git(repo_root, "show", f"{ref}:{path}")
+    return done.stdout if done.returncode == 0 else None
+
+
+def _submission_paths_at(repo_root: Path, ref: str) -> list[str]:
+    done = _git(repo_root, "ls-tree", "-r", "-z", "--name-only", ref, "--", f"{SUBMISSIONS_DIR}/")
+    return [name for name in done.stdout.decode(errors="replace").split("\0") if name]
+
+
+def _result_revisions(data: bytes | None) -> set[str]:
+    """Revisions named by a published results file (lenient: any malformed file names none)."""
+    if data is None:
+        return set()
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return set()
+    records = document if isinstance(document, list) else [document]
+    revisions = set()
+    for record in records:
+        model = record.get("model") if isinstance(record, dict) else None
+        if isinstance(model, dict) and isinstance(model.get("revision"), str):
+            revisions.add(model["revision"])
+    return revisions
+
+
+def _short_path(path: str) -> str:
+    return path if len(path) <= 80 else path[:79] + "…"

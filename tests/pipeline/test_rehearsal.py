@@ -1,0 +1,268 @@
+"""A rehearsal of the whole GitHub flow on a temporary git repository and a tiny local model.
+
+PR branch adds a submission → validate.yml → evaluate.yml (intake, re-validate, a two-part GPU
+split with a lost runner that a re-run resumes, merge, publish, commit) → pages.yml (site build).
+Each job runs in its own fresh clone of the default branch, as on GitHub, and the `medlb`
+commands each job runs are compared with the `run:` steps of the workflow files, job by job and in
+order. Two deliberate differences from CI, because tests are offline: validation passes
+`--offline` (and `--model-dir` for the model checks), and `medlb evaluate` reads the model from a
+local directory and the bundled sample questions instead of the Hub.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import workflow_rules as rules
+
+from runner.cli import main
+from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL_ID = "rehearsal/tiny-gpt2"
+SUBMISSION = f"submissions/{MODEL_ID}.yaml"
+
+
+def preflight(workflows: dict[str, dict]) -> None:
+    """What must hold before a rehearsal means anything: the trust rules of every workflow."""
+    problems = [f"{name}: {p}" for name, wf in workflows.items() for p in rules.trust_problems(wf)]
+    if problems:
+        raise AssertionError("workflow breaks the trust boundary:\n" + "\n".join(problems))
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+class Rehearsal:
+    """Runs `medlb` in-process inside one job's checkout and records what each job ran."""
+
+    def __init__(self, origin: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.origin, self.work, self.monkeypatch = origin, work, monkeypatch
+        self.ran: dict[str, list[list[str]]] = {}
+
+    def job(self, name: str, ref: str = "main") -> Path:
+        """A fresh clone at `ref` (the default branch unless the job is the PR's own)."""
+        checkout = self.work / f"{name}-{sum(map(len, self.ran.values()))}"
+        _git(self.work, "clone", "-q", "--branch", ref, str(self.origin), str(checkout))
+        self.monkeypatch.chdir(checkout)
+        self.monkeypatch.setenv("GITHUB_OUTPUT", str(checkout / ".github_output"))
+        self.ran.setdefault(name, []).append([])
+        return checkout
+
+    def medlb(self, *argv: str, expect: int = 0) -> None:
+        job = next(reversed(self.ran))
+        self.ran[job][-1].append(" ".join(argv[:2]) if argv[0] in ("results", "site") else argv[0])
+        assert main(list(argv)) == expect, f"medlb {' '.join(argv)}"
+
+    @staticmethod
+    def outputs(checkout: Path) -> dict[str, str]:
+        lines = (checkout / ".github_output").read_text().splitlines()
+        values, i = {}, 0
+        while i < len(lines):
+            name, delimiter = lines[i].split("<<")
+            values[name], i = lines[i + 1], i + 3
+            assert lines[i - 1] == delimiter
+        return values
+
+
+@pytest.fixture
+def origin(tmp_path: Path, pipeline_tiny_model: Path) -> Path:
+    """A bare 'GitHub' repository: main with the site's sources and references/, and a branch
+    `pr` adding one submission."""
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    _git(seed, "init", "-q", "-b", "main")
+    _git(seed, "config", "user.email", "ci@example.com")
+    _git(seed, "config", "user.name", "ci")
+    for tree in ("references", "site"):
+        shutil.copytree(ROOT / tree, seed / tree)
+    shutil.copy(ROOT / "mkdocs.yml", seed / "mkdocs.yml")
+    (seed / "results").mkdir()
+    (seed / "results" / ".gitkeep").write_text("")
+    _git(seed, "add", ".")
+    _git(seed, "commit", "-q", "-m", "leaderboard")
+    _git(seed, "checkout", "-q", "-b", "pr")
+    weights = (pipeline_tiny_model / "model.safetensors").read_bytes()
+    (seed / SUBMISSION).parent.mkdir(parents=True)
+    (seed / SUBMISSION).write_text(
+        f"model: {MODEL_ID}\nrevision: {hashlib.sha1(weights).hexdigest()}\n"
+        "precision: float32\nmodel_type: pretrained\nlicense: apache-2.0\n"
+        "description: A one-layer GPT-2 with random weights, for the rehearsal.\n"
+    )
+    _git(seed, "add", ".")
+    _git(seed, "commit", "-q", "-m", "Submit rehearsal/tiny-gpt2")
+    bare = tmp_path / "origin.git"
+    _git(tmp_path, "clone", "-q", "--bare", str(seed), str(bare))
+    return bare
+
+
+def test_rehearsal_plays_the_workflows_from_pr_to_site(
+    origin, tmp_path, monkeypatch, pipeline_tiny_model
+):
+    workflows = {
+        n: rules.load(rules.WORKFLOWS / f"{n}.yml") for n in ("validate", "evaluate", "pages")
+    }
+    preflight(workflows)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    work = tmp_path / "runners"
+    work.mkdir()
+    flow = Rehearsal(origin, work, monkeypatch)
+    model = str(pipeline_tiny_model)
+
+    # validate.yml: the PR's merge commit, unprivileged.
+    pr = flow.job("validate", ref="pr")
+    head_sha = _git(pr, "rev-parse", "HEAD")
+    _git(pr, "fetch", "-q", "origin", "main:refs/remotes/origin/main")
+    flow.medlb("validate", "--changed-from", "origin/main", "--offline")
+    bundle = ["results", "bundle", "--changed-from", "origin/main", "--pr", "1"]
+    flow.medlb(*bundle, "--head-sha", head_sha, "--output", "submission-bundle")
+    artifact_submission = pr / "submission-bundle"
+
+    # evaluate.yml / prepare: default branch; the bundle arrives as an artifact.
+    prepare = flow.job("prepare")
+    assert not (prepare / SUBMISSION).exists()  # the PR's file is not on the default branch
+    shutil.copytree(artifact_submission, prepare / "incoming")
+    intake = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming"]
+    flow.medlb(*intake, "--head-sha", head_sha, "--split", "2", "--output", "request")
+    out = flow.outputs(prepare)
+    assert out["evaluate"] == "true" and out["submission"] == f"request/{SUBMISSION}"
+    flow.medlb("validate", out["submission"], "--offline", "--model-dir", model)
+    artifact_request = prepare / "request"
+
+    # evaluate.yml / evaluate: one GPU job per part; part 1's runner is lost after one task,
+    # and the re-run on the same runner resumes from its run directory.
+    matrix = json.loads(out["matrix"])["include"]
+    runner_workspace = work / "gpu-runner"
+    staged_parts = []
+    for entry in matrix:
+        run_dir = runner_workspace / "medlb-runs" / out["key"] / f"part-{entry['part']}"
+        if entry["part"] == 1:
+            flow.job("evaluate (lost runner)")
+            first_task = entry["tasks"].split(",")[0]
+            evaluate = ["evaluate", "--model", model, "--data-dir", str(SAMPLE_DATA_DIR)]
+            flow.medlb(*evaluate, "--tasks", first_task, "--no-progress", "--output", str(run_dir))
+            (run_dir / "results.json").unlink()  # killed before the run finished
+        gpu = flow.job("evaluate")
+        shutil.copytree(artifact_request, gpu / "request")
+        evaluate = ["evaluate", "--model", model, "--data-dir", str(SAMPLE_DATA_DIR)]
+        flow.medlb(*evaluate, "--tasks", entry["tasks"], "--no-progress", "--output", str(run_dir))
+        staged = gpu / "staged" / f"part-{entry['part']}"
+        flow.medlb("results", "merge", str(run_dir), "--output", str(staged))
+        staged_parts.append(staged)
+
+    # evaluate.yml / publish: default branch, request + parts as artifacts, one commit.
+    publish = flow.job("publish")
+    shutil.copytree(artifact_request, publish / "request")
+    for staged in staged_parts:
+        shutil.copytree(staged, publish / "parts" / staged.name)
+    parts = sorted(str(p.relative_to(publish)) for p in (publish / "parts").glob("part-*"))
+    flow.medlb("results", "merge", *parts, "--output", "merged")
+    flow.medlb(
+        "results", "publish", "merged", "--request", "request", "--results-dir", "results",
+        "--out", "publish",
+    )  # fmt: skip
+    changes = json.loads((publish / "publish" / "changes.json").read_text())
+    assert [f["path"] for f in changes["files"]] == [f"results/{MODEL_ID}.json"]
+    _git(publish, "add", *(f["path"] for f in changes["files"]))
+    _git(
+        publish,
+        "-c",
+        "user.name=bot",
+        "-c",
+        "user.email=b@x",
+        "commit",
+        "-q",
+        "-m",
+        changes["message"],
+    )
+    _git(publish, "push", "-q", "origin", "HEAD:main")
+
+    # pages.yml: the default branch, now with the results.
+    pages = flow.job("pages")
+    flow.medlb("site", "build", "--out", "site-out")
+    html = "\n".join(p.read_text(errors="replace") for p in (pages / "site-out").rglob("*.html"))
+    assert MODEL_ID in html
+    published = json.loads((pages / "results" / f"{MODEL_ID}.json").read_text())
+    assert published["model"]["id"] == MODEL_ID and published["average"] is not None
+    assert set(published["tasks"]) == {t for e in matrix for t in e["tasks"].split(",")}
+
+    # The rehearsal ran what the workflow files run, job by job, in order.
+    expected = {}
+    for workflow in workflows.values():
+        expected.update(rules.medlb_commands_by_job(workflow))
+    expected["pages"] = expected.pop("build")
+    ran = {job: runs for job, runs in flow.ran.items() if job != "evaluate (lost runner)"}
+    assert list(ran) == list(expected)
+    for job, runs in ran.items():
+        assert all(commands == expected[job] for commands in runs), job
+
+
+def test_rehearsal_refuses_an_evaluate_workflow_that_checks_out_the_pr_head():
+    text = (rules.WORKFLOWS / "evaluate.yml").read_text()
+    checkout = "          persist-credentials: false\n"
+    event = "github.event.workflow_run"
+    for edit in (
+        f"ref: ${{{{ {event}.head_sha }}}}",
+        f"repository: ${{{{ {event}.head_repository }}}}",
+    ):
+        mutated = rules.parse(text.replace(checkout, checkout + f"          {edit}\n", 1))
+        with pytest.raises(AssertionError, match="checks out a chosen ref/repository"):
+            preflight({"evaluate": mutated})
+    fetched = text.replace(
+        "        run: medlb results merge parts/part-*",
+        '        run: git fetch origin "pull/$PR/head" && medlb results merge parts/part-*',
+    )
+    with pytest.raises(AssertionError, match="fetches or checks out other code"):
+        preflight({"evaluate": rules.parse(fetched)})
+
+
+def test_rehearsal_of_a_model_that_fails_to_load_ends_on_the_queue_page(
+    origin, tmp_path, monkeypatch, capsys, pipeline_tiny_model
+):
+    """evaluate fails on the runner → publish job records the failure → the queue page shows it."""
+    broken = tmp_path / "broken-model"
+    shutil.copytree(pipeline_tiny_model, broken)
+    (broken / "config.json").write_text("{not json")
+    work = tmp_path / "runners"
+    work.mkdir()
+    flow = Rehearsal(origin, work, monkeypatch)
+
+    pr = flow.job("validate", ref="pr")
+    bundle = ["results", "bundle", "--changed-from", "origin/main", "--pr", "1", "--head-sha"]
+    flow.medlb(*bundle, _git(pr, "rev-parse", "HEAD"), "--output", "submission-bundle")
+    prepare = flow.job("prepare")
+    shutil.copytree(pr / "submission-bundle", prepare / "incoming")
+    intake = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming"]
+    flow.medlb(*intake, "--head-sha", _git(pr, "rev-parse", "HEAD"), "--output", "request")
+
+    gpu = flow.job("evaluate")
+    evaluate = ["evaluate", "--model", str(broken), "--data-dir", str(SAMPLE_DATA_DIR)]
+    capsys.readouterr()
+    flow.medlb(*evaluate, "--no-progress", "--output", str(gpu / "run"), expect=1)
+    log = capsys.readouterr()
+    (gpu / "evaluate-part-1.log").write_text(log.out + log.err)  # what `tee` keeps in CI
+
+    publish = flow.job("publish")
+    shutil.copytree(prepare / "request", publish / "request")
+    (publish / "logs").mkdir()
+    shutil.copy(gpu / "evaluate-part-1.log", publish / "logs")
+    flow.medlb(
+        "results", "fail", "--request", "request", "--prepare", "success", "--evaluate", "failure",
+        "--logs", "logs", "--results-dir", "results", "--out", "publish",
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert f"::error title=loading::{MODEL_ID}: evaluate-part-1: " in out
+    assert "config.json: cannot load" in (publish / "publish" / "comment.md").read_text()
+    assert not (publish / "results" / f"{MODEL_ID}.json").exists()  # nothing half-published
+
+    flow.medlb("site", "build", "--out", "site-out")
+    queue = (publish / "site-out" / "queue" / "index.html").read_text()
+    assert MODEL_ID in queue and "loading" in queue and "cannot load" in queue

@@ -1,0 +1,318 @@
+"""`medlb results`: merge (scale-out), intake of untrusted bundles, publish and failure records."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runner.cli import main
+from runner.evaluation.tasks import TASK_NAMES
+from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
+
+HEAD = "ab" * 20
+REVISION = "cd" * 20
+
+
+def _evaluate(model: Path, tasks: list[str], out: Path) -> Path:
+    argv = ["evaluate", "--model", str(model), "--data-dir", str(SAMPLE_DATA_DIR)]
+    assert main([*argv, "--tasks", ",".join(tasks), "--no-progress", "--output", str(out)]) == 0
+    return out
+
+
+def _without_run_timings(doc: dict) -> dict:
+    """The results document minus the fields runner.pipeline.merge.MAY_DIFFER names."""
+    doc = json.loads(json.dumps(doc))
+    for key in ("started_at", "finished_at", "seconds"):
+        doc["run"].pop(key)
+    for task in doc["tasks"].values():
+        task.pop("seconds")
+    doc["environment"].pop("device")
+    doc["environment"].pop("device_count")
+    return doc
+
+
+def test_merged_parts_equal_a_single_runner_run(tmp_path, pipeline_tiny_model, pipeline_full_run):
+    from runner.pipeline.request import plan_parts
+
+    parts = plan_parts(3)
+    assert sorted(t for part in parts for t in part) == sorted(TASK_NAMES)
+    dirs = [
+        _evaluate(pipeline_tiny_model, tasks, tmp_path / f"p{i}") for i, tasks in enumerate(parts)
+    ]
+    # Parts arrive in any order (artifact download order); the merge is the same.
+    assert (
+        main(["results", "merge", *map(str, reversed(dirs)), "--output", str(tmp_path / "m")]) == 0
+    )
+
+    single = json.loads((pipeline_full_run / "results.json").read_text())
+    merged = json.loads((tmp_path / "m" / "results.json").read_text())
+    assert _without_run_timings(merged) == _without_run_timings(single)
+    assert list(merged["tasks"]) == list(single["tasks"]) == list(TASK_NAMES)
+    assert merged["average"] is not None
+    for task in TASK_NAMES:
+        name = f"predictions/{task}.jsonl"
+        assert (tmp_path / "m" / name).read_bytes() == (pipeline_full_run / name).read_bytes()
+    seconds = sum(json.loads((d / "results.json").read_text())["run"]["seconds"] for d in dirs)
+    assert merged["run"]["seconds"] == pytest.approx(seconds)
+
+
+def test_merge_refuses_overlap_tampering_and_unfinished_parts(tmp_path, pipeline_full_run, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(pipeline_full_run, copy)
+    out = str(tmp_path / "m")
+    assert main(["results", "merge", str(pipeline_full_run), str(copy), "--output", out]) == 1
+    assert "was also evaluated in" in capsys.readouterr().err
+
+    (copy / "predictions" / "pubmedqa.jsonl").write_text('{"doc_id": 0}\n')
+    assert main(["results", "merge", str(copy), "--output", out]) == 1
+    assert "pubmedqa.jsonl: sha256 differs" in capsys.readouterr().err
+
+    (copy / "results.json").unlink()  # a part whose runner was lost has no results.json
+    assert main(["results", "merge", str(copy), "--output", out]) == 1
+    assert "the run did not finish" in capsys.readouterr().err
+    assert not (tmp_path / "m" / "results.json").exists()
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def _submission_text(model: str = "acme/med-7b", precision: str = "float32") -> str:
+    return (
+        f"model: {model}\nrevision: {REVISION}\nprecision: {precision}\n"
+        "model_type: pretrained\nlicense: apache-2.0\ndescription: A model for the tests here.\n"
+    )
+
+
+@pytest.fixture
+def pr_repo(tmp_path, monkeypatch) -> Path:
+    """A git repo whose branch `pr` adds submissions/acme/med-7b.yaml on top of `main`."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "t@example.com")
+    _git(repo, "config", "user.name", "t")
+    (repo / "README.md").write_text("x\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "base")
+    _git(repo, "checkout", "-q", "-b", "pr")
+    (repo / "submissions" / "acme").mkdir(parents=True)
+    (repo / "submissions" / "acme" / "med-7b.yaml").write_text(_submission_text())
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "submit")
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def _bundle_and_intake(repo: Path, monkeypatch, **intake) -> int:
+    bundle = ["results", "bundle", "--changed-from", "main", "--pr", "7", "--head-sha", HEAD]
+    assert main([*bundle, "--output", "incoming"]) == 0
+    outputs = repo / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    options = {"--head-sha": HEAD, "--split": "2", **intake}
+    argv = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming"]
+    return main([*argv, *(x for kv in options.items() for x in kv), "--output", "request"])
+
+
+def test_intake_turns_a_bundle_into_a_planned_request(pr_repo, monkeypatch):
+    assert _bundle_and_intake(pr_repo, monkeypatch) == 0
+    request = json.loads((pr_repo / "request" / "request.json").read_text())
+    assert (request["pr"], request["head_sha"], request["pr_validation"]) == (7, HEAD, "success")
+    assert (pr_repo / "request" / "submissions/acme/med-7b.yaml").read_text() == _submission_text()
+    outputs = (pr_repo / "github_output").read_text()
+    assert "submission<<" in outputs and "request/submissions/acme/med-7b.yaml" in outputs
+    matrix = json.loads(outputs.split("matrix<<")[1].splitlines()[1])
+    assert [entry["part"] for entry in matrix["include"]] == [1, 2]
+    assert sorted(",".join(e["tasks"] for e in matrix["include"]).split(",")) == sorted(TASK_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (lambda b: (b / "extra.sh").write_text("echo hi"), "unexpected: ['extra.sh']"),
+        (
+            lambda b: (b / "bundle.json").write_text(
+                json.dumps({"submission": "submissions/../../etc.yaml", "pr": 7, "head_sha": HEAD})
+            ),
+            "submission: String should match pattern",
+        ),
+        (lambda b: (b / "submissions/acme/med-7b.yaml").write_bytes(b"x" * 70000), "larger than"),
+    ],
+)
+def test_intake_refuses_a_tampered_bundle(pr_repo, monkeypatch, capsys, tamper, message):
+    bundle = ["results", "bundle", "--changed-from", "main", "--pr", "7", "--head-sha", HEAD]
+    assert main([*bundle, "--output", "incoming"]) == 0
+    tamper(pr_repo / "incoming")
+    argv = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming"]
+    assert main([*argv, "--head-sha", HEAD, "--output", "request"]) == 1
+    assert message in capsys.readouterr().err
+    assert not (pr_repo / "request").exists()
+
+
+def test_intake_refuses_a_bundle_for_another_commit(pr_repo, monkeypatch, capsys):
+    assert _bundle_and_intake(pr_repo, monkeypatch, **{"--head-sha": "ef" * 20}) == 1
+    assert "is not the checked commit" in capsys.readouterr().err
+
+
+def _publish(run_dir: Path, *extra: str) -> int:
+    argv = ["results", "publish", str(run_dir), "--request", "request"]
+    return main([*argv, "--results-dir", "results", "--out", "publish", *extra])
+
+
+def test_publish_writes_the_result_and_replaces_a_failure_record(
+    pr_repo, monkeypatch, pipeline_full_run, capsys
+):
+    assert _bundle_and_intake(pr_repo, monkeypatch) == 0
+    stale = pr_repo / "results" / "acme" / "med-7b.failure.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    assert _publish(pipeline_full_run) == 0
+
+    from runner.results_schema import load_result
+
+    published = load_result(pr_repo / "results" / "acme" / "med-7b.json")
+    assert (published.model.id, published.model.revision) == ("acme/med-7b", REVISION)
+    assert published.tasks == load_result(pipeline_full_run / "results.json").tasks
+    changes = json.loads((pr_repo / "publish" / "changes.json").read_text())
+    assert changes["files"] == [
+        {"path": "results/acme/med-7b.json", "deleted": False},
+        {"path": "results/acme/med-7b.failure.json", "deleted": True},
+    ]
+    assert not stale.exists()
+    comment = (pr_repo / "publish" / "comment.md").read_text()
+    assert "| MedQA (USMLE, 4 options) |" in comment and "**average**" in comment
+    assert "| MedQA (USMLE, 4 options) |" in capsys.readouterr().out
+
+
+def test_publish_refuses_incomplete_or_mismatched_runs(
+    pr_repo, monkeypatch, pipeline_tiny_model, pipeline_full_run, capsys
+):
+    assert _bundle_and_intake(pr_repo, monkeypatch) == 0
+    partial = _evaluate(pipeline_tiny_model, ["pubmedqa"], pr_repo / "partial")
+    assert _publish(partial) == 1
+    assert "incomplete run, 8 of 9 planned tasks missing (" in capsys.readouterr().err
+    submission = pr_repo / "request" / "submissions" / "acme" / "med-7b.yaml"
+    submission.write_text(_submission_text(precision="bfloat16"))
+    assert _publish(pipeline_full_run) == 1
+    assert "run in float32, the submission asks for bfloat16" in capsys.readouterr().err
+    assert not (pr_repo / "results").exists()
+
+
+OOM_LOG = (
+    "Traceback (most recent call last):\ntorch.OutOfMemoryError: CUDA out of memory. Tried 2 GiB\n"
+)
+LOAD_LOG = "loading\nmedlb: error: /models/x: cannot load the model (bad header)\n"
+
+
+@pytest.mark.parametrize(
+    ("prepare", "evaluate", "log", "stage", "reason"),
+    [
+        ("success", "failure", OOM_LOG, "evaluation", "out of memory on the GPU"),
+        ("success", "failure", LOAD_LOG, "loading", "cannot load the model (bad header)"),
+        ("success", "failure", None, "evaluation", "runner lost"),
+    ],
+)
+def test_fail_records_why_and_where(
+    pr_repo, monkeypatch, capsys, prepare, evaluate, log, stage, reason
+):
+    assert _bundle_and_intake(pr_repo, monkeypatch) == 0
+    (pr_repo / "request" / "validation.log").write_text(
+        "::error file=x.yaml,line=1,title=path::model: must be submitted as submissions/a/b.yaml\n"
+    )
+    if log is not None:
+        (pr_repo / "logs").mkdir()
+        (pr_repo / "logs" / "evaluate-part-1.log").write_text(log)
+    argv = ["results", "fail", "--request", "request", "--prepare", prepare, "--evaluate", evaluate]
+    assert main([*argv, "--logs", "logs", "--results-dir", "results", "--out", "publish"]) == 0
+
+    from runner.results_schema import load_failure
+
+    failure = load_failure(pr_repo / "results" / "acme" / "med-7b.failure.json")
+    assert (failure.model, failure.revision, failure.stage) == ("acme/med-7b", REVISION, stage)
+    assert reason in failure.reason
+    assert f"::error title={stage}::acme/med-7b: " in capsys.readouterr().out
+    assert reason in (pr_repo / "publish" / "comment.md").read_text()
+    changes = json.loads((pr_repo / "publish" / "changes.json").read_text())
+    assert changes["files"] == [{"path": "results/acme/med-7b.failure.json", "deleted": False}]
+
+
+def test_an_invalid_pull_request_is_answered_on_the_pr_and_never_committed(
+    pr_repo, monkeypatch, capsys
+):
+    assert _bundle_and_intake(pr_repo, monkeypatch, **{"--pr-validation": "failure"}) == 0
+    (pr_repo / "request" / "validation.log").write_text(
+        "::error file=x.yaml,line=1,title=path::model: must be submitted as submissions/a/b.yaml\n"
+    )
+    argv = ["results", "fail", "--request", "request", "--prepare", "success"]
+    assert (
+        main([*argv, "--evaluate", "skipped", "--results-dir", "results", "--out", "publish"]) == 0
+    )
+    assert "::error title=validation::acme/med-7b: " in capsys.readouterr().out
+    comment = (pr_repo / "publish" / "comment.md").read_text()
+    assert "model: must be submitted as" in comment and "every push is validated again" in comment
+    assert not (pr_repo / "publish" / "changes.json").exists(), "nothing to commit to main"
+    assert not (pr_repo / "results").exists()
+
+
+def test_a_maintainer_dispatch_takes_a_submission_of_the_default_branch(pr_repo, capsys):
+    intake = ["results", "intake", "--event", "workflow_dispatch", "--output", "request"]
+    assert main([*intake, "--submission", "submissions/acme/med-7b.yaml", "--split", "9"]) == 0
+    request = json.loads((pr_repo / "request" / "request.json").read_text())
+    assert (request["pr"], request["pr_validation"]) == (None, None)
+    assert sorted(request["parts"]) == sorted([task] for task in TASK_NAMES)
+    assert main([*intake, "--submission", "../secrets/x.yaml"]) == 2
+    assert "not submissions/<org>/<model>.yaml" in capsys.readouterr().err
+    assert main([*intake, "--submission", "submissions/acme/none.yaml"]) == 1
+    assert "no such file on this branch" in capsys.readouterr().err
+
+
+def test_bundle_needs_exactly_one_changed_submission(pr_repo, capsys):
+    (pr_repo / "submissions" / "acme" / "other.yaml").write_text(_submission_text("acme/other"))
+    _git(pr_repo, "add", ".")
+    _git(pr_repo, "commit", "-q", "-m", "second")
+    bundle = ["results", "bundle", "--changed-from", "main", "--pr", "7", "--head-sha", HEAD]
+    assert main([*bundle, "--output", "incoming"]) == 1
+    assert "nothing to bundle; a PR must add or change exactly one" in capsys.readouterr().err
+    assert not (pr_repo / "incoming").exists()
+
+
+def test_a_rejected_submission_is_explained_with_our_validators_words(tmp_path, capsys):
+    from runner.pipeline.failure_reasons import explain_failure
+
+    path = tmp_path / "submissions" / "acme" / "med-7b.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(_submission_text(precision="float64"))
+    assert main(["validate", str(path), "--offline"]) == 1
+    log = tmp_path / "validation.log"
+    log.write_text(capsys.readouterr().out)  # the text report, as `tee` keeps it outside Actions
+    report = explain_failure(
+        prepare="failure", evaluate="skipped", pr_validation="success",
+        validation_log=log, evaluate_logs=[],
+    )  # fmt: skip
+    assert report.stage == "validation"
+    assert report.reason.startswith("schema") and "precision" in report.reason
+
+
+def test_a_run_that_does_not_publish_is_recorded_at_the_publishing_stage(
+    pr_repo, monkeypatch, pipeline_full_run, capsys
+):
+    assert _bundle_and_intake(pr_repo, monkeypatch) == 0
+    submission = pr_repo / "request" / "submissions" / "acme" / "med-7b.yaml"
+    submission.write_text(_submission_text(precision="bfloat16"))
+    capsys.readouterr()
+    assert _publish(pipeline_full_run) == 1
+    (pr_repo / "publish.log").write_text(capsys.readouterr().err)  # what `tee -a` keeps
+    argv = ["results", "fail", "--request", "request", "--prepare", "success"]
+    argv += ["--evaluate", "success", "--publish", "failure", "--publish-log", "publish.log"]
+    assert main([*argv, "--results-dir", "results", "--out", "publish"]) == 0
+
+    from runner.results_schema import load_failure
+
+    failure = load_failure(pr_repo / "results" / "acme" / "med-7b.failure.json")
+    assert failure.stage == "publishing"
+    assert "run in float32, the submission asks for bfloat16" in failure.reason
+    assert not (pr_repo / "results" / "acme" / "med-7b.json").exists()

@@ -1,0 +1,258 @@
+"""`medlb site build` from real tiny-model results: what each page shows, and how it fails."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from site_fixtures import published_results, site_build_argv
+
+from runner.cli import main
+from runner.evaluation.tasks import TASK_NAMES, TASKS
+from runner.submissions.checks import CHECKS
+from runner.submissions.schema import Submission
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def build(results: Path, submissions: Path, references: Path, work: Path) -> int:
+    return main(site_build_argv(results, submissions, references, work))
+
+
+@pytest.fixture(scope="module")
+def site(site_tree, tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("site-build")
+    assert build(site_tree.results, site_tree.submissions, site_tree.references, work) == 0
+    return work / "html"
+
+
+def table_rows(index: Path) -> list[dict]:
+    text = index.read_text(encoding="utf-8")
+    payload = re.search(r'<script type="application/json" id="lb-data">(.*?)</script>', text, re.S)
+    assert payload, "the leaderboard page embeds its rows"
+    return json.loads(payload.group(1))["rows"]
+
+
+def pct(value: float) -> float:
+    return round(100 * value, 1)
+
+
+def check_rank_rule(site: Path) -> None:
+    """rank = 1 + models whose interval lies wholly above; overlapping models share ranks.
+
+    Checked on leaderboard.json (full precision) so that rounding cannot blur a boundary.
+    """
+    records = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
+    ranked = [r for r in records if r["rank"] is not None]
+    for row in ranked:
+        above = sum(1 for other in ranked if other["average_low"] > row["average_high"])
+        below = sum(1 for other in ranked if other["average_high"] < row["average_low"])
+        assert row["rank"] == 1 + above, row["model"]
+        assert row["tied_with"] == len(ranked) - 1 - above - below, row["model"]
+
+
+def test_leaderboard_rows_are_the_published_results(site, site_tree):
+    rows = table_rows(site / "index.html")
+    results = published_results(site_tree.results)
+    evaluated = {r["m"]: r for r in rows if "ref" not in r}
+    assert set(evaluated) == set(site_tree.evaluated) == set(results)
+    for model_id, result in results.items():
+        row = evaluated[model_id]
+        assert row["a"][0] == pct(result.average)
+        assert row["a"][1] <= row["a"][0] <= row["a"][2]
+        assert row["p"] == result.model.params and row["q"] == result.model.precision
+        for i, name in enumerate(TASK_NAMES):
+            task = result.tasks[name]
+            assert row["s"][i] == [pct(task.acc), pct(task.ci95[0]), pct(task.ci95[1])]
+        page = site / "models" / row["k"] / "index.html"
+        assert page.is_file(), f"model page for {model_id}"
+    assert {r["t"] for r in evaluated.values()} == {"fine-tuned", "pretrained"}
+    check_rank_rule(site)
+    for row in rows:
+        if "ref" not in row:
+            assert row["r"] is not None, "complete runs are ranked"
+    ordered = [r["a"][0] for r in rows if r.get("r") is not None]
+    assert ordered == sorted(ordered, reverse=True), "ranked rows come best first"
+
+
+def test_reference_rows_are_marked_and_never_ranked(site):
+    references = {r["m"]: r for r in table_rows(site / "index.html") if "ref" in r}
+    assert {"GPT-4-base", "Med-PaLM 2"} <= set(references)
+    for row in references.values():
+        assert row.get("r") is None and row["ref"].startswith("https://")
+    gpt4 = references["GPT-4-base"]
+    medqa = TASK_NAMES.index("medqa_4options")
+    assert gpt4["s"][medqa][0] == 86.1
+    assert gpt4["a"] is None, "no average unless the paper reports all nine tasks"
+    assert gpt4["s"][TASK_NAMES.index("mmlu_anatomy")] is None, "unreported cells stay empty"
+
+
+def test_downloads_hold_full_precision_scores(site, site_tree):
+    results = published_results(site_tree.results)
+    with (site / "leaderboard.csv").open(encoding="utf-8") as handle:
+        csv_rows = {row["model"]: row for row in csv.DictReader(handle)}
+    json_rows = {row["model"]: row for row in json.loads((site / "leaderboard.json").read_text())}
+    for model_id, result in results.items():
+        assert float(csv_rows[model_id]["average"]) == result.average
+        assert json_rows[model_id]["revision"] == result.model.revision
+        for name in TASK_NAMES:
+            assert float(csv_rows[model_id][name]) == result.tasks[name].acc
+            assert json_rows[model_id][f"{name}_low"] == result.tasks[name].ci95[0]
+    assert csv_rows["Med-PaLM 2"]["kind"] == "reported"
+
+
+def test_model_page_shows_scores_subjects_calibration_and_provenance(site, site_tree):
+    model_id = site_tree.evaluated[0]
+    result = published_results(site_tree.results)[model_id]
+    text = (site / "models" / model_id / "index.html").read_text(encoding="utf-8")
+    for heading in ("Scores", "Per-subject accuracy", "Calibration", "Provenance"):
+        assert f">{heading}<" in text
+    assert text.count("<svg") >= 2, "a per-task profile and a per-subject chart"
+    for name, task in result.tasks.items():
+        assert TASKS[name].title in text
+        assert (task.dataset_revision or "unpinned") in text and f"{task.ece:.3f}" in text
+        for subject in task.subjects:
+            assert html.escape(subject).lower() in text.lower()
+    assert result.model.revision in text and result.environment.medlb_version in text
+    assert result.environment.device in text
+    snippet = re.search(r'<div class="language-yaml highlight"><pre><code>(.*?)</code>', text, re.S)
+    card = yaml.safe_load(html.unescape(snippet.group(1)))["model-index"][0]
+    assert card["name"] == model_id
+    values = {r["dataset"]["type"] + r["dataset"].get("config", ""): r for r in card["results"]}
+    medqa = values["GBaker/MedQA-USMLE-4-options-hf"]["metrics"][0]["value"]
+    assert medqa == round(100 * result.tasks["medqa_4options"].acc, 2)
+    assert "medlb-raw" not in text, "every raw block was spliced back"
+
+
+def test_task_pages_rank_models_by_that_task(site, site_tree):
+    results = published_results(site_tree.results)
+    for name in TASK_NAMES:
+        text = (site / "tasks" / name / "index.html").read_text(encoding="utf-8")
+        assert f"{TASKS[name].n_total}" in text
+        listed = re.findall(r'<a href="../../models/([^"]+)/">', text)
+        accuracies = [results[key].tasks[name].acc for key in listed]
+        assert set(listed) == set(results) and accuracies == sorted(accuracies, reverse=True)
+
+
+def test_queue_lists_pending_and_failed_but_not_evaluated(site, site_tree):
+    text = (site / "queue" / "index.html").read_text(encoding="utf-8")
+    assert site_tree.pending in text and site_tree.failed in text
+    assert "is not a transformers architecture" in html.unescape(text)
+    for model_id in site_tree.evaluated:
+        assert model_id not in text
+
+
+def test_submit_page_lists_every_check_and_fix(site):
+    text = html.unescape((site / "submit" / "index.html").read_text(encoding="utf-8"))
+    template = re.search(r'<code class="language-yaml">(.*?)</code>', text, re.S).group(1)
+    Submission.model_validate(yaml.safe_load(template))  # the template is a valid submission
+    text = re.sub(r"<[^>]+>", "", text)
+    for check in CHECKS:
+        assert check.id in text
+        assert re.sub(r"`", "", check.fix)[:40] in text
+
+
+def test_about_page_cites_the_original_leaderboard(site):
+    text = html.unescape((site / "about" / "index.html").read_text(encoding="utf-8"))
+    assert "@misc{Medical-LLM Leaderboard," in text
+    assert "Ankit Pal, Pasquale Minervini and Andreas Geert Motzfeldt" in text
+
+
+def test_pages_load_nothing_from_other_hosts(site):
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for url in re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', text):
+            assert not re.match(r"(https?:)?//", url), f"{page}: loads {url}"
+
+
+def test_malformed_result_fails_with_file_and_field_and_keeps_the_old_site(site_tree, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(site_tree.results, results)
+    work = tmp_path / "work"
+    assert build(results, site_tree.submissions, site_tree.references, work) == 0
+    before = (work / "html" / "index.html").read_bytes()
+
+    broken = results / (site_tree.evaluated[0] + ".json")
+    data = json.loads(broken.read_text())
+    data["tasks"]["pubmedqa"]["acc"] = 1.7
+    broken.write_text(json.dumps(data))
+    argv = [sys.executable, "-m", "runner", "site", "build", "--results", str(results)]
+    argv += ["--submissions", str(site_tree.submissions), "--references", str(site_tree.references)]
+    argv += ["--out", str(work / "html"), "--pages-dir", str(work / "docs")]
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert str(broken) in done.stderr and "tasks.pubmedqa.acc" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert (work / "html" / "index.html").read_bytes() == before
+
+
+def test_malformed_reference_names_file_and_field(site_tree, tmp_path, capsys):
+    references = tmp_path / "references"
+    references.mkdir()
+    (references / "bad.yaml").write_text(
+        "name: X\ndeveloper: Y\nsetting: z\nsource: {title: t, authors: a, year: 2023, "
+        "url: 'https://example.org', location: T1}\nscores_percent: {medqa: 50}\n"
+    )
+    assert build(site_tree.results, site_tree.submissions, references, tmp_path / "w") == 1
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "scores_percent" in err and "medqa" in err
+
+
+def test_refuses_to_overwrite_a_directory_it_did_not_make(site_tree, tmp_path, capsys):
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "notes.txt").write_text("mine")
+    assert build(site_tree.results, site_tree.submissions, site_tree.references, tmp_path) == 1
+    assert "not made by `medlb site build`" in capsys.readouterr().err
+    assert (tmp_path / "html" / "notes.txt").read_text() == "mine"
+
+
+def test_a_thousand_models_keep_the_leaderboard_page_small(site_tree, tmp_path):
+    from site_fixtures import synthesize_results
+
+    bases = list(published_results(site_tree.results).values())
+    results, submissions = tmp_path / "results", tmp_path / "submissions"
+    ids = synthesize_results(bases, 1000, results, submissions, seed=7)
+    assert build(results, submissions, site_tree.references, tmp_path) == 0
+    index = tmp_path / "html" / "index.html"
+    assert index.stat().st_size < 1_000_000
+    rows = table_rows(index)
+    assert {r["m"] for r in rows if "ref" not in r} == set(ids)
+    check_rank_rule(tmp_path / "html")
+    ranks = [r["r"] for r in rows if r.get("r") is not None]
+    assert len(set(ranks)) < len(ranks), "overlapping intervals share ranks"
+    assert max(ranks) > 1, "clearly worse models rank lower"
+    assert sum(1 for _ in (tmp_path / "html" / "models").rglob("index.html")) == 1000
+
+
+def test_sample_data_is_never_ranked_against_full_splits(site_tree, tmp_path):
+    """Scores on the 12 bundled questions must not share a ranking with full-split scores."""
+    from site_fixtures import synthesize_results
+
+    from runner.sitegen.entries import build_entries, sample_data_site
+    from runner.sitegen.inputs import collect_inputs
+
+    def entries_of(results: Path, submissions: Path):
+        inputs = collect_inputs(results, submissions, site_tree.references)
+        return inputs, {e.model_id: e for e in build_entries(inputs)}
+
+    inputs, sample_only = entries_of(site_tree.results, site_tree.submissions)
+    assert sample_data_site(inputs)
+    assert all(e.place is not None for e in sample_only.values()), "a demo site ranks its runs"
+
+    results, submissions = tmp_path / "results", tmp_path / "submissions"
+    shutil.copytree(site_tree.results, results)
+    shutil.copytree(site_tree.submissions, submissions)
+    bases = list(published_results(site_tree.results).values())
+    full = synthesize_results(bases, 3, results, submissions, seed=3, full_size=True)
+    inputs, mixed = entries_of(results, submissions)
+    assert not sample_data_site(inputs)
+    assert {m for m, e in mixed.items() if e.place is not None} == set(full)
+    assert all(not mixed[m].task_places for m in sample_only), "no task rank on sample data"
