@@ -55,16 +55,20 @@ def hub_access_results(repo: Any, revision: str) -> list[CheckResult]:
 
 
 def check_hub_model(repo_id: str, revision: str) -> list[CheckResult]:
-    """The hub checks, then the model checks on the repository's small files and Hub metadata."""
+    """The hub checks, then the model checks on the repository's small files and Hub metadata.
+
+    When the Hub does not answer, the check at hand is an "error" (could not check, exit 3) and
+    the rest are skipped: nothing is concluded about the model."""
     from runner import hub
 
     try:
         repo = hub.fetch_model_repo(repo_id, revision)
-    except hub.HubLookupError as err:
-        failed = "hub-revision" if err.kind == "revision" else "hub-access"
-        results = [CheckResult(failed, "fail", str(err))]
+    except (hub.HubLookupError, hub.HubUnavailable) as err:
+        failed = "hub-revision" if getattr(err, "kind", "") == "revision" else "hub-access"
+        status = "error" if isinstance(err, hub.HubUnavailable) else "fail"
         others = [check_id for check_id in HUB_CHECK_IDS if check_id != failed]
-        return results + skipped(others + MODEL_CHECK_IDS, "the Hub lookup failed")
+        why = "the Hub did not answer" if status == "error" else "the Hub lookup failed"
+        return [CheckResult(failed, status, str(err)), *skipped(others + MODEL_CHECK_IDS, why)]
     results = hub_access_results(repo, revision)
     if any(result.failed for result in results):
         return results + skipped(MODEL_CHECK_IDS, "the Hub checks failed")
@@ -75,10 +79,11 @@ def check_hub_model(repo_id: str, revision: str) -> list[CheckResult]:
             counts = None
             if any(name.endswith(".safetensors") for name in repo.files):
                 counts = hub.fetch_safetensors_parameter_count(repo_id, revision)
-        except hub.HubLookupError as err:
+        except (hub.HubLookupError, hub.HubUnavailable) as err:
+            status = "error" if isinstance(err, hub.HubUnavailable) else "fail"
             return [
                 *results,
-                CheckResult("hub-access", "fail", str(err)),
+                CheckResult("hub-access", status, str(err)),
                 *skipped(MODEL_CHECK_IDS, "the Hub files could not be read"),
             ]
         source = ModelSource(Path(tmp), repo.files, counts)
