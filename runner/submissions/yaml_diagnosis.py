@@ -90,25 +90,24 @@ def _tab_problem(line: str, number: int) -> LineProblem | None:
     return None
 
 
+# A key and its value written without YAML's `: ` between them, and how each slip is named.
+_SEPARATOR_SLIPS = (
+    (_NO_SPACE, "no space after the colon in {line}"),
+    (_EQUALS, "{line} uses `=`"),
+)
+
+
 def _colon_problem(line: str, number: int) -> LineProblem | None:
-    no_space = _NO_SPACE.match(line)
-    if no_space:
-        key, value = no_space["key"], no_space["value"]
-        return LineProblem(
-            number,
-            f"no space after the colon in {_quote(line)}; write `{key}: {_shown(value)}` "
-            "(YAML needs `: ` between a key and its value)",
-            f"{key}: {value}",
-        )
-    equals = _EQUALS.match(line)
-    if equals and ":" not in equals["key"]:
-        key, value = equals["key"], equals["value"]
-        return LineProblem(
-            number,
-            f"{_quote(line)} uses `=`; write `{key}: {_shown(value)}` (YAML separates a key "
-            "from its value with `: `)",
-            f"{key}: {value}",
-        )
+    for pattern, slip in _SEPARATOR_SLIPS:
+        found = pattern.match(line)
+        if found:
+            key, value = found["key"], found["value"]
+            return LineProblem(
+                number,
+                f"{slip.format(line=_quote(line))}; write `{key}: {_shown(value)}` (YAML "
+                "separates a key from its value with `: `)",
+                f"{key}: {value}",
+            )
     return None
 
 

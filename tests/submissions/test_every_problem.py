@@ -109,7 +109,7 @@ def test_yaml_slips_do_not_hide_the_field_problems(workdir, capsys):
         f"{PATH}:1: remove the `---` line: a submission is one plain mapping of `key: value` "
         "lines, without document markers",
         f"{PATH}:7: no space after the colon in 'license:apache-2.0'; write `license: apache-2.0` "
-        "(YAML needs `: ` between a key and its value)",
+        "(YAML separates a key from its value with `: `)",
         f"{PATH}:4: precision: must be float16, bfloat16 or float32, not 'bf16'; did you mean "
         "`bfloat16`? Write `precision: bfloat16`",
     ]

@@ -5,6 +5,8 @@ over uncommitted submissions."""
 from __future__ import annotations
 
 import importlib
+import subprocess
+from pathlib import Path
 
 import huggingface_hub
 import pytest
@@ -172,3 +174,53 @@ def test_changed_from_refuses_an_uncommitted_submission(pr_branch, capsys):
     assert main(["validate", "--offline", "--changed-from", "main"]) == 0
     place(pr_branch, VALID_PATH, VALID_SUBMISSION + "paper: https://x.org/p\n")  # modified
     assert main(["validate", "--offline", "--changed-from", "main"]) == 2
+
+
+def validate_step_script() -> str:
+    import yaml
+
+    workflow = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "validate.yml"
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["validate"]["steps"]
+    (step,) = [s for s in steps if "medlb validate" in s.get("run", "")]
+    return step["run"]
+
+
+@pytest.mark.parametrize(
+    ("codes", "status", "attempts"),
+    [([0], 0, 1), ([1], 1, 1), ([3, 0], 0, 2), ([3, 1], 1, 2), ([3, 3, 3], 3, 3)],
+    ids=["valid", "invalid", "hub-back", "hub-back-invalid", "hub-down"],
+)
+def test_the_workflow_retries_exit_3_and_then_blames_the_hub(tmp_path, codes, status, attempts):
+    """validate.yml's step, run by bash with a stand-in `medlb` (and `sleep`) on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (tmp_path / "codes").write_text("\n".join(map(str, codes)) + "\n")
+    stub = bin_dir / "medlb"
+    stub.write_text(
+        '#!/bin/sh\necho "attempt: $*" >> "$STUB_DIR/calls"\necho "summary $*" >> '
+        '"$GITHUB_STEP_SUMMARY"\ncode=$(head -n 1 "$STUB_DIR/codes")\n'
+        'sed -i 1d "$STUB_DIR/codes"\nexit "$code"\n'
+    )
+    (bin_dir / "sleep").write_text('#!/bin/sh\necho "slept $1" >> "$STUB_DIR/calls"\n')
+    for path in (stub, bin_dir / "sleep"):
+        path.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "STUB_DIR": str(tmp_path),
+        "BASE_REF": "main",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", validate_step_script()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == status, done.stdout + done.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls.count("attempt: validate --changed-from origin/main") == attempts
+    assert [c for c in calls if c.startswith("slept")] == ["slept 30", "slept 120"][: attempts - 1]
+    assert (tmp_path / "summary.md").read_text().count("summary") == 1  # the last attempt's
+    blamed = "::error title=The Hugging Face Hub did not answer (not a verdict on the submission)"
+    assert (blamed in done.stdout) is (status == 3)
