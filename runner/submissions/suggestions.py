@@ -316,6 +316,8 @@ def paper(value: Any, raw: str | None) -> str:
         return wrong_type("paper", value, "an https:// link to the paper")
     base = "paper: must be an https:// URL"
     text = written.strip()
+    if not text:
+        return "paper: is empty; write an https:// link to the paper, or remove the line"
     if len(text) > 500:
         return f"paper: {len(text):,} characters; the limit is 500: link the paper's page"
     arxiv = _ARXIV_ID.fullmatch(text)
@@ -336,6 +338,8 @@ def contact(value: Any) -> str:
     if not isinstance(value, str):
         return wrong_type("contact", value, "an https:// link or a mailto: address")
     text = value.strip()
+    if not text:
+        return "contact: is empty; write an https:// link or a mailto: address, or remove the line"
     address = text.removeprefix("mailto:").strip()
     if _PLAIN_EMAIL.fullmatch(address):
         return f"{base}; write `contact: mailto:{address}`"

@@ -3,8 +3,9 @@
 Two halves, both for `runner.submissions.safe_yaml`:
 
 - `line_problems` reads the text line by line for the slips people make in `key: value` files
-  (no space after the colon, `key = value`, tabs, a `---` or `...` marker line) and returns each
-  with its line and the repaired line. Repairs keep every line where it was, so after them the
+  (no space after the colon, `key = value`, tabs, no-break spaces and full-width colons from a
+  word processor, a `---` or `...` marker line, Markdown fences around pasted YAML) and returns
+  each with its line and the repaired line. Repairs keep every line where it was, so after them the
   file can still be parsed and its fields checked in the same pass: one push fixes everything
   (ARCHITECTURE.md, "Submissions").
 - `describe_syntax_error` turns PyYAML's own error into a sentence on the line the author must
@@ -24,6 +25,12 @@ _NO_SPACE = re.compile(rf"^(?P<key>{_KEY}):(?P<value>[^\s/].*)$")
 _EQUALS = re.compile(rf"^(?P<key>{_KEY})\s*=\s*(?P<value>.*)$")
 _MARKER = re.compile(r"^(?P<marker>---|\.\.\.)(?:\s+#.*)?\s*$")
 _KEY_VALUE = re.compile(rf"^(?P<key>{_KEY}):\s+(?P<value>.*)$")
+_FENCE = re.compile(r"^(```|~~~)")
+# Spaces and colons that look right but are not YAML's: no-break and other Unicode spaces, and
+# the full-width colon, as word processors and some keyboards write them.
+_ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+_INDENT = re.compile("^[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]*")
+_LOOKALIKE_PAIR = re.compile(rf"^(?P<key>{_KEY})(?P<colon>[:：﹕])(?P<space>\s*)(?P<value>.*)$")
 MAX_QUOTED = 40  # characters of the author's own line repeated in a message
 
 
@@ -62,7 +69,20 @@ def line_problems(text: str) -> list[LineProblem]:
                 )
             )
             continue
-        problem = _tab_problem(body, number) or _colon_problem(body, number)
+        if _FENCE.match(body):
+            problems.append(
+                LineProblem(
+                    number,
+                    "remove this Markdown fence line: the file holds the YAML itself",
+                    "",
+                )
+            )
+            continue
+        problem = (
+            _tab_problem(body, number)
+            or _lookalike_problem(body, number)
+            or _colon_problem(body, number)
+        )
         if problem is not None:
             problems.append(problem)
     return problems
@@ -95,6 +115,34 @@ _SEPARATOR_SLIPS = (
     (_NO_SPACE, "no space after the colon in {line}"),
     (_EQUALS, "{line} uses `=`"),
 )
+
+
+def _lookalike_problem(line: str, number: int) -> LineProblem | None:
+    """A no-break (or other Unicode) space in the indentation or after a key's colon, or a
+    full-width colon after a key: YAML sees none of them as what they look like."""
+    indent = _INDENT.match(line)[0]
+    odd = _ODD_SPACE.search(indent)
+    if odd:
+        fixed = _ODD_SPACE.sub(" ", indent) + line[len(indent) :]
+        return LineProblem(number, _odd_space_reason(odd[0], "in the indentation"), fixed)
+    pair = _LOOKALIKE_PAIR.match(line)
+    if pair is None:
+        return None
+    key, fixed = pair["key"], f"{pair['key']}: {pair['value']}"
+    if pair["colon"] != ":":
+        reason = f"full-width colon after `{key}`; write an ASCII colon: `{key}: …`"
+        return LineProblem(number, reason, fixed)
+    odd = _ODD_SPACE.search(pair["space"])
+    if odd:
+        return LineProblem(number, _odd_space_reason(odd[0], f"after `{key}:`"), fixed)
+    return None
+
+
+def _odd_space_reason(char: str, where: str) -> str:
+    return (
+        f"a no-break or other Unicode space (U+{ord(char):04X}) {where}, where YAML needs a plain "
+        "space; retype it as a space"
+    )
 
 
 def _colon_problem(line: str, number: int) -> LineProblem | None:
@@ -174,6 +222,11 @@ def _mapping_value_reason(source: str) -> str:
             "beginning of the line"
         )
     key_value = _KEY_VALUE.match(source)
+    if key_value and key_value["value"][:1] in "“‘„«":
+        return (
+            f'curly quotes are not YAML quotes; write `{key_value["key"]}: "…"` with straight '
+            "quotes"
+        )
     if key_value:
         key = key_value["key"]
         return (

@@ -120,3 +120,24 @@ def test_results_written_before_rows_were_traced_still_load(engine_llama, tmp_pa
         del task["rows_source"]
     path.write_text(json.dumps(document))
     assert all(task.rows_source is None for task in load_result(path).tasks.values())
+
+
+def test_the_title_names_a_hub_model_at_its_revision_and_the_gpu(pipeline_full_run):
+    from runner.evaluation.summary import score_title
+
+    result = load_result(pipeline_full_run / "results.json")
+    model = result.model.model_copy(
+        update={
+            "id": "acme/med-7b",
+            "source": "hub",
+            "revision": "ab" * 20,
+            "precision": "bfloat16",
+        }
+    )
+    gpu = result.environment.model_copy(update={"device": "NVIDIA H100 80GB HBM3"})
+    on_hub = result.model_copy(update={"model": model, "environment": gpu})
+    assert score_title(on_hub) == (
+        "acme/med-7b@abababababab · bfloat16 · cuda (NVIDIA H100 80GB HBM3) · sample data, "
+        "not rankable"
+    )
+    assert score_title(on_hub, markdown=True).startswith("`acme/med-7b@abababababab` · ")

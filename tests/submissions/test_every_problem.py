@@ -254,6 +254,17 @@ COMMON_MISTAKES = [
      "model_type, license, description (the template is in SUBMITTING.md)"),
     ("duplicate-key", PATH, VALID + "license: mit\n",
      ":8: duplicate key 'license' (first at line 6)"),
+    ("no-break-space", PATH, variant("license: apache", "license:\u00a0apache"),
+     ":6: a no-break or other Unicode space (U+00A0) after `license:`, where YAML needs a plain "
+     "space; retype it as a space"),
+    ("full-width-colon", PATH, variant("license: apache", "license： apache"),
+     ":6: full-width colon after `license`; write an ASCII colon: `license: …`"),
+    ("curly-quotes", PATH, variant("description: A general", "description: “A: general"),
+     ":7: curly quotes are not YAML quotes; write `description: \"…\"` with straight quotes"),
+    ("markdown-fence", PATH, "```yaml\n" + VALID + "```\n",
+     ":1: remove this Markdown fence line: the file holds the YAML itself"),
+    ("empty-paper", PATH, VALID + 'paper: ""\n',
+     ":8: paper: is empty; write an https:// link to the paper, or remove the line"),
 ]  # fmt: skip
 
 
