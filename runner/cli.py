@@ -3,16 +3,21 @@
 A command module exposes `register(subparsers)`, which adds its parser(s) and sets `handler`, a
 function `(argparse.Namespace) -> int`. Command modules import heavy libraries (torch,
 transformers, mkdocs) inside their handlers, so `medlb --help` stays instant.
+
+What every command shares lives here, once: a `UserError` becomes one `medlb: error:` line (and,
+under GitHub Actions, an `::error::` annotation and a job-summary section), and a reader that
+goes away (`medlb … | head`) ends the command quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-from runner import __version__
-from runner.errors import UserError
+from runner import __version__, github_actions
+from runner.errors import EXIT_COULD_NOT_CHECK, UserError
 
 # The table of subcommands, in the order `medlb --help` lists them.
 COMMANDS: tuple[str, ...] = ("validate", "evaluate", "data", "results", "site", "demo")
@@ -26,9 +31,13 @@ as a static site. Run `medlb demo` to see the whole pipeline on tiny local model
 """
 
 EPILOG = """\
-exit status: 0 success, 1 invalid input (the message names the file and field), 2 usage error.
+exit status: 0 success, 1 invalid input (the message names the file and field), 2 usage error,
+3 could not check (the Hugging Face Hub did not answer: no verdict, re-run later).
 Run `medlb COMMAND --help` for a command's options.
 """
+
+# A process ended by SIGPIPE exits with 128 + 13; a closed pipe ends medlb the same way.
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"medlb {__version__}")
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     subparsers.required = True
     for name in COMMANDS:
         importlib.import_module(f"runner.commands.{name}").register(subparsers)
@@ -47,13 +56,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
-    except UserError as err:
-        print(f"medlb: error: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("medlb: interrupted", file=sys.stderr)
-        return 130
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        try:
+            return int(args.handler(args) or 0)
+        except UserError as err:
+            report_failure(f"medlb {args.command}", err)
+            return err.exit_code
+        except KeyboardInterrupt:
+            print("medlb: interrupted", file=sys.stderr)
+            return 130
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def report_failure(command: str, err: UserError) -> None:
+    """The one line on stderr; under GitHub Actions also an annotation and a summary section."""
+    print(f"medlb: error: {err}", file=sys.stderr, flush=True)
+    if not github_actions.in_actions():
+        return
+    if err.exit_code == EXIT_COULD_NOT_CHECK:
+        title = f"{command} could not run: a service did not answer (re-run; not a verdict)"
+    else:
+        title = f"{command} failed"
+    print(github_actions.error_line(str(err), title=title), flush=True)
+    github_actions.append_summary(
+        f"### ❌ {title}\n\n{github_actions.markdown_text(str(err))}\n\nexit status {err.exit_code}"
+    )
+
+
+def _discard_stdout() -> None:
+    """The reader of stdout went away: nothing more can be shown, so point stdout at
+    /dev/null, which keeps the interpreter's final flush from raising again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (a test's capture)
+        pass

@@ -2,13 +2,16 @@
 
 Anything a user can cause (a bad YAML file, a missing data file, a wrong flag) raises `UserError`
 with a sentence that names the file and field. The CLI prints it on one line and exits with
-`exit_code`. Every other exception is a bug in medlb and keeps its traceback.
+`exit_code`. A service that did not answer (the Hub down or rate-limiting) is `CouldNotCheck`:
+exit 3, which is no verdict on the input and means "run it again later". Every other exception is
+a bug in medlb and keeps its traceback.
 """
 
 from __future__ import annotations
 
 EXIT_INVALID = 1  # the input is wrong: fix the file, the model or the data
 EXIT_USAGE = 2  # the command line is wrong
+EXIT_COULD_NOT_CHECK = 3  # a service (the Hub) did not answer: no verdict; re-run later
 
 
 class UserError(Exception):
@@ -24,6 +27,14 @@ class UsageError(UserError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, exit_code=EXIT_USAGE)
+
+
+class CouldNotCheck(UserError):
+    """A service did not answer (unreachable, timed out, rate-limited, a server error): nothing is
+    known about the input, and running the command again later may succeed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_code=EXIT_COULD_NOT_CHECK)
 
 
 def first_line(err: BaseException, limit: int = 200) -> str:

@@ -2,8 +2,8 @@
 
 Outside Actions (no `$GITHUB_OUTPUT` / `$GITHUB_STEP_SUMMARY`) outputs and summaries are skipped
 and error lines are still printed, so a command reads the same locally and in CI. Text that may
-come from untrusted files is escaped (runner.submissions.report's escaping, the runner toolkit's
-rules) so that it can never start a workflow command of its own.
+come from untrusted files is escaped (the runner toolkit's rules for workflow commands, and
+`markdown_text` for summaries) so that it can never start a workflow command or inject HTML.
 """
 
 from __future__ import annotations
@@ -30,6 +30,12 @@ def in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
+def repository_url() -> str | None:
+    """`https://github.com/<owner>/<repo>` of the running workflow (None outside Actions)."""
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    return f"{server.rstrip('/')}/{repository}" if server and repository else None
+
+
 @contextmanager
 def log_group(title: str) -> Iterator[None]:
     """Fold what is printed inside into one collapsible section of the Actions log (no-op
@@ -45,6 +51,16 @@ def log_group(title: str) -> Iterator[None]:
     finally:
         sys.stderr.flush()
         print("::endgroup::", flush=True)
+
+
+def markdown_text(text: str, limit: int | None = None) -> str:
+    """Untrusted text as inert Markdown on one line: no HTML, table breaks or code spans."""
+    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'")):
+        text = text.replace(raw, safe)
+    text = " ".join(text.split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
 
 
 def error_line(message: str, *, title: str | None = None) -> str:

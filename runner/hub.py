@@ -5,6 +5,10 @@ Everything outside it works on local directories and files: a model directory (c
 module's job is only to turn a Hub id at a pinned revision into such a local thing, or to answer a
 question about a Hub repo (public? gated? which files?). Tests never call it with network access;
 they exercise the same downstream code on locally built tiny models and data.
+
+Every huggingface_hub error is classified here, once: the Hub answered no (no such repository or
+revision, gated, disabled: `HubLookupError`, a verdict, exit 1) or the Hub did not answer
+(unreachable, timed out, rate-limited, a server error: `HubUnavailable`, exit 3, "re-run").
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from runner.errors import UserError
+from runner.errors import CouldNotCheck, UserError
 
 # ---- models (validation and evaluation) --------------------------------------------------------
 
@@ -22,15 +26,23 @@ MODEL_FILE_PATTERNS = ["*.json", "*.safetensors", "tokenizer.model", "*.tiktoken
 
 
 def download_model(repo_id: str, revision: str, cache_dir: str | None = None) -> str:
-    """Download `repo_id` at the pinned commit `revision`; return the local snapshot directory."""
+    """Download `repo_id` at the pinned commit `revision`; return the local snapshot directory.
+
+    `HubUnavailable` when the Hub did not answer; its refusals (not found, gated) stay the
+    OSErrors that huggingface_hub raises, for the caller to word."""
     from huggingface_hub import snapshot_download
 
-    return snapshot_download(
-        repo_id=repo_id,
-        revision=revision,
-        allow_patterns=MODEL_FILE_PATTERNS,
-        cache_dir=cache_dir,
-    )
+    try:
+        return snapshot_download(
+            repo_id=repo_id,
+            revision=revision,
+            allow_patterns=MODEL_FILE_PATTERNS,
+            cache_dir=cache_dir,
+        )
+    except _network_errors() as err:
+        if _unavailable(err):
+            raise HubUnavailable(f"downloading {repo_id}@{revision[:12]}", err) from None
+        raise
 
 
 # Hub checks for `medlb validate`. They ask anonymously (token=False): a submission must be readable
@@ -50,11 +62,21 @@ class HubModelRepo:
 
 
 class HubLookupError(UserError):
-    """The Hub could not answer; `kind` says which question failed."""
+    """The Hub answered no; `kind` says which question: "repository" or "revision"."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
-        self.kind = kind  # "repository", "revision" or "network"
+        self.kind = kind
+
+
+class HubUnavailable(CouldNotCheck):
+    """The Hub did not answer `doing` (module docstring): no verdict, re-run later."""
+
+    def __init__(self, doing: str, err: BaseException) -> None:
+        super().__init__(
+            f"the Hub did not answer while {doing} ({describe_unavailable(err)}); this says "
+            "nothing about the model: re-run later"
+        )
 
 
 def _network_errors() -> tuple[type[BaseException], ...]:
@@ -67,10 +89,65 @@ def _network_errors() -> tuple[type[BaseException], ...]:
     return (OSError, *HfHubHTTPError.__bases__)
 
 
+def _no_answer_errors() -> tuple[type[BaseException], ...]:
+    """The HTTP library's errors that mean no answer came (connection, timeout, transport),
+    whichever library this huggingface_hub uses, plus Python's own."""
+    import importlib
+
+    from huggingface_hub.errors import HfHubHTTPError
+
+    module = importlib.import_module(HfHubHTTPError.__bases__[0].__module__)
+    names = ("TransportError", "ConnectionError", "Timeout", "TimeoutException")
+    found = [getattr(module, name, None) for name in names]
+    library = [c for c in found if isinstance(c, type) and issubclass(c, BaseException)]
+    return (ConnectionError, TimeoutError, *library)
+
+
+def _status(err: BaseException) -> int | None:
+    return getattr(getattr(err, "response", None), "status_code", None)
+
+
+def _unavailable(err: BaseException) -> bool:
+    """Whether `err` means the Hub did not answer (rather than answering no): no response, a
+    timeout, HTTP 429 (rate limit) or a 5xx server error. huggingface_hub already retried."""
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    if isinstance(err, HfHubHTTPError):
+        status = _status(err)
+        return status is None or status in (408, 429) or status >= 500
+    if isinstance(err, OfflineModeIsEnabled):  # this machine's setting: re-running won't help
+        return False
+    return isinstance(err, _no_answer_errors())
+
+
+def describe_unavailable(err: BaseException) -> str:
+    status = _status(err)
+    if status == 429:
+        return "rate-limited: HTTP 429"
+    if status is not None:
+        return f"HTTP {status}"
+    return type(err).__name__
+
+
+def _refused(kind: str, what: str, err: BaseException) -> UserError:
+    """The error for a failed Hub call: `HubUnavailable`, a `HubLookupError` verdict, or a
+    plain `UserError` when this machine forbids Hub calls (HF_HUB_OFFLINE)."""
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    if _unavailable(err):
+        return HubUnavailable(what, err)
+    if isinstance(err, OfflineModeIsEnabled):  # not a verdict on the model: stop the command
+        return UserError(f"HF_HUB_OFFLINE is set, so the Hub was not asked ({what}); unset it")
+    status = _status(err)
+    detail = f"HTTP {status}" if status is not None else type(err).__name__
+    return HubLookupError(kind, f"the Hub refused {what} ({detail})")
+
+
 def fetch_model_repo(repo_id: str, revision: str) -> HubModelRepo:
     """Visibility, gating, resolved commit and file list of `repo_id` at `revision`."""
     from huggingface_hub import model_info
     from huggingface_hub.errors import (
+        DisabledRepoError,
         GatedRepoError,
         RepositoryNotFoundError,
         RevisionNotFoundError,
@@ -91,11 +168,10 @@ def fetch_model_repo(repo_id: str, revision: str) -> HubModelRepo:
         raise HubLookupError(
             "revision", f"revision {revision} does not exist in {repo_id}"
         ) from None
+    except DisabledRepoError:
+        raise HubLookupError("repository", f"{repo_id} is disabled on the Hub") from None
     except _network_errors() as err:
-        raise HubLookupError(
-            "network",
-            f"could not reach the Hub ({type(err).__name__}); re-run later or use --offline",
-        ) from None
+        raise _refused("repository", f"looking up {repo_id}", err) from None
     return HubModelRepo(
         repo_id=repo_id,
         commit=str(info.sha),
@@ -114,9 +190,7 @@ def download_model_files(repo_id: str, revision: str, filenames: list[str], dest
         try:
             hf_hub_download(repo_id, filename, revision=revision, local_dir=dest, token=False)
         except _network_errors() as err:
-            raise HubLookupError(
-                "network", f"could not download {filename} from {repo_id} ({type(err).__name__})"
-            ) from None
+            raise _refused("repository", f"downloading {filename} from {repo_id}", err) from None
     return dest
 
 
@@ -133,9 +207,7 @@ def fetch_safetensors_parameter_count(repo_id: str, revision: str) -> dict[str, 
     except NotASafetensorsRepoError:
         raise HubLookupError("repository", f"{repo_id} has no safetensors metadata") from None
     except _network_errors() as err:
-        raise HubLookupError(
-            "network", f"could not read safetensors headers of {repo_id} ({type(err).__name__})"
-        ) from None
+        raise _refused("repository", f"reading the safetensors headers of {repo_id}", err) from None
     return dict(metadata.parameter_count)
 
 
@@ -188,6 +260,8 @@ def download_task_rows(spec: DatasetSplit) -> list[dict[str, Any]]:
                 spec.dataset, spec.config, split=spec.split, revision=spec.revision
             )
     except (OSError, ValueError) as err:  # network, missing revision/config/split, bad files
+        if _unavailable(err):
+            raise HubUnavailable(f"reading {dataset_url(spec)}", err) from None
         raise UserError(
             f"{dataset_url(spec)}: could not load split {spec.split!r} "
             f"({type(err).__name__}: {str(err)[:200]})"
@@ -211,6 +285,8 @@ def resolve_dataset_revision(spec: DatasetSplit) -> str:
             return commits[0]
         sha = api.dataset_info(spec.dataset, token=False).sha
     except _network_errors() as err:
+        if _unavailable(err):
+            raise HubUnavailable(f"asking for the revision of {spec.dataset}", err) from None
         raise UserError(
             f"{spec.dataset}: could not ask the Hub for its revision ({type(err).__name__})"
         ) from None

@@ -34,13 +34,31 @@ class SubjectScore(_Strict):
     acc: float = Field(ge=0.0, le=1.0)
 
 
+class RowsSource(_Strict):
+    """Where a task's rows were read: the Hub at a commit, or a local file (`--data-dir`).
+
+    A local file is tied to the pinned Hub revision only by its sha256: `sha256_known` says
+    whether the rows' sha256 equals the one the task registry knows for that revision (None
+    while the registry knows none). Optional in `TaskResult`, so results written before these
+    fields existed still load.
+    """
+
+    kind: Literal["hub", "local"]
+    revision: str | None = None  # hub: the dataset commit read
+    path: str | None = None  # local: the file read, as given on the command line
+    sha256_known: bool | None = None  # local: data_sha256 == the registry's rows_sha256
+    sample: bool = False  # local: medlb's bundled sample questions (never rankable)
+
+
 class TaskResult(_Strict):
     """One task's scores and the provenance needed to reproduce them."""
 
     task: str
     dataset: str  # Hub dataset id, e.g. "cais/mmlu"
     dataset_config: str | None
-    # Hub commit the rows come from (pinned in the task registry); None while the task is unpinned
+    # The Hub commit the rows are known to be: the pinned revision for rows read from the Hub,
+    # or from a local file whose sha256 is the registry's for that revision; None otherwise
+    # (unpinned, or local rows not known to be the pinned ones: see `rows_source`)
     dataset_revision: str | None
     split: str
     data_sha256: str  # sha256 of the rows as evaluated (canonical JSON lines), hub or local copy
@@ -56,6 +74,7 @@ class TaskResult(_Strict):
     multi_token_items: int = Field(ge=0)  # items that needed full continuation scoring
     prompt_tokens: int = Field(ge=0)  # tokens run through the model (unpadded), for tokens/s
     seconds: float = Field(ge=0.0)
+    rows_source: RowsSource | None = None  # None: written before rows were traced
 
 
 class ModelInfo(_Strict):

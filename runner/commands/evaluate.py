@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import textwrap
 from pathlib import Path
 
+from runner import github_actions
 from runner.errors import UsageError
+from runner.evaluation.tasks import TASK_NAMES
 from runner.precision import PRECISIONS
 
 DESCRIPTION = """\
@@ -22,11 +26,16 @@ Re-running with the same --output resumes: finished tasks are kept, not recomput
 model, revision, dtype, device, --limit or data differ from the directory's is refused.
 """
 
-EPILOG = """\
+EPILOG = f"""\
+tasks (--tasks):
+{textwrap.fill(", ".join(TASK_NAMES), width=92, initial_indent="  ", subsequent_indent="  ")}
+
 examples:
   medlb evaluate submissions/org/model.yaml --output out/
   medlb evaluate --model ./my-model --tasks medqa_4options,pubmedqa --limit 50 --output out/
-exit status: 0 success, 1 invalid input (data, model, output directory), 2 usage error.
+exit status: 0 success, 1 invalid input (data, model, output directory), 2 usage error,
+3 the Hub did not answer (re-run later).
+Under GitHub Actions a failure is also an ::error annotation and a job-summary section.
 """
 
 
@@ -58,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--tasks",
         metavar="a,b",
-        help="comma-separated task names (default: all nine)",
+        help="comma-separated task names (default: all nine; listed below)",
     )
     parser.add_argument(
         "--data-dir",
@@ -96,7 +105,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="output directory (created; re-use it to resume an interrupted run)",
     )
     parser.add_argument(
-        "--no-progress", action="store_true", help="no progress bar on stderr (CI logs)"
+        "--no-progress",
+        action="store_true",
+        help="no progress bar on stderr (already off under GitHub Actions and when stderr is "
+        "not a terminal)",
     )
     parser.set_defaults(handler=_run)
 
@@ -118,6 +130,11 @@ def _batch_size(text: str) -> int | None:
     return None if text == "auto" else _positive_int("--batch-size", text)
 
 
+def _progress_bars(no_progress: bool) -> bool:
+    """Bars redraw a line in place: right on a terminal, noise in a CI log or a file."""
+    return not no_progress and not github_actions.in_actions() and sys.stderr.isatty()
+
+
 def _run(args: argparse.Namespace) -> int:
     from runner.evaluation.run import ModelChoice, evaluate_and_report
     from runner.evaluation.tasks import resolve_tasks
@@ -130,6 +147,6 @@ def _run(args: argparse.Namespace) -> int:
         limit=_positive_int("--limit", args.limit),
         device=args.device,
         batch_size=_batch_size(args.batch_size),
-        progress=not args.no_progress,
+        progress=_progress_bars(args.no_progress),
     )
     return 0

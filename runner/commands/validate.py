@@ -14,13 +14,18 @@ safetensors weights, no custom code, config and tokenizer load with transformers
 the model class instantiates on the meta device, parameter count from safetensors headers.
 Model checks download only config and tokenizer files and safetensors headers, never weights.
 
+One run reports every problem of a file, each on its own line with what to write instead: the
+YAML, every field, and the path (checked whenever `model` is valid).
+
 With no FILES and no --changed-from, every file under ./submissions is validated.
 """
 
 EPILOG = """\
-exit status: 0 every file valid, 1 at least one invalid, 2 usage error.
-Under GitHub Actions (GITHUB_ACTIONS=true) failures are also printed as ::error annotations and a
-Markdown summary is appended to $GITHUB_STEP_SUMMARY.
+exit status: 0 every file valid, 1 at least one invalid, 2 usage error, 3 could not check (the
+Hub did not answer or rate-limited: no verdict on any file; re-run later). 1 wins over 3.
+Under GitHub Actions (GITHUB_ACTIONS=true) each problem is also an ::error annotation on its line,
+each file's report is a log group, and a summary table (file, verdict, first problem; every check
+folded) is appended to $GITHUB_STEP_SUMMARY.
 """
 
 
@@ -43,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="GIT_REF",
         help="validate what HEAD's commits changed since GIT_REF (git diff GIT_REF...HEAD): "
         "reject changes outside submissions/, deletions, renames, more than one submission "
-        "and revisions already submitted or evaluated on GIT_REF; uncommitted files are ignored",
+        "and revisions already submitted or evaluated on GIT_REF; refused (exit 2) while "
+        "submissions/ has uncommitted or untracked files, which a pull request would not hold",
     )
     parser.add_argument(
         "--offline",

@@ -54,6 +54,7 @@ from runner.results_schema import (
     Environment,
     EvaluationResult,
     ModelInfo,
+    RowsSource,
     RunInfo,
     SubjectScore,
     TaskResult,
@@ -118,7 +119,7 @@ def evaluate_and_report(
 ) -> EvaluationResult:
     """`medlb evaluate`: run, print the score table, add it to the job summary in Actions."""
     from runner.evaluation.engine import default_device, quiet_transformers
-    from runner.evaluation.summary import score_lines, score_table
+    from runner.evaluation.summary import score_lines, score_table, score_title
 
     model, revision, model_id, dtype = choice.resolve()
     options = EvaluationOptions(
@@ -136,9 +137,9 @@ def evaluate_and_report(
     )
     quiet_transformers()
     result = run_evaluation(options)
-    print(score_lines(result), flush=True)
-    heading = f"### `medlb evaluate`: `{result.model.id}`"
-    append_summary(f"{heading}\n\n{score_table(result)}")
+    print(f"{score_title(result)}\n{score_lines(result)}", flush=True)
+    title = score_title(result, markdown=True)
+    append_summary(f"### `medlb evaluate`: {title}\n\n{score_table(result)}")
     return result
 
 
@@ -148,6 +149,7 @@ class _PreparedTask:
     items: list[Item]
     n_total: int  # rows in the data (items == rows unless --limit)
     data_sha256: str
+    rows_source: RowsSource  # where the rows came from (results.json provenance)
 
     @property
     def relative_path(self) -> str:
@@ -173,7 +175,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
             continue
         if lm is None:
             with log_group(f"load {options.model_id or options.model}"):
-                lm = load_model_dir(directory, device=options.device, dtype=options.dtype)
+                lm = _load(options, directory)
             budget = budget or default_token_budget(lm, options.batch_size)
         with log_group(f"{task.spec.name}: {len(task.items)} items"):
             manifest = _run_task(lm, task, manifest, options, budget)
@@ -198,8 +200,23 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     return result
 
 
+def _load(options: EvaluationOptions, directory: Path) -> LoadedModel:
+    """Load the model and say what was loaded (the "load" log group's content)."""
+    clock = time.perf_counter()
+    lm = load_model_dir(directory, device=options.device, dtype=options.dtype)
+    params = safetensors_param_count(directory)
+    name = options.model_id or options.model
+    label = f"{name}@{options.revision}" if options.revision else str(directory.resolve())
+    _say(
+        f"loaded {label}: {lm.architecture or 'causal LM'}, "
+        f"{f'{params:,}' if params else 'unknown'} parameters, {lm.dtype} on {options.device}, "
+        f"max length {lm.max_length} tokens, in {time.perf_counter() - clock:.1f}s"
+    )
+    return lm
+
+
 def _prepare(spec: TaskSpec, options: EvaluationOptions) -> _PreparedTask:
-    from runner.evaluation.task_data import load_task_rows
+    from runner.evaluation.task_data import load_task_rows, rows_source
 
     task_rows = load_task_rows(spec, options.data_dir)
     rows = task_rows.rows if options.limit is None else task_rows.rows[: options.limit]
@@ -208,6 +225,7 @@ def _prepare(spec: TaskSpec, options: EvaluationOptions) -> _PreparedTask:
         items=build_items(spec, rows, source=task_rows.source),
         n_total=len(task_rows.rows),
         data_sha256=task_rows.sha256,
+        rows_source=rows_source(spec, task_rows),
     )
 
 
@@ -285,12 +303,14 @@ def _task_result(output_dir: Path, manifest: RunManifest, task: _PreparedTask) -
         [item.gold for item in task.items],
         [item.subject for item in task.items],
     )
-    spec = task.spec
+    spec, source = task.spec, task.rows_source
+    # Rows from a local file are the pinned revision's only when their sha256 says so.
+    pinned = source.kind == "hub" or source.sha256_known is True
     return TaskResult(
         task=spec.name,
         dataset=spec.dataset,
         dataset_config=spec.config,
-        dataset_revision=spec.revision,
+        dataset_revision=spec.revision if pinned else None,
         split=spec.split,
         data_sha256=task.data_sha256,
         n=metrics.n,
@@ -305,6 +325,7 @@ def _task_result(output_dir: Path, manifest: RunManifest, task: _PreparedTask) -
         multi_token_items=record.multi_token_items,
         prompt_tokens=record.model_tokens,
         seconds=record.seconds,
+        rows_source=source,
     )
 
 

@@ -1,13 +1,50 @@
-"""A run's scores as people read them: a terminal table and a Markdown table.
+"""A run's scores as people read them: a title, a terminal table and a Markdown table.
 
-`medlb evaluate` prints the first and adds the second to the GitHub Actions job summary; the
-publish step's PR comment (`runner.pipeline.score_report`) embeds the same Markdown table.
+`medlb evaluate` prints the first two and adds the title and the Markdown table to the GitHub
+Actions job summary; the publish step's PR comment (`runner.pipeline.score_report`) embeds the
+same Markdown table. The title says what was scored on what, so that a 12-question sample run
+never reads like a leaderboard result.
 """
 
 from __future__ import annotations
 
 from runner.evaluation.tasks import TASKS
+from runner.github_actions import markdown_text
 from runner.results_schema import EvaluationResult
+
+
+def score_title(result: EvaluationResult, *, markdown: bool = False) -> str:
+    """`org/model@revision` (or a local directory), dtype, device and the data's provenance."""
+    model = result.model
+    if model.source == "hub":
+        name = f"{model.id}@{(model.revision or 'unpinned')[:12]}"
+    else:
+        name = f"{model.id} (local directory)"
+    if markdown:
+        name = f"`{markdown_text(name)}`"
+    device = result.environment.device
+    parts = [name, model.precision, device if device == "cpu" else f"cuda ({device})"]
+    return " · ".join([*parts, data_words(result)])
+
+
+def data_words(result: EvaluationResult) -> str:
+    """Whose rows were scored: the Hub's, a local copy (verified or not), the bundled sample."""
+    sources = [task.rows_source for task in result.tasks.values() if task.rows_source]
+    partial = result.run.limit is not None or any(
+        name in TASKS and task.n_total != TASKS[name].n_total for name, task in result.tasks.items()
+    )
+    if not sources:
+        return "source of the rows not recorded"
+    if any(source.sample for source in sources):
+        return "sample data, not rankable"
+    if any(source.kind == "local" for source in sources):
+        verified = all(source.sha256_known for source in sources if source.kind == "local")
+        words = "local data" + (
+            ", the pinned revisions' rows" if verified else ", not verified against the pins"
+        )
+    else:
+        words = "Hub data at the pinned revisions"
+    return words + (", partial: not rankable" if partial else "")
 
 
 def score_lines(result: EvaluationResult) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from runner.atomic_io import write_atomic
 from runner.errors import UserError
 from runner.evaluation.tasks import TaskSpec
+from runner.results_schema import RowsSource
 
 SAMPLE_DATA_DIR = Path(__file__).parent / "sample_data"
 DATA_SUFFIXES = (".jsonl", ".parquet")
@@ -65,10 +66,12 @@ class TaskRows:
     rows: list[dict[str, Any]]
     source: str  # the file read, or "hf://<dataset>[/<config>]@<revision>"
     sha256: str  # `rows_sha256(rows)`: equal for a .jsonl and a .parquet holding the same rows
+    path: Path | None = None  # the local file read; None: the Hub at the pinned revision
 
 
 def load_task_rows(spec: TaskSpec, data_dir: Path | None) -> TaskRows:
     """The rows of `spec`'s split, from `data_dir/<task>.{jsonl,parquet}` or (None) the Hub."""
+    path = None
     if data_dir is None:
         from runner import hub
 
@@ -79,7 +82,21 @@ def load_task_rows(spec: TaskSpec, data_dir: Path | None) -> TaskRows:
         rows = read_rows_file(path)
         source = str(path)
     check_columns(spec, rows, source)
-    return TaskRows(rows=rows, source=source, sha256=rows_sha256(rows))
+    return TaskRows(rows=rows, source=source, sha256=rows_sha256(rows), path=path)
+
+
+def rows_source(spec: TaskSpec, task_rows: TaskRows) -> RowsSource:
+    """Where `task_rows` came from, for results.json: a local file is the pinned revision's rows
+    only when its sha256 is the one the registry knows (`TaskSpec.rows_sha256`)."""
+    if task_rows.path is None:
+        return RowsSource(kind="hub", revision=spec.revision)
+    known = None if spec.rows_sha256 is None else task_rows.sha256 == spec.rows_sha256
+    return RowsSource(
+        kind="local",
+        path=str(task_rows.path),
+        sha256_known=known,
+        sample=task_rows.path.resolve().parent == SAMPLE_DATA_DIR.resolve(),
+    )
 
 
 def task_file(spec: TaskSpec, data_dir: Path) -> Path:

@@ -58,6 +58,9 @@ class TaskSpec:
     doc_to_gold: Callable[[Row], int]
     doc_to_subject: Callable[[Row], str | None]
     specialty: str  # the site's grouping of tasks
+    # sha256 of the split's rows at `revision` (`task_data.rows_sha256`, what `medlb data fetch`
+    # prints); None until a maintainer has fetched them (see "Known row hashes" below)
+    rows_sha256: str | None = None
 
 
 # ---- prompt functions (lm-eval 0.4.x, byte for byte) ------------------------------------------
@@ -167,6 +170,13 @@ PUBMEDQA_REVISION: str | None = "13a7d15476092370cbabb6475390e7e69b74d2f2"
 # cais/mmlu: pinned as `hf_revision="c30699e8…"` in a public lighteval task file and as
 # `cais/mmlu/resolve/c30699e8…/anatomy/test-00000-of-00001.parquet` in public download code.
 MMLU_REVISION: str | None = "c30699e8356da336a370243923dbaf21066bb9fe"
+#
+# Known row hashes (`TaskSpec.rows_sha256`): none yet. Nobody has fetched the pinned revisions from
+# this build environment (no network), and a hash is never written down unseen. A maintainer
+# with Hub access runs `medlb data fetch DIR`, which prints each task's sha256, and adds it to the
+# task's spec below as `rows_sha256="…"`. Until then a run from a local copy (`--data-dir`)
+# records its rows' sha256 as not known to be the pinned revision's (results.json,
+# `rows_source`), and never claims the pinned revision as their source.
 
 TASKS: dict[str, TaskSpec] = {
     spec.name: spec

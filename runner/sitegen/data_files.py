@@ -132,7 +132,7 @@ def table_payload(
                 "m": ref.name,
                 "t": "reported",
                 "ref": ref.source.url,
-                "note": ref.setting,
+                "note": ref.note,
                 "a": [percent_number(ref.average), None, None] if ref.average is not None else None,
                 "s": [
                     [percent_number(ref.accuracy(n)), None, None]

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from runner.evaluation.tasks import TASK_NAMES, TASKS
+from runner.github_actions import repository_url
 from runner.sitegen import svg_plots
 from runner.sitegen.data_files import (
     item_bits,
@@ -231,37 +232,58 @@ def _subject_chart(entry: ModelEntry) -> str:
 
 
 def _card_snippet(entry: ModelEntry) -> str:
-    """A Hub model-card `model-index` block with this model's scores.
+    """A Hub model-card `model-index` block with this model's scores, built by huggingface_hub's
+    own `EvalResult` and `eval_results_to_model_index`, so the Hub's `ModelCard` loads it.
 
-    Written line by line rather than with yaml.safe_dump, which cost 8 ms a page (8 s for 1,000
-    models); every scalar is JSON-quoted, and JSON strings are valid YAML.
+    The source (name and url, which the Hub requires together) is the model's results file on
+    the default branch, as the pages build under GitHub Actions knows it; elsewhere (a local
+    build) the CI run that produced the scores, else no source.
     """
-    q = json.dumps
-    lines = ["model-index:", f"- name: {q(entry.model_id)}", "  results:"]
-    for name in TASK_NAMES:
-        task = entry.task(name)
-        if task is None:
-            continue
-        lines += [
-            "  - task:",
-            "      type: multiple-choice",
-            "    dataset:",
-            f"      name: {q(TASKS[name].title)}",
-            f"      type: {q(task.dataset)}",
-        ]
-        if task.dataset_config:
-            lines.append(f"      config: {q(task.dataset_config)}")
-        lines += [
-            f"      split: {q(task.split)}",
-        ]
-        if task.dataset_revision:
-            lines.append(f"      revision: {q(task.dataset_revision)}")
-        lines += [
-            "    metrics:",
-            "    - type: accuracy",
-            f"      value: {round(100 * task.acc, 2)}",
-            "      name: zero-shot accuracy",
-            "    source:",
-            f"      name: {q(SITE_NAME)}",
-        ]
-    return "\n".join(lines)
+    from huggingface_hub.repocard_data import EvalResult, eval_results_to_model_index
+
+    source_url = _results_url(entry)
+    results = [
+        EvalResult(
+            task_type="multiple-choice",
+            dataset_type=task.dataset,
+            dataset_name=TASKS[name].title,
+            dataset_config=task.dataset_config,
+            dataset_split=task.split,
+            dataset_revision=task.dataset_revision,
+            metric_type="accuracy",
+            metric_value=round(100 * task.acc, 2),
+            metric_name="zero-shot accuracy",
+            source_name=SITE_NAME if source_url else None,
+            source_url=source_url,
+        )
+        for name in TASK_NAMES
+        if (task := entry.task(name)) is not None
+    ]
+    index = eval_results_to_model_index(entry.model_id, results)
+    return "\n".join(_yaml_block({"model-index": index}))
+
+
+def _results_url(entry: ModelEntry) -> str | None:
+    repository = repository_url()
+    if repository:
+        return f"{repository}/blob/HEAD/results/{entry.key}.json"
+    return entry.result.run.ci_run_url
+
+
+def _yaml_block(value: Any, indent: str = "") -> list[str]:
+    """Block-style YAML with every scalar JSON-quoted (JSON scalars are valid YAML); written by
+    hand because yaml.safe_dump cost 8 ms a page (8 s for 1,000 models)."""
+    lines = []
+    items = value.items() if isinstance(value, dict) else [(None, item) for item in value]
+    for key, item in items:
+        lead = f"{indent}{key}:" if key is not None else f"{indent}-"
+        if isinstance(item, dict | list):
+            nested = _yaml_block(item, indent + "  ")
+            if key is None:  # a list item: its first line goes after the dash
+                lines.append(f"{lead} {nested[0].lstrip()}")
+                lines += nested[1:]
+            else:
+                lines += [lead, *nested]
+        else:
+            lines.append(f"{lead} {json.dumps(item)}")
+    return lines

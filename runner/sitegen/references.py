@@ -3,14 +3,16 @@
 These numbers were not produced here: they come from papers, under the papers' own protocols
 (few-shot prompts, chain of thought, ensembles), so the site marks them as reported and never
 ranks them. Every file names its source precisely enough for a reader to find the table; a task
-the paper does not report stays absent (an empty cell), never estimated.
+the paper does not report stays absent (an empty cell), never estimated. Cells that another
+publication reports (`cell_sources`) name that publication instead, and `protocol_note` says
+where the cells do not share one protocol.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from runner.errors import UserError, describe_validation_error
 from runner.evaluation.tasks import TASK_NAMES
@@ -29,6 +31,12 @@ class PaperSource(_Strict):
     location: str = Field(min_length=1)  # where in the paper: table, figure, section
 
 
+class CellSource(PaperSource):
+    """The publication that reports some of a model's cells (`tasks`) instead of `source`."""
+
+    tasks: tuple[str, ...] = Field(min_length=1)
+
+
 class ReferenceModel(_Strict):
     """One closed model's reported accuracies, in percent exactly as the source prints them."""
 
@@ -36,6 +44,8 @@ class ReferenceModel(_Strict):
     developer: str = Field(min_length=1)
     setting: str = Field(min_length=1)  # the source's protocol, e.g. "5-shot"
     source: PaperSource
+    cell_sources: tuple[CellSource, ...] = ()  # cells reported by another publication
+    protocol_note: str | None = None  # where the cells' protocols differ (read with `setting`)
     cross_check: str | None = None  # a second publication that prints the same numbers
     scores_percent: dict[str, float]
 
@@ -49,6 +59,25 @@ class ReferenceModel(_Strict):
             if not 0.0 <= value <= 100.0:
                 raise ValueError(f"{task}: {value} is not a percentage")
         return scores
+
+    @model_validator(mode="after")
+    def _cells_have_one_source(self) -> ReferenceModel:
+        claimed = [task for cell in self.cell_sources for task in cell.tasks]
+        for task in claimed:
+            if task not in self.scores_percent:
+                raise ValueError(f"cell_sources: {task!r} has no score in scores_percent")
+        if len(claimed) != len(set(claimed)):
+            raise ValueError("cell_sources: a task is claimed by two sources")
+        return self
+
+    def source_for(self, task: str) -> PaperSource:
+        """The publication that reports this task's cell."""
+        return next((c for c in self.cell_sources if task in c.tasks), self.source)
+
+    @property
+    def note(self) -> str:
+        """The protocol as a reader needs it: the setting, then where cells differ."""
+        return self.setting + (f". {self.protocol_note}" if self.protocol_note else "")
 
     def accuracy(self, task: str) -> float | None:
         value = self.scores_percent.get(task)

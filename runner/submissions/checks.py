@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Status = Literal["pass", "fail", "skip"]
+Status = Literal["pass", "fail", "skip", "error"]  # error: could not check (Hub down)
 Stage = Literal["file", "repository", "hub", "model"]
 
 

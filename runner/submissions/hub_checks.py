@@ -11,7 +11,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from runner.submissions.checks import HUB_CHECK_IDS, MODEL_CHECK_IDS, CheckResult, skipped
+from runner.submissions.checks import (
+    HUB_CHECK_IDS,
+    MODEL_CHECK_IDS,
+    CheckResult,
+    Status,
+    skipped,
+)
 from runner.submissions.model_checks import ModelSource, run_model_checks
 
 # The small files the checks read; for a Hub model only these are downloaded.
@@ -55,16 +61,20 @@ def hub_access_results(repo: Any, revision: str) -> list[CheckResult]:
 
 
 def check_hub_model(repo_id: str, revision: str) -> list[CheckResult]:
-    """The hub checks, then the model checks on the repository's small files and Hub metadata."""
+    """The hub checks, then the model checks on the repository's small files and Hub metadata.
+
+    When the Hub does not answer, the check at hand is an "error" (could not check, exit 3) and
+    the rest are skipped: nothing is concluded about the model."""
     from runner import hub
 
     try:
         repo = hub.fetch_model_repo(repo_id, revision)
-    except hub.HubLookupError as err:
-        failed = "hub-revision" if err.kind == "revision" else "hub-access"
-        results = [CheckResult(failed, "fail", str(err))]
+    except (hub.HubLookupError, hub.HubUnavailable) as err:
+        failed = "hub-revision" if getattr(err, "kind", "") == "revision" else "hub-access"
+        status = _status_of(err)
         others = [check_id for check_id in HUB_CHECK_IDS if check_id != failed]
-        return results + skipped(others + MODEL_CHECK_IDS, "the Hub lookup failed")
+        why = "the Hub did not answer" if status == "error" else "the Hub lookup failed"
+        return [CheckResult(failed, status, str(err)), *skipped(others + MODEL_CHECK_IDS, why)]
     results = hub_access_results(repo, revision)
     if any(result.failed for result in results):
         return results + skipped(MODEL_CHECK_IDS, "the Hub checks failed")
@@ -75,14 +85,21 @@ def check_hub_model(repo_id: str, revision: str) -> list[CheckResult]:
             counts = None
             if any(name.endswith(".safetensors") for name in repo.files):
                 counts = hub.fetch_safetensors_parameter_count(repo_id, revision)
-        except hub.HubLookupError as err:
+        except (hub.HubLookupError, hub.HubUnavailable) as err:
             return [
                 *results,
-                CheckResult("hub-access", "fail", str(err)),
+                CheckResult("hub-access", _status_of(err), str(err)),
                 *skipped(MODEL_CHECK_IDS, "the Hub files could not be read"),
             ]
         source = ModelSource(Path(tmp), repo.files, counts)
         return results + run_model_checks(source)
+
+
+def _status_of(err: Exception) -> Status:
+    """ "error" (could not check) when the Hub did not answer; "fail" when it answered no."""
+    from runner import hub
+
+    return "error" if isinstance(err, hub.HubUnavailable) else "fail"
 
 
 def _is_tiktoken(name: str) -> bool:

@@ -2,8 +2,11 @@
 
 The changes are the commits on HEAD since it forked from GIT_REF (`git diff REF...HEAD`, the diff a
 pull request shows), not the working tree: CI checks out exactly the PR's commits, and an
-uncommitted file is not part of a pull request (validate it by naming it instead). A PR may add
-one `submissions/<org>/<model>.yaml` or update one to a new revision, and change nothing else.
+uncommitted file is not part of a pull request. So that such a file is never silently left out
+(and "(no changes): valid" never printed for it), `--changed-from` refuses to run while
+submissions/ holds uncommitted or untracked files: commit them, or validate them by name.
+A PR may add one `submissions/<org>/<model>.yaml` or update one to a new revision, and change
+nothing else.
 
 `git diff --raw` is read rather than `--name-status` because it also gives file modes: a submission
 that is a symlink (which could point CI at any file on the runner) or a submodule is refused.
@@ -53,6 +56,32 @@ def repository_root(start: Path) -> Path:
     if done.returncode != 0:
         raise UsageError(f"--changed-from: {start} is not inside a git repository")
     return Path(done.stdout.decode().strip())
+
+
+def refuse_uncommitted_submissions(repo_root: Path) -> None:
+    """A usage error when submissions/ has changes that are not committed (module docstring)."""
+    done = _git(
+        repo_root,
+        "status",
+        "--porcelain",
+        "-z",
+        "--untracked-files=all",
+        "--",
+        f"{SUBMISSIONS_DIR}/",
+    )
+    entries = [entry for entry in done.stdout.decode(errors="replace").split("\0") if entry]
+    # Each entry is "XY path" (a rename adds its old path as the next entry, without "XY ").
+    paths = [entry[3:] for entry in entries if len(entry) > 3 and entry[2] == " "]
+    if not paths:
+        return
+    shown = ", ".join(_short_path(path) for path in paths[:3])
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    raise UsageError(
+        f"--changed-from checks committed changes only, and {shown}{more} "
+        f"{'is' if len(paths) == 1 else 'are'} not committed; commit "
+        f"{'it' if len(paths) == 1 else 'them'} (git add, git commit) or validate by name: "
+        f"medlb validate {_short_path(paths[0])}"
+    )
 
 
 def changed_files(repo_root: Path, ref: str) -> list[ChangedFile]:

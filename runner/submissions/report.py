@@ -1,20 +1,26 @@
 """The report of `medlb validate`, written for people, for GitHub Actions and for machines.
 
 One `FileReport` per file looked at (a submission, or any other file a pull request changed) holds
-the result of every check in `CHECKS` order. The renderers below never decide anything; they only
-show the results: terminal text, `::error` workflow commands (inline on the PR diff), a Markdown
-job summary and JSON.
+the result of every check in `CHECKS` order; a check that found several problems gives one
+result per problem, each with its own line. The renderers below never decide anything; they only
+show the results: terminal text (one block per file, a log group under Actions), `::error`
+workflow commands on the problem's line of the PR diff, a compact Markdown job summary and JSON.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import groupby
 
-from runner.github_actions import escape_data, escape_property
+from runner.github_actions import escape_data, escape_property, markdown_text, repository_url
 from runner.submissions.checks import CHECKS_BY_ID, CheckResult
 
-MARKS = {"pass": "PASS", "fail": "FAIL", "skip": "skip"}
+MARKS = {"pass": "PASS", "fail": "FAIL", "skip": "skip", "error": "ERROR"}
+VERDICTS = {"valid": "valid", "invalid": "INVALID", "unchecked": "COULD NOT CHECK"}
+_SUMMARY_MARKS = {"valid": "✅ valid", "invalid": "❌ invalid", "unchecked": "⚠️ could not check"}
+UNCHECKED_TITLE = "Could not check (the Hub did not answer; not a verdict on the submission)"
+GUIDE = "SUBMITTING.md"
 
 
 @dataclass
@@ -23,70 +29,142 @@ class FileReport:
     results: list[CheckResult] = field(default_factory=list)
 
     @property
+    def problems(self) -> list[CheckResult]:
+        return [result for result in self.results if result.failed]
+
+    @property
+    def verdict(self) -> str:
+        """ "invalid" (some check failed), "unchecked" (some check could not run), "valid"."""
+        if self.problems:
+            return "invalid"
+        if any(result.status == "error" for result in self.results):
+            return "unchecked"
+        return "valid"
+
+    @property
     def valid(self) -> bool:
-        return not any(result.failed for result in self.results)
+        return self.verdict == "valid"
+
+
+def render_file_text(report: FileReport, width: int) -> str:
+    """One file's block: its verdict, then every check with its evidence or reason."""
+    lines = [f"{report.path}: {VERDICTS[report.verdict]}"]
+    for result in report.results:
+        message = result.message
+        if result.failed and CHECKS_BY_ID[result.check].stage == "file":
+            # `path:line: reason`, the form editors and terminals turn into a link
+            line = f":{result.line}" if result.line is not None else ""
+            message = f"{report.path}{line}: {message}"
+        lines.append(f"  {MARKS[result.status]:<5} {result.check:<{width}}  {message}")
+    return "\n".join(lines)
+
+
+def check_width(reports: list[FileReport]) -> int:
+    return max((len(r.check) for report in reports for r in report.results), default=8)
+
+
+def render_count(reports: list[FileReport]) -> str:
+    counts = {verdict: sum(r.verdict == verdict for r in reports) for verdict in VERDICTS}
+    text = (
+        f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked: "
+        f"{counts['valid']} valid, {counts['invalid']} invalid"
+    )
+    if counts["unchecked"]:
+        text += f", {counts['unchecked']} could not be checked (re-run)"
+    return text
 
 
 def render_text(reports: list[FileReport]) -> str:
     """What a person reads: every check of every file, with its evidence or reason."""
-    width = max((len(r.check) for report in reports for r in report.results), default=8)
-    lines = []
-    for report in reports:
-        lines.append(f"{report.path}: {'valid' if report.valid else 'INVALID'}")
-        for result in report.results:
-            message = result.message
-            if result.failed and CHECKS_BY_ID[result.check].stage == "file":
-                # `path:line: reason`, the form editors and terminals turn into a link
-                line = f":{result.line}" if result.line is not None else ""
-                message = f"{report.path}{line}: {message}"
-            lines.append(f"  {MARKS[result.status]}  {result.check:<{width}}  {message}")
-    invalid = sum(not report.valid for report in reports)
-    lines.append(
-        f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked: "
-        f"{len(reports) - invalid} valid, {invalid} invalid"
-    )
-    return "\n".join(lines)
+    width = check_width(reports)
+    blocks = [render_file_text(report, width) for report in reports]
+    return "\n".join([*blocks, render_count(reports)])
 
 
-def render_annotations(reports: list[FileReport]) -> list[str]:
-    """One `::error` command per failed check, anchored at the file (and line when known)."""
+def render_annotations(report: FileReport) -> list[str]:
+    """One `::error` per problem, on its line of the file; a check that could not run is a
+    `::warning` (a re-run may pass, so it must not read as a verdict)."""
     commands = []
-    for report in reports:
-        for result in report.results:
-            if not result.failed:
-                continue
-            props = [f"file={escape_property(report.path)}"]
-            if result.line is not None:
-                props.append(f"line={result.line}")
-            props.append(f"title={escape_property(CHECKS_BY_ID[result.check].title)}")
-            commands.append(f"::error {','.join(props)}::{escape_data(result.message)}")
+    for result in report.results:
+        if result.status not in ("fail", "error"):
+            continue
+        props = [f"file={escape_property(report.path)}"]
+        if result.line is not None:
+            props.append(f"line={result.line}")
+        if result.failed:
+            title, kind = CHECKS_BY_ID[result.check].title, "error"
+        else:
+            title, kind = UNCHECKED_TITLE, "warning"
+        props.append(f"title={escape_property(title)}")
+        commands.append(f"::{kind} {','.join(props)}::{escape_data(result.message)}")
     return commands
 
 
-def _markdown_cell(text: str) -> str:
-    # Messages and paths quote user input: keep it inert (no HTML, table breaks or code spans).
-    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'")):
-        text = text.replace(raw, safe)
-    return " ".join(text.split())
+def guide_link(anchor: str = "") -> str:
+    """SUBMITTING.md on the repository's default branch under Actions, else relative."""
+    base = repository_url()
+    target = f"{base}/blob/HEAD/{GUIDE}" if base else GUIDE
+    return target + (f"#{anchor}" if anchor else "")
 
 
 def render_markdown(reports: list[FileReport]) -> str:
-    """The job summary: a verdict line, then a table of checks per file, fixes for failures."""
-    invalid = [report for report in reports if not report.valid]
-    verdict = "all valid" if not invalid else f"{len(invalid)} of {len(reports)} invalid"
+    """The job summary: a verdict line, one row per file (verdict and first problem), every
+    check of each file folded in `<details>`, and links to SUBMITTING.md."""
+    invalid = sum(report.verdict == "invalid" for report in reports)
+    unchecked = sum(report.verdict == "unchecked" for report in reports)
+    verdict = "all valid" if not invalid else f"{invalid} of {len(reports)} invalid"
+    if unchecked:
+        verdict += f", {unchecked} could not be checked (re-run; not a verdict)"
     lines = [f"## Submission validation: {verdict}", ""]
+    lines += ["| file | verdict | first problem |", "|---|---|---|"]
     for report in reports:
-        mark = "✅" if report.valid else "❌"
-        lines += [f"### {mark} {_markdown_cell(report.path)}", ""]
-        lines += ["| check | result | details |", "|---|---|---|"]
-        for result in report.results:
-            check = CHECKS_BY_ID[result.check]
-            details = _markdown_cell(result.message)
-            if result.failed:
-                details += f"<br>**Fix:** {check.fix}"  # CHECKS text is ours: Markdown as written
-            lines.append(f"| {check.title} | {MARKS[result.status]} | {details} |")
-        lines.append("")
+        first = next((r for r in report.results if r.status in ("fail", "error")), None)
+        count = len(report.problems)
+        mark = _SUMMARY_MARKS[report.verdict]
+        if count:
+            mark += f" ({count} problem{'s' if count != 1 else ''})"
+        lines.append(f"| {markdown_text(report.path)} | {mark} | {_first_problem(first)} |")
+    lines.append("")
+    for report in reports:
+        lines += _details(report)
+    lines.append(
+        f"Every check and how to fix it: [{GUIDE}]({guide_link('what-is-checked')}); "
+        f"the fields of a submission: [{GUIDE}]({guide_link('the-file')})."
+    )
     return "\n".join(lines) + "\n"
+
+
+def _first_problem(result: CheckResult | None) -> str:
+    if result is None:
+        return ""
+    where = f" line {result.line}" if result.line is not None else ""
+    return f"`{result.check}`{where}: {markdown_text(result.message, 160)}"
+
+
+def _details(report: FileReport) -> list[str]:
+    """Every check of one file, folded; runs of checks skipped for one reason share a row."""
+    lines = [
+        f"<details><summary>{markdown_text(report.path)}: every check</summary>",
+        "",
+        "| check | result | line | details |",
+        "|---|---|---|---|",
+    ]
+    fixed: set[str] = set()
+    for (status, _message), run in groupby(
+        report.results, key=lambda r: (r.status, r.message if r.status == "skip" else id(r))
+    ):
+        results = list(run)
+        ids = ", ".join(f"`{r.check}`" for r in results)
+        result = results[0]
+        details = markdown_text(result.message)
+        if result.failed and result.check not in fixed:  # once per check
+            fixed.add(result.check)
+            # CHECKS text is ours: Markdown as written, with the guide as a real link
+            fix = CHECKS_BY_ID[result.check].fix.replace(GUIDE, f"[{GUIDE}]({guide_link()})")
+            details += f"<br>Fix: {fix}"
+        line = "" if result.line is None else str(result.line)
+        lines.append(f"| {ids} | {MARKS[status]} | {line} | {details} |")
+    return [*lines, "", "</details>", ""]
 
 
 def render_json(reports: list[FileReport]) -> str:
@@ -96,6 +174,7 @@ def render_json(reports: list[FileReport]) -> str:
             {
                 "path": report.path,
                 "valid": report.valid,
+                "verdict": report.verdict,
                 "checks": [
                     {
                         "id": result.check,

@@ -4,26 +4,34 @@ A submission is a handful of `key: value` lines, so everything YAML can do beyon
 rather than tamed: anchors and aliases (the "billion laughs" expansion needs them), explicit tags
 (`!!python/object` and friends), merge keys, several documents, anything but a mapping at the top,
 nesting deeper than `MAX_DEPTH`, files over `MAX_BYTES`, bytes that are not UTF-8 text, and
-duplicate keys (PyYAML silently keeps the last one, which hides mistakes). Each refusal is one
-`FileError`: the file, the line where known, and a short reason that never echoes much input.
+duplicate keys (PyYAML silently keeps the last one, which hides mistakes). A refusal is one
+`FileError` that lists every `Problem` found (all duplicate keys, all tabs, every slip such as
+`key:value`), each with its line and a short reason that never echoes much input.
+
+The slips that `yaml_diagnosis.line_problems` repairs without moving a line do not stop the
+parse: with `keep_going=True` the mapping comes back with them in `problems`, so `medlb validate`
+checks the fields in the same pass (the file stays invalid until they are fixed).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, ScalarNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from runner.errors import UserError
+from runner.submissions.yaml_diagnosis import LineProblem, describe_syntax_error, line_problems
 
 MAX_BYTES = 64 * 1024  # a real submission is well under 2 KiB
 MAX_DEPTH = 16  # nodes from the top mapping down; a submission needs 2
 MAX_SHOWN = 40  # characters of user input quoted in a message
+MAX_PROBLEMS_SHOWN = 4  # reasons in one `FileError` message; the rest are counted
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 # C0/C1 controls and DEL, except tab, newline and carriage return (YAML's reader refuses them too,
@@ -32,23 +40,60 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _CONTROL_CHARS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-class FileError(UserError):
-    """A problem located in an input file: `path:line: reason` (line when known)."""
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file: a short reason and its 1-based line (None: the whole file)."""
 
-    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
+    reason: str
+    line: int | None = None
+
+
+class FileError(UserError):
+    """Problems located in an input file. The message is `path:line: reason` for the first
+    problem (line when known), then the next reasons and a count of the rest; `problems` holds
+    them all, each with its own line."""
+
+    def __init__(
+        self,
+        path: str,
+        reason: str,
+        line: int | None = None,
+        *,
+        problems: Sequence[Problem] | None = None,
+    ) -> None:
         self.path = path
         self.reason = reason
         self.line = line
+        self.problems: tuple[Problem, ...] = tuple(problems or (Problem(reason, line),))
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {reason}")
+
+    @classmethod
+    def of(cls, path: str, problems: Sequence[Problem]) -> FileError:
+        """One error for several problems, ordered by line (whole-file problems last)."""
+        ordered = sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+        shown = [problem.reason[:160] for problem in ordered[:MAX_PROBLEMS_SHOWN]]
+        more = len(ordered) - len(shown)
+        text = "; ".join(shown)
+        if more:
+            text += f" (and {more} more problem{'s' if more > 1 else ''})"
+        return cls(path, text, ordered[0].line, problems=ordered)
+
+
+class EmptyFileError(FileError):
+    """The file holds no YAML at all (nothing, or only comments)."""
 
 
 @dataclass(frozen=True)
 class YamlMapping:
-    """A parsed top-level mapping and the 1-based line of each of its keys."""
+    """A parsed top-level mapping; the 1-based line of each of its keys; the source text of each
+    top-level scalar value (`0123…` as written, before YAML made a number of it); and the slips
+    repaired on the way (`keep_going=True` only)."""
 
     data: dict[str, Any]
     key_lines: dict[str, int]
+    raw: dict[str, str] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
@@ -76,6 +121,7 @@ class _HardenedLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self.duplicates: list[Problem] = []  # every duplicate key, reported together
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
@@ -109,11 +155,14 @@ class _HardenedLoader(yaml.SafeLoader):
             if not isinstance(key_node, ScalarNode):
                 raise _Rejected("mapping keys must be plain strings", key_node.start_mark)
             if key_node.value in first_line:
-                raise _Rejected(
-                    f"duplicate key {shorten(key_node.value)} (first at line "
-                    f"{first_line[key_node.value]})",
-                    key_node.start_mark,
+                self.duplicates.append(
+                    Problem(
+                        f"duplicate key {shorten(key_node.value)} (first at line "
+                        f"{first_line[key_node.value]})",
+                        line,
+                    )
                 )
+                continue
             first_line[key_node.value] = line
         return super().construct_mapping(node, deep=deep)
 
@@ -160,68 +209,90 @@ def decode_text(data: bytes, display: str) -> str:
         line = text.count("\n", 0, control.start()) + 1
         code = f"U+{ord(control.group()):04X}"
         raise FileError(display, f"control character {code} is not allowed in a text file", line)
-    for number, text_line in enumerate(text.split("\n"), start=1):
-        indent = text_line[: len(text_line) - len(text_line.lstrip(" \t"))]
-        if "\t" in indent:
-            raise FileError(
-                display, "tab character in indentation; YAML indents with spaces", number
-            )
     return text
 
 
-def parse_mapping(text: str, display: str) -> YamlMapping:
-    """Parse `text` (one YAML document whose top is a mapping) with `_HardenedLoader`."""
+def parse_mapping(text: str, display: str, *, keep_going: bool = False) -> YamlMapping:
+    """Parse `text` (one YAML document whose top is a mapping) with `_HardenedLoader`.
+
+    Slips that `line_problems` repairs are parsed past; they raise a `FileError` (with every
+    other problem found) unless `keep_going`, which returns them in `YamlMapping.problems`.
+    """
+    slips = line_problems(text)
+    found = [Problem(slip.reason, slip.line) for slip in slips]
+    try:
+        mapping = _parse(_repair(text, slips) if slips else text, display)
+    except FileError as err:
+        if not found or isinstance(err, EmptyFileError):
+            raise
+        raise FileError.of(display, [*found, *err.problems]) from None
+    if found and not keep_going:
+        raise FileError.of(display, found)
+    return replace(mapping, problems=tuple(found))
+
+
+def _repair(text: str, slips: list[LineProblem]) -> str:
+    lines = text.split("\n")
+    for slip in slips:
+        lines[slip.line - 1] = slip.repaired
+    return "\n".join(lines)
+
+
+def _parse(text: str, display: str) -> YamlMapping:
     loader = _HardenedLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            raise FileError(display, "file is empty; expected `key: value` lines")
+            raise EmptyFileError(display, "file is empty; expected `key: value` lines")
         if not isinstance(node, MappingNode):
-            kind = "a list" if node.id == "sequence" else "a single value"
-            raise FileError(
-                display, f"the top level must be a mapping of `key: value` lines, not {kind}", 1
-            )
-        key_lines = {
-            str(key.value): key.start_mark.line + 1
-            for key, _ in node.value
-            if isinstance(key, ScalarNode)
-        }
+            raise FileError(display, _not_a_mapping(node), 1)
+        key_lines: dict[str, int] = {}
+        raw: dict[str, str] = {}
+        for key, value in node.value:
+            if isinstance(key, ScalarNode):
+                key_lines.setdefault(str(key.value), key.start_mark.line + 1)
+                if isinstance(value, ScalarNode):
+                    raw.setdefault(str(key.value), value.value)
         data = loader.construct_document(node)
+        if loader.duplicates:
+            raise FileError.of(display, loader.duplicates)
     except _Rejected as err:
         raise FileError(display, err.reason, err.line) from None
     except yaml.MarkedYAMLError as err:
-        raise FileError(display, _describe_yaml_error(err), _line_of(err)) from None
+        reason, line = describe_syntax_error(err, text)
+        raise FileError(display, reason, line) from None
     except yaml.YAMLError as err:  # errors without a position (e.g. from the reader)
         raise FileError(display, f"YAML error: {shorten(str(err), 80)}") from None
     except RecursionError:  # defence in depth: MAX_DEPTH stops nesting long before this
         raise FileError(display, "nested too deeply") from None
     finally:
         loader.dispose()
-    return YamlMapping(data=data, key_lines=key_lines)
+    return YamlMapping(data=data, key_lines=key_lines, raw=raw)
 
 
-def _line_of(err: yaml.MarkedYAMLError) -> int | None:
-    mark = err.problem_mark or err.context_mark
-    return mark.line + 1 if mark is not None else None
+def _not_a_mapping(node: Any) -> str:
+    reason = "the top level must be a mapping of `key: value` lines, not "
+    if not isinstance(node, SequenceNode):
+        return reason + "a single value"
+    if node.value and isinstance(node.value[0], MappingNode):
+        return reason + (
+            "a list; remove the `- ` in front of the first field (and the indentation of the "
+            "fields below it)"
+        )
+    return reason + "a list"
 
 
-def _describe_yaml_error(err: yaml.MarkedYAMLError) -> str:
-    problem = err.problem or err.context or "malformed YAML"
-    if "expected a single document" in (err.context or ""):
-        return "more than one YAML document (`---`); a submission is exactly one"
-    if "'\\t'" in problem:
-        return "tab character where YAML expects spaces"
-    return f"YAML syntax error: {problem[:100]}"
-
-
-def load_yaml_mapping(path: Path, display: str | None = None) -> YamlMapping:
+def load_yaml_mapping(
+    path: Path, display: str | None = None, *, keep_going: bool = False
+) -> YamlMapping:
     """Read, decode and parse one untrusted YAML file; `display` is the name used in messages."""
     shown = display if display is not None else str(path)
-    return parse_mapping(decode_text(read_limited(Path(path), shown), shown), shown)
+    text = decode_text(read_limited(Path(path), shown), shown)
+    return parse_mapping(text, shown, keep_going=keep_going)
 
 
-def load_yaml_bytes(data: bytes, display: str) -> YamlMapping:
+def load_yaml_bytes(data: bytes, display: str, *, keep_going: bool = False) -> YamlMapping:
     """The same as `load_yaml_mapping` for bytes already in memory (e.g. from `git show`)."""
     if len(data) > MAX_BYTES:
         raise FileError(display, f"file is {len(data):,} bytes; the limit is {MAX_BYTES:,}")
-    return parse_mapping(decode_text(data, display), display)
+    return parse_mapping(decode_text(data, display), display, keep_going=keep_going)

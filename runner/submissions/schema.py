@@ -3,12 +3,18 @@
 A submitter states only what they know (which model, which commit, which precision, what kind of
 model, its base and license). Everything that can be read from the Hub (parameter count,
 architecture, vocabulary) is read from the Hub by the model checks, never taken from this file.
+
+`review_mapping` checks a parsed file field by field and returns every problem at once, each on
+its key's line, with the advice of `runner.submissions.suggestions`: a misspelled key is checked
+under the name it stands for, and the rule on `base_model` is checked whenever the fields it
+reads are valid, so one push fixes everything (ARCHITECTURE.md, "Submissions").
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -24,8 +30,11 @@ from pydantic import (
 )
 
 from runner.precision import Precision
+from runner.submissions import suggestions
 from runner.submissions.safe_yaml import (
+    EmptyFileError,
     FileError,
+    Problem,
     YamlMapping,
     load_yaml_bytes,
     load_yaml_mapping,
@@ -129,10 +138,9 @@ class Submission(BaseModel):
 
     @model_validator(mode="after")
     def _base_model_rules(self) -> Submission:
-        if self.model_type in DERIVED_MODEL_TYPES and self.base_model is None:
-            raise ValueError(f"base_model: required when model_type is {self.model_type}")
-        if self.base_model == self.model:
-            raise ValueError("base_model: must differ from model")
+        broken = base_model_rule(self.model, self.model_type, self.base_model)
+        if broken is not None:
+            raise ValueError(broken[1])
         return self
 
     @property
@@ -149,60 +157,139 @@ class Submission(BaseModel):
         return PurePosixPath(SUBMISSIONS_DIR, self.org, self.name + SUBMISSION_SUFFIX)
 
 
-def check_submission_path(submission: Submission, path: Path, display: str) -> None:
-    """The file must be `submissions/<org>/<model>.yaml` for the model it names."""
+def base_model_rule(
+    model: str | None, model_type: str | None, base_model: str | None
+) -> tuple[str, str] | None:
+    """(the field whose line shows the problem, reason) when `base_model` breaks its rule.
+
+    `model` / `model_type` None: not known to be valid, so the part of the rule that needs it is
+    not judged (the field's own problem is reported instead)."""
+    if model_type in DERIVED_MODEL_TYPES and base_model is None:
+        return (
+            "model_type",
+            f"base_model: required when model_type is {model_type}; add "
+            "`base_model: <org>/<name>`, the Hub id of the model it was made from",
+        )
+    if model is not None and base_model == model:
+        return "base_model", "base_model: must differ from model (name the model it was made from)"
+    return None
+
+
+def path_problem(model: str, path: Path) -> str | None:
+    """Why `path` is not `submissions/<org>/<model>.yaml` for `model` (None: it is)."""
     path = Path(path).absolute()  # so that `Model.yaml` given from inside its folder works too
     actual = PurePosixPath(path.parent.parent.name, path.parent.name, path.name)
-    if actual != submission.expected_path:
-        raise FileError(
-            display,
-            f"model {submission.model} must be submitted as {submission.expected_path}",
-            1,
-        )
+    org, name = model.split("/")
+    expected = PurePosixPath(SUBMISSIONS_DIR, org, name + SUBMISSION_SUFFIX)
+    if actual == expected:
+        return None
+    reason = f"model {model} must be submitted as {expected}"
+    if actual.with_suffix(SUBMISSION_SUFFIX) == expected:
+        return reason + f"; rename the file: the suffix is {SUBMISSION_SUFFIX}"
+    if str(actual).lower() == str(expected).lower():
+        return reason + "; folder and file name must match `model` letter for letter"
+    return reason + " (move the file there, or correct `model` if the path is right)"
+
+
+def check_submission_path(submission: Submission, path: Path, display: str) -> None:
+    """The file must be `submissions/<org>/<model>.yaml` for the model it names."""
+    reason = path_problem(submission.model, path)
+    if reason is not None:
+        raise FileError(display, reason, 1)
+
+
+@dataclass(frozen=True)
+class SchemaReview:
+    """Every schema problem of one file, and what could be read despite them."""
+
+    submission: Submission | None  # None when any problem was found
+    problems: list[Problem]
+    model: str | None  # the `model` value when it is itself valid (all the path rule needs)
+
+
+def review_mapping(mapping: YamlMapping) -> SchemaReview:
+    """Check a parsed file against `Submission` and return every problem (module docstring)."""
+    fields = tuple(Submission.model_fields)
+    data, lines, raw = {}, dict(mapping.key_lines), dict(mapping.raw)
+    present = {key: line for key, line in mapping.key_lines.items() if key in fields}
+    problems = []
+    for key, value in mapping.data.items():
+        if key in fields:
+            data[key] = value
+            continue
+        name = str(key)
+        reason, meant = suggestions.unknown_field(name, fields, present)
+        problems.append(Problem(reason, lines.get(name)))
+        if meant:  # check the value under the name it stands for, on this line
+            data[meant], lines[meant] = value, lines.get(name, 0)
+            raw[meant] = mapping.raw.get(name, "")
+    bad: set[str] = set()
+    try:
+        submission: Submission | None = Submission.model_validate(data)
+    except ValidationError as err:
+        submission = None
+        for error in err.errors(include_url=False, include_input=False):
+            field = str(error["loc"][0]) if error.get("loc") else ""
+            if not field or field in bad:  # the model-level rule is judged below
+                continue
+            bad.add(field)
+            reason = _explain(field, error, data.get(field), raw.get(field))
+            problems.append(Problem(reason, lines.get(field)))
+    if "base_model" not in bad and submission is None:
+        known = {f: None if f in bad else data.get(f) for f in ("model", "model_type")}
+        broken = base_model_rule(known["model"], known["model_type"], data.get("base_model"))
+        if broken is not None:
+            problems.append(Problem(broken[1], lines.get(broken[0])))
+    if problems:
+        submission = None
+    problems.sort(key=lambda p: (p.line is None, p.line or 0))
+    model = data.get("model") if "model" in data and "model" not in bad else None
+    return SchemaReview(submission, problems, model)
+
+
+def _explain(field: str, error: Any, value: Any, raw: str | None) -> str:
+    """The reason for one field's pydantic error, in the words of `suggestions`."""
+    kind = error.get("type", "")
+    message = error.get("msg", "invalid").removeprefix("Value error, ")
+    if kind == "missing":
+        return suggestions.missing_field(field)
+    if field in ("model", "base_model"):
+        if not isinstance(value, str):
+            return suggestions.wrong_type(field, value, "a Hub id `org/name`")
+        return suggestions.hub_id(field, value, message)
+    explained = {
+        "revision": lambda: suggestions.revision(value, raw),
+        "precision": lambda: suggestions.precision(value, raw),
+        "model_type": lambda: suggestions.model_type(value, raw),
+        "license": lambda: suggestions.license_id(value),
+        "description": lambda: suggestions.description(value),
+        "paper": lambda: suggestions.paper(value, raw),
+        "contact": lambda: suggestions.contact(value),
+    }.get(field, lambda: None)()
+    return explained or f"{field}: {message}"
 
 
 def submission_from_mapping(mapping: YamlMapping, display: str) -> Submission:
-    """Validate a parsed YAML mapping against `Submission`; errors name the field and line."""
+    """Validate a parsed YAML mapping against `Submission`; a `FileError` lists every problem."""
+    review = review_mapping(mapping)
+    problems = [*mapping.problems, *review.problems]
+    if problems or review.submission is None:
+        raise FileError.of(display, problems or [Problem("not a valid submission")])
+    return review.submission
+
+
+def read_submission_mapping(path: Path, display: str) -> YamlMapping:
+    """The YAML of a submission for `medlb validate`: slips come back in `problems` (the parse
+    goes on past them), and an empty file says what to write."""
     try:
-        return Submission.model_validate(mapping.data)
-    except ValidationError as err:
-        raise _located_error(err, mapping, display) from None
-
-
-# Problems listed in one message; the rest are counted, so the message stays short for any input.
-MAX_PROBLEMS_SHOWN = 4
-
-
-def _located_error(err: ValidationError, mapping: YamlMapping, display: str) -> FileError:
-    """Every problem as `field: reason` (the first `MAX_PROBLEMS_SHOWN`, then a count), at the
-    first problem's line (missing fields: no line), so one push fixes them all."""
-    problems = err.errors(include_url=False, include_input=False)
-    described = [_describe_problem(problem) for problem in problems]
-    field = described[0][0]
-    reasons = [reason[:160] for _, reason in described[:MAX_PROBLEMS_SHOWN]]
-    more = len(problems) - len(reasons)
-    text = "; ".join(reasons)
-    if more:
-        text += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return FileError(display, text, mapping.key_lines.get(field))
-
-
-def _describe_problem(problem: Any) -> tuple[str, str]:
-    """(field, "field: reason") for one pydantic error; input values are never echoed."""
-    loc = problem.get("loc", ())
-    field = str(loc[0]) if loc else ""
-    reason = problem.get("msg", "invalid").removeprefix("Value error, ")
-    if problem.get("type") == "extra_forbidden":
-        reason = (
-            f"unknown field {shorten(field, 30)} (allowed: {', '.join(Submission.model_fields)})"
-        )
-    elif problem.get("type") == "missing":
-        reason = f"{field}: required field is missing"
-    elif field:
-        reason = f"{field}: {reason}"
-    if not field and reason.split(":")[0] in Submission.model_fields:
-        field = reason.split(":")[0]  # model-level rules name their field first
-    return field, reason
+        return load_yaml_mapping(path, display, keep_going=True)
+    except EmptyFileError as err:
+        required = [f for f, info in Submission.model_fields.items() if info.is_required()]
+        raise FileError(
+            display,
+            f"{err.reason}: write the fields {', '.join(required)} (the template is in "
+            "SUBMITTING.md)",
+        ) from None
 
 
 def load_submission(

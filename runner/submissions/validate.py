@@ -2,9 +2,12 @@
 
 Each file goes through the YAML itself, the schema, the path, then (with `changed_from`) what the
 pull request changes and whether the revision is new, then the model on the Hub (or in
-`model_dir`). A failed check never stops the report: later checks run when their input exists and
-are marked skipped otherwise. `run_validation` is `medlb validate`: it collects the reports,
-prints them and, under GitHub Actions, annotates the diff and writes the job summary.
+`model_dir`). A failed check never stops the report: every problem of the YAML and of each field
+is its own result on its own line, the path is checked whenever `model` is valid, and later checks
+run when their input exists and are marked skipped otherwise. `run_validation` is
+`medlb validate`: it collects the reports, prints them (one log group per file under GitHub
+Actions), annotates the diff, writes the job summary and returns the exit status: 0 valid,
+1 invalid, 3 could not check (the Hub did not answer; re-run), 1 winning over 3.
 """
 
 from __future__ import annotations
@@ -15,21 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner import github_actions
-from runner.errors import UsageError
+from runner.errors import EXIT_COULD_NOT_CHECK, EXIT_INVALID, UsageError
 from runner.submissions import repo_checks
 from runner.submissions.checks import CHECKS, HUB_CHECK_IDS, CheckResult, skipped
 from runner.submissions.report import (
     FileReport,
+    check_width,
     render_annotations,
+    render_count,
+    render_file_text,
     render_json,
     render_markdown,
-    render_text,
 )
-from runner.submissions.safe_yaml import FileError, load_yaml_mapping
+from runner.submissions.safe_yaml import FileError
 from runner.submissions.schema import (
     SUBMISSIONS_DIR,
-    check_submission_path,
-    submission_from_mapping,
+    path_problem,
+    read_submission_mapping,
+    review_mapping,
 )
 
 
@@ -71,16 +77,40 @@ def run_validation(
     else:
         reports = validate_paths(files, mode)
     print_reports(reports, as_json=as_json)
-    return 0 if all(report.valid for report in reports) else 1
+    return exit_status(reports)
+
+
+def exit_status(reports: list[FileReport]) -> int:
+    """1 when any file is invalid (a verdict), else 3 when any could not be checked, else 0."""
+    verdicts = {report.verdict for report in reports}
+    if "invalid" in verdicts:
+        return EXIT_INVALID
+    if "unchecked" in verdicts:
+        unchecked = sum(report.verdict == "unchecked" for report in reports)
+        print(
+            f"medlb: error: could not check {unchecked} file{'s' if unchecked > 1 else ''}: "
+            "the Hub did not answer, which says nothing about the submission; re-run the check",
+            file=sys.stderr,
+        )
+        return EXIT_COULD_NOT_CHECK
+    return 0
 
 
 def print_reports(reports: list[FileReport], *, as_json: bool) -> None:
-    """The report on stdout; under GitHub Actions also annotations and the job summary."""
+    """The report on stdout; under GitHub Actions one log group per file, annotations on the
+    problems' lines, and the job summary."""
     actions = github_actions.in_actions()
-    annotations = render_annotations(reports) if actions else []
-    print(render_json(reports) if as_json else render_text(reports))
-    for command in annotations:  # stderr under --json, so stdout stays one JSON document
-        print(command, file=sys.stderr if as_json else sys.stdout)
+    if as_json:
+        print(render_json(reports))
+    width = check_width(reports)
+    for report in reports:
+        if not as_json:
+            with github_actions.log_group(f"{report.path}: {report.verdict}"):
+                print(render_file_text(report, width))
+        for command in render_annotations(report) if actions else []:
+            print(command, file=sys.stderr if as_json else sys.stdout)  # stdout: one JSON doc
+    if not as_json:
+        print(render_count(reports))
     if actions:
         github_actions.append_summary(render_markdown(reports))
 
@@ -89,6 +119,7 @@ def validate_changes(ref: str, cwd: Path, mode: ModelCheckMode) -> list[FileRepo
     """What a pull request changed since `ref`: the scope verdict on every changed path, and
     every check on the one submission it may add or update."""
     root = repo_checks.repository_root(cwd)
+    repo_checks.refuse_uncommitted_submissions(root)
     review = repo_checks.review_changes(repo_checks.changed_files(root, ref))
     base = PullRequestBase(root, ref)
     reports = []
@@ -129,50 +160,60 @@ def validate_file(
     path: Path, display: str, mode: ModelCheckMode, *, pr: PullRequestBase | None = None
 ) -> FileReport:
     """Every check on one submission file, as a `FileReport`."""
-    from runner.submissions import hub_checks, model_checks
-
     report = FileReport(display)
     later = [check.id for check in CHECKS if check.stage in ("hub", "model")]
     if pr is not None:
         later.insert(0, "resubmission")
     try:
-        mapping = load_yaml_mapping(path, display)
+        mapping = read_submission_mapping(path, display)
     except FileError as err:
-        report.results.append(CheckResult("yaml", "fail", err.reason, err.line))
+        report.results += [CheckResult("yaml", "fail", p.reason, p.line) for p in err.problems]
         report.results += skipped(["schema", "path", *later], "the file did not parse")
         return report
-    report.results.append(
-        CheckResult("yaml", "pass", f"one mapping of {len(mapping.data)} keys, safely parsed")
-    )
-    try:
-        submission = submission_from_mapping(mapping, display)
-    except FileError as err:
-        report.results.append(CheckResult("schema", "fail", err.reason, err.line))
-        report.results += skipped(["path", *later], "the schema check failed")
-        return report
-    derived = f" from {submission.base_model}" if submission.base_model else ""
-    report.results.append(
-        CheckResult(
-            "schema",
-            "pass",
+    report.results += [CheckResult("yaml", "fail", p.reason, p.line) for p in mapping.problems]
+    if not mapping.problems:
+        summary = f"one mapping of {len(mapping.data)} keys, safely parsed"
+        report.results.append(CheckResult("yaml", "pass", summary))
+    review = review_mapping(mapping)
+    report.results += [CheckResult("schema", "fail", p.reason, p.line) for p in review.problems]
+    submission = review.submission
+    if submission is not None:
+        derived = f" from {submission.base_model}" if submission.base_model else ""
+        evidence = (
             f"{submission.model} at {submission.revision[:12]}, {submission.precision}, "
-            f"{submission.model_type}{derived}, license {submission.license}",
+            f"{submission.model_type}{derived}, license {submission.license}"
         )
-    )
-    try:
-        check_submission_path(submission, path, display)
-        report.results.append(CheckResult("path", "pass", f"matches {submission.model}"))
-    except FileError as err:
-        report.results.append(CheckResult("path", "fail", err.reason, err.line))
+        report.results.append(CheckResult("schema", "pass", evidence))
+    report.results.append(_path_result(review.model, path, mapping.key_lines.get("model")))
+    if submission is None:
+        report.results += skipped(later, "the schema check failed")
+        return report
     if pr is not None:
         report.results.append(repo_checks.check_resubmission(pr.root, pr.ref, submission, display))
         later.remove("resubmission")
-    if mode.model_dir is not None:
-        report.results += skipped(HUB_CHECK_IDS, f"--model-dir: checking {mode.model_dir} instead")
-        source = model_checks.local_model_source(mode.model_dir)
-        report.results += model_checks.run_model_checks(source)
-    elif mode.offline:
-        report.results += skipped(later, "--offline")
-    else:
-        report.results += hub_checks.check_hub_model(submission.model, submission.revision)
+    report.results += _model_results(submission.model, submission.revision, later, mode)
     return report
+
+
+def _path_result(model: str | None, path: Path, line: int | None) -> CheckResult:
+    """The path rule needs only a valid `model`, so it runs even when other fields fail."""
+    if model is None:
+        return CheckResult("path", "skip", "`model` is not valid")
+    problem = path_problem(model, path)
+    if problem is not None:
+        return CheckResult("path", "fail", problem, line or 1)
+    return CheckResult("path", "pass", f"matches {model}")
+
+
+def _model_results(
+    model: str, revision: str, later: list[str], mode: ModelCheckMode
+) -> list[CheckResult]:
+    from runner.submissions import hub_checks, model_checks
+
+    if mode.model_dir is not None:
+        source = model_checks.local_model_source(mode.model_dir)
+        local = skipped(HUB_CHECK_IDS, f"--model-dir: checking {mode.model_dir} instead")
+        return local + model_checks.run_model_checks(source)
+    if mode.offline:
+        return skipped(later, "--offline")
+    return hub_checks.check_hub_model(model, revision)

@@ -66,17 +66,20 @@ def test_pretrained_model_needs_no_base_and_optional_fields_may_be_absent():
         (
             "bfloat16",
             "int8",
-            "s.yaml:3: precision: Input should be 'float16', 'bfloat16' or 'float32'",
+            "s.yaml:3: precision: must be float16, bfloat16 or float32, not 'int8': quantised "
+            "weights are not evaluated",
         ),
         (
             "model_type: instruction-tuned",
             "model_type: chat",
-            "s.yaml:4: model_type: Input should be",
+            "s.yaml:4: model_type: must be one of pretrained, fine-tuned, instruction-tuned, "
+            "rl-tuned, merged, not 'chat'; did you mean `instruction-tuned`?",
         ),
         (
             "base_model: Qwen/Qwen2.5-7B\n",
             "",
-            "s.yaml: base_model: required when model_type is instruction-tuned",
+            "s.yaml:4: base_model: required when model_type is instruction-tuned; add "
+            "`base_model: <org>/<name>`",
         ),
         (
             "Qwen/Qwen2.5-7B\n",
@@ -92,7 +95,7 @@ def test_pretrained_model_needs_no_base_and_optional_fields_may_be_absent():
         (
             "description: A general",
             "description: [A, general] #",
-            "s.yaml:7: description: Input should be a valid string",
+            "s.yaml:7: description: must be text (10 to 2000 characters), but YAML read a list",
         ),
         ("https://arxiv", "http://arxiv", "s.yaml:8: paper: must be an https:// URL"),
         (
@@ -100,8 +103,17 @@ def test_pretrained_model_needs_no_base_and_optional_fields_may_be_absent():
             "javascript:alert(1)",
             "s.yaml:9: contact: must be an https:// URL or a mailto: address",
         ),
-        ("precision: bfloat16", "precision: [bfloat16]", "s.yaml:3: precision: Input should be"),
-        ("license: apache-2.0", "license: 2", "s.yaml:6: license: Input should be a valid string"),
+        (
+            "precision: bfloat16",
+            "precision: [bfloat16]",
+            "s.yaml:3: precision: must be one of float16, bfloat16, float32, but YAML read a list",
+        ),
+        (
+            "license: apache-2.0",
+            "license: 2",
+            "s.yaml:6: license: must be a Hub license id such as apache-2.0, but YAML read a "
+            "number; put the value in quotes",
+        ),
     ],
 )
 def test_field_rules(old, new, message):
@@ -110,9 +122,12 @@ def test_field_rules(old, new, message):
 
 
 def test_unknown_field_is_named_with_the_allowed_ones():
+    message = error_of(VALID + "foo: true\n")
+    assert message.startswith("s.yaml:10: unknown field 'foo' (allowed: model, revision,")
     message = error_of(VALID + "trust_remote_code: true\n")
     assert message.startswith(
-        "s.yaml:10: unknown field 'trust_remote_code' (allowed: model, revision,"
+        "s.yaml:10: unknown field 'trust_remote_code': custom code never runs here: every model "
+        "is loaded with trust_remote_code=False"
     )
 
 
@@ -173,7 +188,8 @@ def test_path_must_match_the_model(tmp_path):
         load_submission(wrong, check_path=True, display="x.yaml")
     assert str(caught.value) == (
         "x.yaml:1: model Qwen/Qwen2.5-7B-Instruct must be submitted as "
-        "submissions/Qwen/Qwen2.5-7B-Instruct.yaml"
+        "submissions/Qwen/Qwen2.5-7B-Instruct.yaml; folder and file name must match `model` "
+        "letter for letter"
     )
 
 

@@ -105,31 +105,32 @@ HOSTILE = [
         "revision-list",
         PATH,
         variant(f"revision: {SHA}", f"revision: [{SHA}]"),
-        f"{PATH}:2: revision: Input should be a valid string",
+        f"{PATH}:2: revision: must be a 40-character commit SHA, but YAML read a list",
     ),
     (
         "precision-int",
         PATH,
         variant("precision: bfloat16", "precision: 16"),
-        f"{PATH}:3: precision: Input should be 'float16', 'bfloat16' or 'float32'",
+        f"{PATH}:3: precision: must be float16, bfloat16 or float32, not '16'; did you mean "
+        "`float16`?",
     ),
     (
         "model-type-bool",
         PATH,
         variant("model_type: instruction-tuned", "model_type: yes"),
-        f"{PATH}:4: model_type: Input should be 'pretrained'",
+        f"{PATH}:4: model_type: must be one of pretrained, fine-tuned,",
     ),
     (
         "model-null",
         PATH,
         variant("model: Qwen/Qwen2.5-7B-Instruct", "model: null"),
-        f"{PATH}:1: model: Input should be a valid string",
+        f"{PATH}:1: model: is empty; write a Hub id `org/name` after the colon",
     ),
     (
         "trust-remote-code",
         PATH,
         VALID.encode() + b"trust_remote_code: true\n",
-        f"{PATH}:8: unknown field 'trust_remote_code'",
+        f"{PATH}:8: unknown field 'trust_remote_code': custom code never runs here",
     ),
     (
         "params-field",
@@ -212,7 +213,7 @@ HOSTILE = [
         "huge-description",
         PATH,
         variant("A general", "A general" + " x" * 5000),
-        f"{PATH}:7: description: String should have at most 2000 characters",
+        f"{PATH}:7: description: 10,060 characters; the limit is 2,000: shorten it",
     ),
     (
         "javascript-paper",
@@ -362,10 +363,11 @@ def test_json_report(workdir, capsys):
     assert checks["schema"] == {
         "id": "schema",
         "status": "fail",
-        "message": "precision: Input should be 'float16', 'bfloat16' or 'float32'",
+        "message": "precision: must be float16, bfloat16 or float32, not 'int4': quantised "
+        "weights are not evaluated; write the dtype of the unquantised weights",
         "line": 3,
     }
-    assert checks["path"]["status"] == "skip"
+    assert checks["path"]["status"] == "pass"  # `model` is valid, so the path is checked too
 
 
 def test_github_actions_annotations_and_step_summary(workdir, capsys, monkeypatch):
@@ -376,20 +378,19 @@ def test_github_actions_annotations_and_step_summary(workdir, capsys, monkeypatc
     place(workdir, PATH, VALID.encode() + b"trust_remote_code: true\n")
     code, out, _ = run_cli(capsys, "--offline", PATH)
     assert code == 1
-    annotations = [line for line in out.splitlines() if line.startswith("::")]
+    annotations = [line for line in out.splitlines() if line.startswith("::error")]
     assert annotations == [
         f"::error file={PATH},line=8,title=Every required field is present and valid%2C and "
-        "there are no other fields::unknown field 'trust_remote_code' (allowed: model, revision, "
-        "precision, model_type, base_model, license, description, paper, contact)"
+        "there are no other fields::unknown field 'trust_remote_code': custom code never runs "
+        "here: every model is loaded with trust_remote_code=False, so it must load with "
+        "transformers' own classes; remove this line"
     ]
     text = summary.read_text()
     assert text.startswith("earlier step\n## Submission validation: 1 of 1 invalid\n")
-    assert f"### ❌ {PATH}" in text
-    assert (
-        "| Every required field is present and valid, and there are no other fields | FAIL |"
-        in text
-    )
-    assert "**Fix:** Follow the template in SUBMITTING.md" in text
+    assert f"| {PATH} | ❌ invalid (1 problem) | `schema` line 8: unknown field" in text
+    assert "| `schema` | FAIL | 8 | unknown field 'trust_remote_code'" in text
+    assert "Fix: Follow the template in [SUBMITTING.md](SUBMITTING.md);" in text
+    assert "[SUBMITTING.md](SUBMITTING.md#what-is-checked)" in text
 
 
 def test_workflow_command_escaping():
