@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from runner.github_actions import escape_data, escape_property
 from runner.submissions.checks import CHECKS_BY_ID, CheckResult
+from runner.untrusted_text import escape_markdown
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "skip": "skip"}
 
@@ -32,13 +33,16 @@ def render_text(reports: list[FileReport]) -> str:
     width = max((len(r.check) for report in reports for r in report.results), default=8)
     lines = []
     for report in reports:
-        lines.append(f"{report.path}: {'valid' if report.valid else 'INVALID'}")
+        # A path or message may hold a newline (a file name is anyone's choice): escaped, it can
+        # never start a line that the Actions runner reads as a workflow command.
+        path = escape_data(report.path)
+        lines.append(f"{path}: {'valid' if report.valid else 'INVALID'}")
         for result in report.results:
-            message = result.message
+            message = escape_data(result.message)
             if result.failed and CHECKS_BY_ID[result.check].stage == "file":
                 # `path:line: reason`, the form editors and terminals turn into a link
                 line = f":{result.line}" if result.line is not None else ""
-                message = f"{report.path}{line}: {message}"
+                message = f"{path}{line}: {message}"
             lines.append(f"  {MARKS[result.status]}  {result.check:<{width}}  {message}")
     invalid = sum(not report.valid for report in reports)
     lines.append(
@@ -64,10 +68,8 @@ def render_annotations(reports: list[FileReport]) -> list[str]:
 
 
 def _markdown_cell(text: str) -> str:
-    # Messages and paths quote user input: keep it inert (no HTML, table breaks or code spans).
-    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'")):
-        text = text.replace(raw, safe)
-    return " ".join(text.split())
+    # Messages and paths quote user input: keep it inert (the one escaping function for Markdown).
+    return escape_markdown(text)
 
 
 def render_markdown(reports: list[FileReport]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from submission_fixtures import SHA, VALID_PATH, VALID_SUBMISSION, git, place
 
 from runner.cli import main
 from runner.github_actions import escape_data, escape_property
+from runner.untrusted_text import escape_markdown
 
 PATH = VALID_PATH
 VALID = VALID_SUBMISSION
@@ -384,7 +386,7 @@ def test_github_actions_annotations_and_step_summary(workdir, capsys, monkeypatc
     ]
     text = summary.read_text()
     assert text.startswith("earlier step\n## Submission validation: 1 of 1 invalid\n")
-    assert f"### ❌ {PATH}" in text
+    assert f"### ❌ {escape_markdown(PATH)}" in text
     assert (
         "| Every required field is present and valid, and there are no other fields | FAIL |"
         in text
@@ -404,7 +406,8 @@ def test_markdown_summary_keeps_user_text_inert(workdir, capsys, monkeypatch):
     place(workdir, PATH, VALID.encode() + b"'<img src=x>|`': 1\n")
     assert run_cli(capsys, "--offline", PATH)[0] == 1
     text = summary.read_text()
-    assert "<img" not in text and "&lt;img src=x&gt;\\|'" in text
+    # Every Markdown character escaped (runner.untrusted_text): no tag, no table cell, no code.
+    assert not re.search(r"(?<!\\)<img", text) and "\\<img src\\=x\\>\\|\\`" in text
 
 
 def test_model_dir_runs_the_model_checks_on_a_local_checkout(
