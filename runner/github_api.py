@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from runner.errors import UsageError, UserError
+from runner.untrusted_text import visible_characters
 
 API_VERSION = "2022-11-28"
 DEFAULT_API_URL = "https://api.github.com"
@@ -100,7 +101,9 @@ class GitHubRepo:
         message = payload.get("message", "") if isinstance(payload, dict) else ""
         throttled = status == 403 and "rate limit" in str(message).lower()
         retryable = status in RETRYABLE_STATUS or throttled
-        raise GitHubApiError(what, status, str(message)[:200], retryable=retryable)
+        raise GitHubApiError(
+            what, status, visible_characters(str(message))[:200], retryable=retryable
+        )
 
     def branch_head(self, branch: str) -> str:
         """The commit a branch points at now (getRef)."""

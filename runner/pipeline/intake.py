@@ -193,15 +193,17 @@ def approval_summary(
     who = f"PR #{request.pr}" if request.pr is not None else "a maintainer's run"
     if submission is None:
         what = f"{escape_markdown(request.submission)}, which does not validate"
-    else:
-        what = (
-            f"**{escape_markdown(submission.model)}** at revision "
-            f"**{escape_markdown(submission.revision)}** ({escape_markdown(submission.precision)})"
-        )
+    else:  # the "@" is ours; model and revision are escaped on either side of it
+        what = f"{escape_markdown(submission.model)}@{escape_markdown(submission.revision)}"
     if evaluate:
         lines = [f"### You are approving {who}: {what}", ""]
     else:
         lines = [f"### Not evaluated, only reported: {who}, {what}", ""]
+    if submission is not None:
+        lines.append(
+            f"- model {escape_markdown(submission.model)} at revision "
+            f"{escape_markdown(submission.revision)}, {escape_markdown(submission.precision)}"
+        )
     if request.pr is not None:
         head = escape_markdown(f"{request.head_repo}@{request.head_sha}")
         lines += [

@@ -194,4 +194,4 @@ def _answer(repo: GitHubRepo, pr: int | None, markdown: str, backoff: Backoff) -
     github_actions.append_summary(markdown)
     if pr is not None:
         url = with_retries(f"comment on #{pr}", lambda: repo.comment(pr, markdown), backoff)
-        print(f"commented on PR #{pr}: {url}")
+        print(github_actions.escape_data(f"commented on PR #{pr}: {url}"))

@@ -101,7 +101,8 @@ def test_the_honest_pull_request_is_taken_in(case, capsys):
         assert f"{name}<<" in outputs and f"\n{value}\n" in outputs
     assert f"\nPR #12: acme/med-7b@{REVISION[:12]}\n" in outputs  # the GPU jobs' names
     summary = shown((case.root / "summary.md").read_text())
-    assert f"You are approving PR #12: **acme/med-7b** at revision **{REVISION}**" in summary
+    assert f"### You are approving PR #12: acme/med-7b@{REVISION}\n" in summary
+    assert "checked with GitHub's API" in summary
 
 
 def test_all_pages_of_the_files_list_and_a_new_revision_are_accepted(case):
