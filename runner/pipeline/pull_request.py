@@ -109,7 +109,7 @@ def _read_json(path: Path, limit: int, option: str) -> Any:
         raise UserError(f"{option} {path}: larger than {limit} bytes")
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise UserError(f"{option} {path}: not JSON ({type(err).__name__})") from None
 
 

@@ -45,7 +45,7 @@ def load_jobs(path: Path) -> list[WorkflowJob]:
         document = json.loads(raw.decode("utf-8"))
         pages = document if isinstance(document, list) else [document]
         return [job for page in pages for job in _JobsPage.model_validate(page).jobs]
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise UserError(f"--jobs {path}: not JSON ({type(err).__name__})") from None
     except ValidationError as err:
         raise UserError(f"--jobs {path}: {describe_validation_error(err)}") from None

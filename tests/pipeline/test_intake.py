@@ -252,6 +252,10 @@ HOSTILE = {
         _set(files={"filename": PATH}),
         "not an array of files",
     ),
+    "files nested beyond reason": (
+        _set(files=None),  # replaced below: raw text that no JSON parser should recurse into
+        "not JSON (RecursionError)",
+    ),
 }
 
 
@@ -266,7 +270,10 @@ HOSTILE["pushed since"] = (_pushed_since, f"not the validated commit {HEAD}")
 def test_a_hostile_intake_is_refused_with_one_line_and_writes_nothing(case, capsys, name):
     edit, reason = HOSTILE[name]
     edit(case)
-    assert main(case.argv()) == 1
+    argv = case.argv()
+    if name == "files nested beyond reason":
+        (case.root / "files.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert main(argv) == 1
     out, err = capsys.readouterr()
     assert err.count("\n") == 1 and err.startswith("medlb: error: "), err
     assert reason in err
