@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return int(args.handler(args) or 0)
         except UserError as err:
-            report_failure(f"medlb {args.command}", err)
+            # A refused intake writes nothing, not even an annotation or a job summary: its one
+            # line is the whole answer (ARCHITECTURE.md, "Trust boundary").
+            actions = not getattr(args, "writes_nothing_on_failure", False)
+            report_failure(f"medlb {args.command}", err, actions=actions)
             return err.exit_code
         except KeyboardInterrupt:
             print("medlb: interrupted", file=sys.stderr)
@@ -72,10 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
 
 
-def report_failure(command: str, err: UserError) -> None:
-    """The one line on stderr; under GitHub Actions also an annotation and a summary section."""
+def report_failure(command: str, err: UserError, *, actions: bool = True) -> None:
+    """The one line on stderr; under GitHub Actions (unless `actions` is False) also an
+    annotation and a summary section."""
     print(f"medlb: error: {err}", file=sys.stderr, flush=True)
-    if not github_actions.in_actions():
+    if not (actions and github_actions.in_actions()):
         return
     if err.exit_code == EXIT_COULD_NOT_CHECK:
         title = f"{command} could not run: a service did not answer (re-run; not a verdict)"

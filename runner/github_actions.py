@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from runner.untrusted_text import escape_markdown
+
 
 def escape_data(text: str) -> str:
     """A workflow command's message, escaped as the GitHub Actions runner unescapes it."""
@@ -54,13 +56,11 @@ def log_group(title: str) -> Iterator[None]:
 
 
 def markdown_text(text: str, limit: int | None = None) -> str:
-    """Untrusted text as inert Markdown on one line: no HTML, table breaks or code spans."""
-    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'")):
-        text = text.replace(raw, safe)
-    text = " ".join(text.split())
+    """Untrusted text as inert Markdown on one line (`untrusted_text.escape_markdown`, the one
+    escaping for Markdown), cut to about `limit` characters first."""
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
-    return text
+    return escape_markdown(text)
 
 
 def error_line(message: str, *, title: str | None = None) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from runner.digests import file_git_blob_sha1, file_sha256
 from runner.errors import CouldNotCheck, UserError
 
 # ---- models (validation and evaluation) --------------------------------------------------------
@@ -26,14 +27,15 @@ MODEL_FILE_PATTERNS = ["*.json", "*.safetensors", "tokenizer.model", "*.tiktoken
 
 
 def download_model(repo_id: str, revision: str, cache_dir: str | None = None) -> str:
-    """Download `repo_id` at the pinned commit `revision`; return the local snapshot directory.
+    """Download `repo_id` at the pinned commit `revision`; return the local snapshot directory,
+    every file of which matches the digest the Hub lists for it (`verify_snapshot`).
 
     `HubUnavailable` when the Hub did not answer; its refusals (not found, gated) stay the
     OSErrors that huggingface_hub raises, for the caller to word."""
     from huggingface_hub import snapshot_download
 
     try:
-        return snapshot_download(
+        directory = snapshot_download(
             repo_id=repo_id,
             revision=revision,
             allow_patterns=MODEL_FILE_PATTERNS,
@@ -43,6 +45,62 @@ def download_model(repo_id: str, revision: str, cache_dir: str | None = None) ->
         if _unavailable(err):
             raise HubUnavailable(f"downloading {repo_id}@{revision[:12]}", err) from None
         raise
+    verify_snapshot(Path(directory), fetch_file_digests(repo_id, revision), f"{repo_id}@{revision}")
+    return directory
+
+
+# A snapshot is served from a cache that outlives a job on a persistent runner; a file changed
+# there (or on the way) is caught before it is loaded (ARCHITECTURE.md, "Trust boundary").
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """What the Hub says a file's bytes are: the LFS sha256 (weights), else the git blob id."""
+
+    sha256: str | None
+    git_blob: str | None
+
+
+def file_digests(siblings: Any) -> dict[str, FileDigest]:
+    """From `model_info(..., files_metadata=True).siblings` (`RepoSibling`s)."""
+    return {
+        sibling.rfilename: FileDigest(
+            sha256=sibling.lfs.sha256 if sibling.lfs is not None else None,
+            git_blob=sibling.blob_id,
+        )
+        for sibling in siblings or ()
+    }
+
+
+def fetch_file_digests(repo_id: str, revision: str) -> dict[str, FileDigest]:
+    from huggingface_hub import model_info
+
+    try:
+        info = model_info(repo_id, revision=revision, files_metadata=True, timeout=30)
+    except _network_errors() as err:
+        raise _refused("repository", f"the file digests of {repo_id}", err) from None
+    return file_digests(info.siblings)
+
+
+def verify_snapshot(directory: Path, digests: dict[str, FileDigest], display: str) -> None:
+    """Refuse a snapshot with a file the Hub does not list, or whose bytes differ from it:
+    every *.safetensors file by its LFS sha256 (required), any other by sha256 or git blob id."""
+    for path in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
+        name = path.relative_to(directory).as_posix()
+        expected = digests.get(name)
+        if expected is None or (name.endswith(".safetensors") and expected.sha256 is None):
+            raise UserError(f"{display}: {name} has no digest in the Hub's metadata; not loaded")
+        if expected.sha256 is not None:
+            matches = file_sha256(path) == expected.sha256
+        else:
+            matches = (
+                expected.git_blob is not None and file_git_blob_sha1(path) == expected.git_blob
+            )
+        if not matches:
+            raise UserError(
+                f"{display}: {name} differs from the file the Hub lists (sha256 / blob id); "
+                "the download or the cache was altered, so nothing is loaded"
+            )
 
 
 # Hub checks for `medlb validate`. They ask anonymously (token=False): a submission must be readable

@@ -12,6 +12,7 @@ from submission_fixtures import VALID_PATH, VALID_SUBMISSION, place
 
 from runner.cli import main
 from runner.evaluation.tasks import TASK_NAMES
+from runner.untrusted_text import escape_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,7 +76,7 @@ def test_under_actions_every_failure_is_an_annotation_and_a_summary_section(
     annotations = [line for line in out.splitlines() if line.startswith("::error")]
     assert len(annotations) == 1 and annotations[0].startswith(f"::error title={title}::{message}")
     summary = (tmp_path / "summary.md").read_text()
-    assert summary.startswith(f"### ❌ {title}\n\n{message}")
+    assert summary.startswith(f"### ❌ {title}\n\n{escape_markdown(message)}")
 
 
 def test_outside_actions_a_failure_is_one_line_only(tmp_path, monkeypatch, capsys):

@@ -20,6 +20,10 @@ _PINNED_USES = re.compile(
 )
 # medlb subcommands that have steps of their own (`medlb results publish`, `medlb site build`).
 _GROUPS = {"results", "site", "data"}
+# The one `ref:` a privileged checkout may name: the default branch as it is now (the publish job
+# decides against the current branch, not the commit the triggering event saw).
+DEFAULT_BRANCH_REF = "${{ github.event.repository.default_branch }}"
+LOCKED_INSTALLER = "requirements/install-locked.sh"
 
 
 def load(path: Path | str) -> dict[str, Any]:
@@ -52,21 +56,25 @@ def steps(workflow: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def medlb_commands_by_job(
-    workflow: dict[str, Any], *, success_path: bool = True
+    workflow: dict[str, Any], *, success_path: bool = True, event: str | None = None
 ) -> dict[str, list[str]]:
     """Per job, the `medlb` commands of its `run:` steps in order, e.g. ["results intake", ...].
 
     `success_path` leaves out the steps that only run when something failed (`failure()` or a
-    `!= 'success'` condition), i.e. keeps what a submission that goes through runs.
+    `!= 'success'` condition), i.e. keeps what a submission that goes through runs. `event`
+    leaves out the steps that run only for another event (`github.event_name == '…'`).
     """
     commands: dict[str, list[str]] = {}
     for job_id, step in steps(workflow):
         condition = str(step.get("if", ""))
         if success_path and ("failure()" in condition or "!= 'success'" in condition):
             continue
+        only_for = re.search(r"github\.event_name == '(\w+)'", condition)
+        if event is not None and only_for and only_for[1] != event:
+            continue
         words = shlex.split(step.get("run", ""), comments=True)
         for i, word in enumerate(words[:-1]):
-            if word == "medlb":
+            if word == "medlb" or word.endswith("/bin/medlb"):
                 sub = words[i + 1]
                 if sub in _GROUPS and i + 2 < len(words):
                     sub += " " + words[i + 2]
@@ -74,9 +82,11 @@ def medlb_commands_by_job(
     return commands
 
 
-def medlb_commands(workflow: dict[str, Any], *, success_path: bool = True) -> list[str]:
+def medlb_commands(
+    workflow: dict[str, Any], *, success_path: bool = True, event: str | None = None
+) -> list[str]:
     """`medlb_commands_by_job`, all jobs in file order."""
-    by_job = medlb_commands_by_job(workflow, success_path=success_path)
+    by_job = medlb_commands_by_job(workflow, success_path=success_path, event=event)
     return [command for commands in by_job.values() for command in commands]
 
 
@@ -108,9 +118,14 @@ def trust_problems(workflow: dict[str, Any]) -> list[str]:
             options = step.get("with") or {}
             if options.get("persist-credentials") is not False:
                 problems.append(f"{name}: checkout without persist-credentials: false")
-            if is_privileged(workflow) and ({"ref", "repository"} & set(options)):
+            chosen = "repository" in options or options.get("ref", DEFAULT_BRANCH_REF) != (
+                DEFAULT_BRANCH_REF
+            )
+            if is_privileged(workflow) and chosen:
                 problems.append(f"{name}: privileged workflow checks out a chosen ref/repository")
         run = str(step.get("run", ""))
         if is_privileged(workflow) and re.search(r"\bgit\s+(fetch|checkout|switch)\b|gh pr", run):
             problems.append(f"{name}: privileged workflow fetches or checks out other code")
+        if is_privileged(workflow) and re.search(r"pip\b.*\binstall\b|index-url|\buv\b", run):
+            problems.append(f"{name}: privileged workflow installs without {LOCKED_INSTALLER}")
     return problems

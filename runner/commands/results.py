@@ -1,11 +1,15 @@
 """`medlb results`: the pipeline's plumbing between validation, GPU runs and the published files.
 
 The GitHub workflows call these, one per step, in this order:
-  validate.yml  bundle   pack the PR's submission file for the privileged workflow
-  evaluate.yml  intake   take that bundle in as untrusted data, plan the task split
-                merge    check and combine the parts of a split run (or stage one part)
-                publish  write results/<org>/<model>.json, the commit list and the PR comment
-                fail     write results/<org>/<model>.failure.json and the PR comment instead
+  validate.yml  bundle     pack the PR's submission file for the privileged workflow
+  evaluate.yml  bundle-pr  the PR number a bundle names (the prepare job asks GitHub about it)
+                intake     check the bundle against GitHub's answers and the default branch,
+                           plan the task split
+                merge      check and combine the parts of a split run (or stage one part)
+                publish    write results/<org>/<model>.json, the commit plan and the PR comment
+                fail       explain a run that published nothing; plan a failure record if a GPU
+                           job started
+                deliver    commit the plan to the default branch, then comment on the PR
 """
 
 from __future__ import annotations
@@ -19,17 +23,19 @@ DESCRIPTION = __doc__
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "results",
-        help="pipeline steps: bundle, intake, merge, publish, fail",
+        help="pipeline steps: bundle, bundle-pr, intake, merge, publish, fail, deliver",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     steps = parser.add_subparsers(title="steps", metavar="STEP")
     steps.required = True
     _register_bundle(steps)
+    _register_bundle_pr(steps)
     _register_intake(steps)
     _register_merge(steps)
     _register_publish(steps)
     _register_fail(steps)
+    _register_deliver(steps)
 
 
 # ---- bundle -------------------------------------------------------------------------------------
@@ -56,7 +62,28 @@ def _bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _register_bundle_pr(steps: argparse._SubParsersAction) -> None:
+    p = steps.add_parser(
+        "bundle-pr",
+        help="print the PR number a bundle names (checked), for fetching that PR from GitHub",
+        description="Check DIR/bundle.json and print its PR number; in GitHub Actions also set "
+        "the step output pr. Nothing else in the bundle is read, and the number is believed "
+        "only after `intake` checks GitHub's answer about that PR against the bundle.",
+    )
+    p.add_argument("bundle", type=Path, metavar="DIR", help="validate.yml's artifact")
+    p.set_defaults(handler=_bundle_pr)
+
+
+def _bundle_pr(args: argparse.Namespace) -> int:
+    from runner.pipeline.request import bundle_pr
+
+    bundle_pr(args.bundle)
+    return 0
+
+
 # ---- intake -------------------------------------------------------------------------------------
+
+_PR_EVIDENCE = ("bundle", "pull", "pull_files", "head_repo", "head_sha")
 
 
 def _register_intake(steps: argparse._SubParsersAction) -> None:
@@ -65,19 +92,39 @@ def _register_intake(steps: argparse._SubParsersAction) -> None:
         help="take a submission in as untrusted data and plan the GPU jobs",
         description="Create the request directory evaluate.yml's jobs share: the submission file "
         "and request.json (PR, run key, task split). From a workflow_run it reads the validate "
-        "run's bundle (checked: exact files, sizes, head commit); from a workflow_dispatch, a "
-        "submission file of the checkout. In GitHub Actions it sets the step outputs request, "
-        "evaluate, submission, key and matrix.",
+        "run's bundle and believes it only where GitHub's own answers about the pull request "
+        "agree (--pull, --pull-files: the JSON of GET /repos/{o}/{r}/pulls/{n} and of its /files, "
+        "one page or `gh api --paginate --slurp` pages): open, not a draft, head commit and "
+        "repository of this run, base = default branch, exactly one file changed, a submission "
+        "added or modified, at the bundle's path, with the bundle's git blob id. Then the "
+        "default branch's files in the working directory must not already have that model at "
+        "that revision. From a workflow_dispatch it reads a submission file of the checkout. "
+        "Any refusal: one line, exit 1, nothing written. In GitHub Actions it sets the step "
+        "outputs request, evaluate, submission, key, matrix, pr, model, revision and label, and "
+        "writes the approver's job summary.",
     )
     p.add_argument(
         "--event",
         required=True,
         choices=["workflow_run", "workflow_dispatch"],
-        help="the triggering event: which of --bundle / --submission is read",
+        help="the triggering event: workflow_run needs --bundle, --pull, --pull-files, "
+        "--head-repo and --head-sha; workflow_dispatch needs --submission",
     )
     p.add_argument("--bundle", type=Path, metavar="DIR", help="validate.yml's artifact")
+    p.add_argument("--pull", type=Path, metavar="PULL.json", help="GitHub's pull request object")
+    p.add_argument(
+        "--pull-files", type=Path, metavar="FILES.json", help="GitHub's list of the PR's files"
+    )
+    p.add_argument(
+        "--head-repo", metavar="OWNER/NAME", help="workflow_run.head_repository.full_name"
+    )
+    p.add_argument("--head-sha", metavar="SHA", help="workflow_run.head_sha: the validated commit")
+    p.add_argument(
+        "--workflow-path",
+        metavar="PATH",
+        help="workflow_run.path; when given, it must be .github/workflows/validate.yml",
+    )
     p.add_argument("--submission", default="", help="submissions/<org>/<model>.yaml (dispatch)")
-    p.add_argument("--head-sha", default="", help="the commit validate.yml checked (workflow_run)")
     p.add_argument(
         "--pr-validation",
         default="success",
@@ -86,18 +133,30 @@ def _register_intake(steps: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--split", type=int, default=1, help="GPU jobs to split the tasks across")
     p.add_argument("--output", required=True, type=Path, metavar="DIR", help="request directory")
-    p.set_defaults(handler=_intake)
+    p.set_defaults(handler=_intake, writes_nothing_on_failure=True)
 
 
 def _intake(args: argparse.Namespace) -> int:
-    from runner.pipeline.request import intake
+    from runner.errors import UsageError
+    from runner.pipeline.intake import PullRequestEvidence, intake_dispatch, intake_pull_request
 
-    intake(
-        args.event,
-        output=args.output,
+    if args.event == "workflow_dispatch":
+        intake_dispatch(args.submission, output=args.output, split=args.split, repo_dir=Path.cwd())
+        return 0
+    missing = ["--" + name.replace("_", "-") for name in _PR_EVIDENCE if not getattr(args, name)]
+    if missing:
+        raise UsageError(f"--event workflow_run needs {', '.join(missing)}")
+    evidence = PullRequestEvidence(
         bundle_dir=args.bundle,
-        submission=args.submission,
+        pull_json=args.pull,
+        files_json=args.pull_files,
+        head_repo=args.head_repo,
         head_sha=args.head_sha,
+        workflow_path=args.workflow_path,
+    )
+    intake_pull_request(
+        evidence,
+        output=args.output,
         pr_validation=args.pr_validation,
         split=args.split,
         repo_dir=Path.cwd(),
@@ -185,8 +244,10 @@ def _register_fail(steps: argparse._SubParsersAction) -> None:
         "fail",
         help="write results/<org>/<model>.failure.json for a run that published nothing",
         description="Explain why a request produced no results (invalid submission, model that "
-        "does not load, out of memory, runner lost) from the jobs' outcomes and logs, print it as "
-        "an ::error:: line, and write the failure record the site's queue page lists.",
+        "does not load, out of memory, runner lost, never approved) from the jobs' outcomes and "
+        "logs, print it as an ::error:: line, write the PR comment and, only when a GPU job "
+        "started (or a maintainer's dispatch named an invalid file), the failure record the "
+        "site's queue page lists.",
     )
     p.add_argument("--request", required=True, type=Path, metavar="DIR", help="request directory")
     p.add_argument("--prepare", required=True, help="result of the prepare job (success, …)")
@@ -198,6 +259,13 @@ def _register_fail(steps: argparse._SubParsersAction) -> None:
         help="outcome of the merge/publish steps (failure: the stage is publishing)",
     )
     p.add_argument("--publish-log", type=Path, metavar="FILE", help="their output")
+    p.add_argument(
+        "--jobs",
+        type=Path,
+        metavar="JOBS.json",
+        help="GET /repos/{o}/{r}/actions/runs/{id}/jobs: a failure record is planned only if a "
+        "GPU job had a runner (missing file: none had)",
+    )
     _add_output_options(p)
     p.set_defaults(handler=_fail)
 
@@ -213,9 +281,47 @@ def _fail(args: argparse.Namespace) -> int:
             publish=args.publish,
             evaluate_logs=args.logs,
             publish_log=args.publish_log,
+            jobs=args.jobs,
         ),
         results_dir=args.results_dir,
         out_dir=args.out,
+        run_url=args.run_url,
+    )
+    return 0
+
+
+# ---- deliver ------------------------------------------------------------------------------------
+
+
+def _register_deliver(steps: argparse._SubParsersAction) -> None:
+    p = steps.add_parser(
+        "deliver",
+        help="commit what publish/fail planned to the default branch, then comment on the PR",
+        description="Commit OUT/changes.json through GitHub's Git Data API (retried with backoff; "
+        "each attempt re-decides against the branch's live head: the model's submission file "
+        "must still name this revision, and a stale failure record is deleted only if present), "
+        "then post OUT/comment.md on the request's PR. If the commit fails, a comment says so "
+        "instead and the exit status is 1. Needs GITHUB_TOKEN (or GH_TOKEN) and "
+        "GITHUB_REPOSITORY.",
+    )
+    p.add_argument("--request", required=True, type=Path, metavar="DIR", help="request directory")
+    p.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="where publish/fail wrote"
+    )
+    p.add_argument("--branch", required=True, help="the default branch")
+    p.add_argument("--run-url", help="link to the CI run, shown in a failure comment")
+    p.set_defaults(handler=_deliver)
+
+
+def _deliver(args: argparse.Namespace) -> int:
+    from runner.github_api import repo_from_environment
+    from runner.pipeline.landing import deliver
+
+    deliver(
+        args.out,
+        args.request,
+        repo=repo_from_environment(),
+        branch=args.branch,
         run_url=args.run_url,
     )
     return 0

@@ -21,7 +21,7 @@ def score_title(result: EvaluationResult, *, markdown: bool = False) -> str:
     else:
         name = f"{model.id} (local directory)"
     if markdown:
-        name = f"`{markdown_text(name)}`"
+        name = f"**{markdown_text(name)}**"
     device = result.environment.device
     parts = [name, model.precision, device if device == "cpu" else f"cuda ({device})"]
     return " · ".join([*parts, data_words(result)])

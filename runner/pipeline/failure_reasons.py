@@ -7,8 +7,9 @@ the failure stage and reason recorded in `results/<org>/<model>.failure.json`:
 - the submission did not validate (the PR's check, or our re-validation of its artifact);
 - the model did not load on the runner (`medlb evaluate`'s loading errors);
 - the GPU ran out of memory (torch's OutOfMemoryError survives even the adaptive batch budget);
-- the job left no log at all: the runner was lost, the job timed out or was cancelled, or the
-  run was never approved. A re-run resumes from the runner's run directory;
+- no GPU job started: the approval was rejected or expired, or no runner took the job;
+- the job left no log at all: the runner was lost, the job timed out or was cancelled. A re-run of
+  the failed jobs resumes from the runner's run directory;
 - the parts did not merge or the run did not match its request (stage "publishing").
 
 Logs come from runs on untrusted models, so only one line of them is kept, with a length cap.
@@ -37,6 +38,10 @@ _LOADING = re.compile(
 _TRACEBACK_LAST = re.compile(r"^(?P<message>[A-Za-z_.]*(?:Error|Exception)\b.*)$")
 
 RESUME_HINT = "re-run the failed jobs of the evaluate workflow to resume"
+NOT_STARTED = (
+    "no GPU job started: the approval was rejected or expired, or no runner took the job; "
+    "a maintainer can re-run the evaluate workflow"
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ def explain_failure(
     evaluate_logs: list[Path],
     publish: str = "skipped",
     publish_log: Path | None = None,
+    gpu_started: bool = True,
 ) -> FailureReport:
     """The stage and the reason of a run that published no results."""
     if prepare != "success" or pr_validation == "failure":
@@ -68,6 +74,8 @@ def explain_failure(
         return FailureReport("publishing", found or "the results did not merge or publish")
     if evaluate == "skipped":
         return FailureReport("evaluation", "the GPU evaluation did not run (not approved?)")
+    if not gpu_started:
+        return FailureReport("evaluation", NOT_STARTED)
     for log in evaluate_logs:
         text = _read(log)
         part = log.stem

@@ -3,39 +3,56 @@ that failed, `results/<org>/<model>.failure.json` (the queue page lists those).
 
 Only a complete run is published: the model and revision the submission names, at its precision,
 every planned task present, no `--limit`. A result replaces an earlier failure record of the same
-model. Files are written atomically, and the `Publication` lists exactly what changed, so that the
-workflow commits those files together or not at all.
+model. Files are written atomically, and the `Publication` says what to commit: the files to write
+(together or not at all), the ones to delete if the branch still has them, and what the default
+branch's submission file may name for the commit to go ahead. `runner.pipeline.landing` makes
+those decisions against the live branch, not this checkout (ARCHITECTURE.md, "Trust boundary").
+A failure record is planned only when a GPU job started: a run that was never approved is
+answered on the PR only.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
-from runner.atomic_io import write_json_atomic
-from runner.errors import UsageError, UserError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from runner.atomic_io import write_atomic
+from runner.errors import UsageError, UserError, describe_validation_error
 from runner.pipeline.failure_reasons import FailureReport
 from runner.results_schema import EvaluationFailure, EvaluationResult, save
 from runner.submissions.schema import Submission
 
 RESULT_SUFFIX = ".json"
 FAILURE_SUFFIX = ".failure.json"
+PLAN_FILE = "changes.json"
+COMMENT_FILE = "comment.md"
+MAX_PLAN_BYTES = 16 * 1024
 
 
-@dataclass(frozen=True)
-class ChangedFile:
-    path: Path
-    deleted: bool = False
+class Publication(BaseModel):
+    """`changes.json`: one commit to the default branch, as the publish job planned it."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-@dataclass(frozen=True)
-class Publication:
-    """What a publish step changed under the results directory, and the commit message."""
-
+    kind: Literal["result", "failure"]
     message: str
-    files: list[ChangedFile] = field(default_factory=list)
+    model: str
+    revision: str  # what this commit publishes
+    submission: str  # the model's submission file: which revision the live branch names
+    base_revision: str | None  # what that file named when the request was taken in
+    # Files committed with this checkout's bytes, and files removed if the live branch has them;
+    # in changes.json, relative to the checkout.
+    write: list[str]
+    delete_if_present: list[str] = []
+
+    @property
+    def paths(self) -> list[str]:
+        return [*self.write, *self.delete_if_present]
 
 
 def result_path(results_dir: Path, model_id: str) -> Path:
@@ -79,10 +96,11 @@ def publish_result(
     results_dir: Path,
     *,
     planned_tasks: list[str],
+    base_revision: str | None = None,
 ) -> tuple[Publication, EvaluationResult]:
     """Write `results/<org>/<model>.json` for a complete run and drop a stale failure record.
 
-    Returns what changed and the record as published (bound to the submission).
+    Returns the commit plan and the record as published (bound to the submission).
     """
     missing = [task for task in planned_tasks if task not in result.tasks]
     if missing:
@@ -98,13 +116,19 @@ def publish_result(
     bound = bind_to_submission(result, submission)
     target = result_path(results_dir, submission.model)
     save(target, bound)
-    files = [ChangedFile(target)]
     stale = failure_path(results_dir, submission.model)
-    if stale.exists():
-        stale.unlink()
-        files.append(ChangedFile(stale, deleted=True))
-    short = submission.revision[:7]
-    return Publication(f"results: {submission.model}@{short}", files), bound
+    stale.unlink(missing_ok=True)  # this checkout; the commit decides on the live branch
+    publication = Publication(
+        kind="result",
+        message=f"results: {submission.model}@{submission.revision[:7]}",
+        model=submission.model,
+        revision=submission.revision,
+        submission=submission.expected_path.as_posix(),
+        base_revision=base_revision,
+        write=[target.as_posix()],
+        delete_if_present=[stale.as_posix()],
+    )
+    return publication, bound
 
 
 def failure_record(
@@ -120,24 +144,51 @@ def failure_record(
     )
 
 
-def publish_failure(failure: EvaluationFailure, results_dir: Path) -> Publication:
+def publish_failure(
+    failure: EvaluationFailure, results_dir: Path, *, submission: str, base_revision: str | None
+) -> Publication:
     """Write `results/<org>/<model>.failure.json` (the queue page's entry for a failed run)."""
     target = failure_path(results_dir, failure.model)
     save(target, failure)
-    message = f"results: {failure.model}@{failure.revision[:7]} failed ({failure.stage})"
-    return Publication(message, [ChangedFile(target)])
+    return Publication(
+        kind="failure",
+        message=f"results: {failure.model}@{failure.revision[:7]} failed ({failure.stage})",
+        model=failure.model,
+        revision=failure.revision,
+        submission=submission,
+        base_revision=base_revision,
+        write=[target.as_posix()],
+    )
 
 
-def write_changes(publication: Publication, path: Path) -> None:
-    """`changes.json` for the workflow's commit step: paths relative to the working directory."""
+def _repository_path(path: Path) -> str:
+    """`path` relative to the working directory, the checkout the commit is made from."""
     cwd = Path.cwd()
-    files = []
-    for changed in publication.files:
-        relative = Path(os.path.relpath(changed.path.resolve(), cwd))
-        if relative.parts and relative.parts[0] == "..":
-            raise UserError(f"{changed.path}: outside the repository checkout {cwd}")
-        files.append({"path": relative.as_posix(), "deleted": changed.deleted})
-    write_json_atomic(path, {"message": publication.message, "files": files})
+    relative = Path(os.path.relpath(Path(path).resolve(), cwd))
+    if relative.parts and relative.parts[0] == "..":
+        raise UserError(f"{path}: outside the repository checkout {cwd}")
+    return relative.as_posix()
+
+
+def write_plan(publication: Publication, path: Path) -> None:
+    """`changes.json`, its paths relative to the checkout the commit is made from."""
+    relative = publication.model_copy(
+        update={
+            "write": [_repository_path(Path(p)) for p in publication.write],
+            "delete_if_present": [_repository_path(Path(p)) for p in publication.delete_if_present],
+        }
+    )
+    write_atomic(path, relative.model_dump_json(indent=2) + "\n")
+
+
+def load_plan(path: Path) -> Publication:
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size > MAX_PLAN_BYTES:
+        raise UserError(f"{path}: missing or larger than {MAX_PLAN_BYTES} bytes")
+    try:
+        return Publication.model_validate_json(path.read_bytes())
+    except ValidationError as err:
+        raise UserError(f"{path}: {describe_validation_error(err)}") from None
 
 
 # ---- the workflow steps: `medlb results publish` and `medlb results fail` ----------------------
@@ -153,7 +204,7 @@ def publish_run(
     run_url: str | None,
 ) -> EvaluationResult:
     """Check a finished run against its request (or a submission file: every task planned) and
-    publish it; print the PR comment, which also goes to the job summary and `out_dir`."""
+    publish it; print the PR comment, which `out_dir` also gets with the commit plan."""
     from runner.evaluation.tasks import TASK_NAMES
     from runner.pipeline.merge import load_part
     from runner.pipeline.request import load_request
@@ -163,13 +214,18 @@ def publish_run(
     if request_dir is not None:
         request = load_request(request_dir)
         submission_file, planned = request.submission_file(request_dir), request.tasks
+        submission = load_submission(submission_file, check_path=True)
+        base_revision = request.base_revision
     elif submission_file is not None:
         planned = list(TASK_NAMES)
+        submission = load_submission(submission_file, check_path=True)
+        base_revision = submission.revision  # a file of the branch itself
     else:
         raise UsageError("give --request DIR or --submission FILE")
-    submission = load_submission(submission_file, check_path=True)
     result = load_part(run_dir)
-    publication, published = publish_result(result, submission, results_dir, planned_tasks=planned)
+    publication, published = publish_result(
+        result, submission, results_dir, planned_tasks=planned, base_revision=base_revision
+    )
     target = result_path(results_dir, submission.model)
     markdown = result_markdown(published, target, run_url or result.run.ci_run_url)
     _write_outputs(out_dir, publication, markdown)
@@ -179,14 +235,21 @@ def publish_run(
 
 @dataclass(frozen=True)
 class JobOutcomes:
-    """How the evaluate workflow's jobs ended (success, failure, cancelled, skipped) and where
-    their logs are: what `explain_failure` reads."""
+    """How the evaluate workflow's jobs ended (success, failure, cancelled, skipped), where their
+    logs are, and the run's jobs as GitHub lists them: what `record_failure` reads."""
 
     prepare: str
     evaluate: str
     publish: str = "skipped"
     evaluate_logs: Path | None = None  # a directory of the failed GPU jobs' *.log files
     publish_log: Path | None = None
+    jobs: Path | None = None  # GET /repos/{o}/{r}/actions/runs/{id}/jobs (runner.pipeline.run_jobs)
+
+    @property
+    def gpu_started(self) -> bool:
+        from runner.pipeline.run_jobs import gpu_job_started
+
+        return self.evaluate == "success" or gpu_job_started(self.jobs)
 
 
 def record_failure(
@@ -197,8 +260,8 @@ def record_failure(
     out_dir: Path | None,
     run_url: str | None,
 ) -> EvaluationFailure:
-    """Explain why a request published nothing: an ::error:: line, the PR comment and (after a
-    maintainer's approval only) the failure record the queue page lists."""
+    """Explain why a request published nothing: an ::error:: line, the PR comment and (once a GPU
+    job started) the failure record the queue page lists."""
     from runner import github_actions
     from runner.pipeline.failure_reasons import explain_failure
     from runner.pipeline.request import VALIDATION_LOG, load_request
@@ -214,6 +277,7 @@ def record_failure(
         model_id, revision = org_name, "unknown"  # an invalid file: the path is all we trust
     logs_dir = outcomes.evaluate_logs
     logs = sorted(logs_dir.glob("*.log")) if logs_dir and logs_dir.is_dir() else []
+    started = outcomes.gpu_started
     report = explain_failure(
         prepare=outcomes.prepare,
         evaluate=outcomes.evaluate,
@@ -222,13 +286,24 @@ def record_failure(
         evaluate_logs=logs,
         publish=outcomes.publish,
         publish_log=outcomes.publish_log,
+        gpu_started=started,
     )
     failure = failure_record(model_id, revision, report, run_url=run_url)
-    # A pull request that does not validate is answered on the PR only (annotations and the
-    # comment), never with a commit to the default branch: anyone can open such a PR, as often as
-    # they like. Failures after a maintainer's approval are recorded for the queue page.
-    recorded = not (report.stage == "validation" and request.pr is not None)
-    publication = publish_failure(failure, results_dir) if recorded else None
+    # A pull request anyone can open never commits to the default branch: what did not validate,
+    # and what a maintainer did not approve (rejected, or the approval expired), is answered on
+    # the PR only. A failure record is committed once a GPU job started, and for a maintainer's
+    # own dispatch of a file that does not validate.
+    recorded = started or (report.stage == "validation" and request.pr is None)
+    publication = (
+        publish_failure(
+            failure,
+            results_dir,
+            submission=request.submission,
+            base_revision=request.base_revision,
+        )
+        if recorded
+        else None
+    )
     recorded_as = failure_path(results_dir, model_id) if recorded else None
     _write_outputs(out_dir, publication, failure_markdown(failure, recorded_as))
     print(github_actions.error_line(f"{model_id}: {report.reason}", title=report.stage))
@@ -236,13 +311,9 @@ def record_failure(
 
 
 def _write_outputs(out_dir: Path | None, publication: Publication | None, markdown: str) -> None:
-    """The job summary always (in Actions); comment.md, and changes.json when there is something
-    to commit, when `out_dir` is given."""
-    from runner import github_actions
-    from runner.atomic_io import write_atomic
-
-    github_actions.append_summary(markdown)
+    """comment.md, and changes.json when there is something to commit, when `out_dir` is given.
+    The job summary is written when the commit landed (or did not): `runner.pipeline.landing`."""
     if out_dir is not None:
         if publication is not None:
-            write_changes(publication, out_dir / "changes.json")
-        write_atomic(out_dir / "comment.md", markdown)
+            write_plan(publication, out_dir / PLAN_FILE)
+        write_atomic(out_dir / COMMENT_FILE, markdown)

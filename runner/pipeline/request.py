@@ -1,11 +1,12 @@
 """What crosses the trust boundary between validate.yml and evaluate.yml.
 
 The unprivileged side (a pull request's own code) packs a *bundle*: the one submission file at its
-repository path plus `bundle.json` (PR number, head commit). The privileged side *takes it in* as
-untrusted data: it checks the bundle's shape and size, never executes or interprets anything
-beyond that, copies the file into a fresh *request directory* and plans how the nine tasks are
-split across GPU runners. Validating the submission itself is `medlb validate`'s job, run next on
-the copied file by the default branch's code.
+repository path plus `bundle.json` (PR number, head commit). Its own workflow packs it, and a fork
+can rewrite that workflow, so nothing in a bundle is believed: the privileged side checks its
+shape and size here, then checks it against what GitHub's API says about the pull request
+(`runner.pipeline.intake`), copies the file into a fresh *request directory* and plans how the
+nine tasks are split across GPU runners. Validating the submission itself is `medlb validate`'s
+job, run next on the copied file by the default branch's code.
 
 Request directory (the `request` artifact every later job downloads):
     request.json                       `EvaluationRequest`
@@ -17,18 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from runner import github_actions
 from runner.atomic_io import write_atomic
 from runner.errors import UsageError, UserError, describe_validation_error
 from runner.evaluation.tasks import TASK_NAMES, TASKS
-from runner.submissions.schema import COMMIT_SHA, SUBMISSION_SUFFIX, SUBMISSIONS_DIR
+from runner.submissions.schema import CommitSha, is_submission_path
 
 BUNDLE_FILE = "bundle.json"
 REQUEST_FILE = "request.json"
@@ -36,13 +36,15 @@ VALIDATION_LOG = "validation.log"
 MAX_SUBMISSION_BYTES = 64 * 1024  # a submission is a dozen lines; anything bigger is not one
 MAX_METADATA_BYTES = 4 * 1024
 
-# Same alphabet as a Hub id part (runner.submissions.schema); the path check here only has to make
-# the path safe to join under a directory. Whether it matches the model inside is for
-# `medlb validate` to say.
-_PATH_PART = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}"
-SUBMISSION_PATH = re.compile(
-    rf"{SUBMISSIONS_DIR}/{_PATH_PART}/{_PATH_PART}{re.escape(SUBMISSION_SUFFIX)}"
-)
+
+def _check_submission_path(value: str) -> str:
+    # Matched in full (a pydantic `pattern` would match anywhere in the string).
+    if not is_submission_path(value):
+        raise ValueError("must be exactly submissions/<org>/<model>.yaml (Hub id characters)")
+    return value
+
+
+SubmissionPath = Annotated[str, AfterValidator(_check_submission_path)]
 
 
 class _Strict(BaseModel):
@@ -52,19 +54,23 @@ class _Strict(BaseModel):
 class Bundle(_Strict):
     """`bundle.json`, written by the PR's side: untrusted until checked by `intake`."""
 
-    submission: str = Field(pattern=SUBMISSION_PATH.pattern)
+    submission: SubmissionPath
     pr: int = Field(ge=1)
-    head_sha: str = Field(pattern=COMMIT_SHA.pattern)
+    head_sha: CommitSha
 
 
 class EvaluationRequest(_Strict):
     """`request.json`: one submission to evaluate, as the privileged side planned it."""
 
-    submission: str = Field(pattern=SUBMISSION_PATH.pattern)  # repository path of the file
+    submission: SubmissionPath  # repository path of the file
     pr: int | None = Field(default=None, ge=1)  # None for a maintainer's workflow_dispatch
-    head_sha: str | None = Field(default=None, pattern=COMMIT_SHA.pattern)
+    head_sha: CommitSha | None = None
+    head_repo: str | None = None  # the PR's head repository, as GitHub's API named it
     pr_validation: Literal["success", "failure"] | None = None  # validate.yml's conclusion
-    key: str  # names the runner's resumable run directory and the concurrency group
+    # What the default branch's file for this model named when the request was taken in (None:
+    # no such file); publishing re-checks it against the live branch (runner.pipeline.landing).
+    base_revision: CommitSha | None = None
+    key: str  # names the concurrency group of the GPU jobs
     parts: list[list[str]]  # task names per GPU job, registry order
 
     @property
@@ -101,7 +107,7 @@ def bundle_submission(base_ref: str, pr: int, head_sha: str, out_dir: Path, repo
             "exactly one submission file (see the validate step's report)"
         )
     write_bundle(repo_dir, changed[0], pr, head_sha, out_dir)
-    print(f"bundled {changed[0]} (PR #{pr}) into {out_dir}")
+    print(github_actions.escape_data(f"bundled {changed[0]} (PR #{pr}) into {out_dir}"))
     return out_dir
 
 
@@ -121,14 +127,29 @@ def write_bundle(repo_dir: Path, submission: str, pr: int, head_sha: str, out_di
 # ---- the privileged side ------------------------------------------------------------------------
 
 
+def load_bundle_metadata(bundle_dir: Path) -> Bundle:
+    """`bundle.json` alone, checked (its PR number is what the prepare job asks GitHub about)."""
+    raw = _read_capped(Path(bundle_dir) / BUNDLE_FILE, MAX_METADATA_BYTES, f"bundle {BUNDLE_FILE}")
+    try:
+        return Bundle.model_validate_json(raw)
+    except ValidationError as err:
+        raise UserError(f"bundle {BUNDLE_FILE}: {describe_validation_error(err)}") from None
+
+
+def bundle_pr(bundle_dir: Path) -> int:
+    """`medlb results bundle-pr`: print the bundle's PR number (a step output under Actions)."""
+    pr = load_bundle_metadata(bundle_dir).pr
+    github_actions.set_outputs({"pr": str(pr)})
+    print(pr)
+    return pr
+
+
 def read_bundle(bundle_dir: Path, head_sha: str) -> tuple[Bundle, bytes]:
     """Check an untrusted bundle: exact file set, sizes, and that it is for commit `head_sha`."""
     bundle_dir = Path(bundle_dir)
-    raw = _read_capped(bundle_dir / BUNDLE_FILE, MAX_METADATA_BYTES, f"bundle {BUNDLE_FILE}")
-    try:
-        bundle = Bundle.model_validate_json(raw)
-    except ValidationError as err:
-        raise UserError(f"bundle {BUNDLE_FILE}: {describe_validation_error(err)}") from None
+    if not bundle_dir.is_dir() or bundle_dir.is_symlink():
+        raise UserError("bundle: not a directory")
+    bundle = load_bundle_metadata(bundle_dir)
     if bundle.head_sha != head_sha:
         raise UserError(
             f"bundle {BUNDLE_FILE}: head_sha {bundle.head_sha} is not the checked commit {head_sha}"
@@ -137,58 +158,8 @@ def read_bundle(bundle_dir: Path, head_sha: str) -> tuple[Bundle, bytes]:
     found = {p.relative_to(bundle_dir).as_posix() for p in bundle_dir.rglob("*") if not p.is_dir()}
     if found != expected or any(p.is_symlink() for p in bundle_dir.rglob("*")):
         extra = sorted(found - expected)[:3]
-        raise UserError(f"bundle: must hold exactly {sorted(expected)}; unexpected: {extra}")
+        raise UserError(f"bundle: must hold exactly {sorted(expected)}; unexpected: {extra!a}")
     return bundle, _read_capped(bundle_dir / bundle.submission, MAX_SUBMISSION_BYTES, "bundle")
-
-
-def intake(
-    event: Literal["workflow_run", "workflow_dispatch"],
-    *,
-    output: Path,
-    bundle_dir: Path | None,
-    submission: str,
-    head_sha: str,
-    pr_validation: Literal["success", "failure"],
-    split: int,
-    repo_dir: Path,
-) -> EvaluationRequest:
-    """`medlb results intake`: the request directory, and the step outputs in GitHub Actions.
-
-    From a workflow_run, the validate run's bundle (checked: exact files, sizes, head commit);
-    from a workflow_dispatch, a submission file of the checkout.
-    """
-    if event == "workflow_run":
-        if bundle_dir is None:
-            raise UsageError("--event workflow_run needs --bundle DIR")
-        bundle, data = read_bundle(bundle_dir, head_sha)
-        request = write_request(
-            output,
-            bundle.submission,
-            data,
-            split=split,
-            pr=bundle.pr,
-            head_sha=bundle.head_sha,
-            pr_validation=pr_validation,
-        )
-    else:
-        if not SUBMISSION_PATH.fullmatch(submission):
-            raise UsageError(f"--submission {submission!r}: not submissions/<org>/<model>.yaml")
-        path = Path(repo_dir) / submission
-        if not path.is_file():
-            raise UserError(f"{submission}: no such file on this branch")
-        request = write_request(output, submission, path.read_bytes(), split=split)
-    submission_file = request.submission_file(output).as_posix()
-    github_actions.set_outputs(
-        {
-            "request": "true",
-            "evaluate": "true" if request.evaluate else "false",
-            "submission": submission_file,
-            "key": request.key,
-            "matrix": matrix_json(request),
-        }
-    )
-    print(f"request {request.key}: {submission_file}, {len(request.parts)} GPU job(s)")
-    return request
 
 
 def plan_parts(split: int) -> list[list[str]]:
@@ -209,7 +180,8 @@ def plan_parts(split: int) -> list[list[str]]:
 
 
 def run_key(submission: str, data: bytes) -> str:
-    """`org--model--<12 hex of the file>`: stable for a file, new when its revision changes."""
+    """`org--model--<12 hex of the file>`: the same for every request of one file, so that two
+    runs of it queue instead of racing (the GPU jobs' concurrency group)."""
     org, name = PurePosixPath(submission).parent.name, PurePosixPath(submission).stem
     return f"{org}--{name}--{hashlib.sha256(data).hexdigest()[:12]}"
 
@@ -222,14 +194,18 @@ def write_request(
     split: int,
     pr: int | None = None,
     head_sha: str | None = None,
+    head_repo: str | None = None,
     pr_validation: Literal["success", "failure"] | None = None,
+    base_revision: str | None = None,
 ) -> EvaluationRequest:
     """Create the request directory: the submission's bytes and `request.json`."""
     request = EvaluationRequest(
         submission=submission,
         pr=pr,
         head_sha=head_sha,
+        head_repo=head_repo,
         pr_validation=pr_validation,
+        base_revision=base_revision,
         key=run_key(submission, data),
         parts=plan_parts(split),
     )

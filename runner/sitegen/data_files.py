@@ -20,6 +20,7 @@ from runner.evaluation.tasks import TASK_NAMES
 from runner.sitegen.entries import ModelEntry
 from runner.sitegen.formatting import percent_number
 from runner.sitegen.references import ReferenceModel
+from runner.sitegen.software_versions import software_mismatch
 
 CSV_COLUMNS = (
     "rank",
@@ -38,10 +39,18 @@ CSV_COLUMNS = (
 
 
 def leaderboard_records(
-    entries: Sequence[ModelEntry], references: Sequence[ReferenceModel]
+    entries: Sequence[ModelEntry],
+    references: Sequence[ReferenceModel],
+    *,
+    locked: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """One flat record per row, in leaderboard order; accuracies as fractions in [0, 1]."""
-    records = [_entry_record(e) for e in entries]
+    """One flat record per row, in leaderboard order; accuracies as fractions in [0, 1].
+    `software_differs` marks a result run with other torch/transformers versions than `locked`."""
+    records = []
+    for entry in entries:
+        record = _entry_record(entry)
+        record["software_differs"] = software_mismatch(entry.result.environment, locked or {})
+        records.append(record)
     records += [_reference_record(r) for r in references]
     return records
 

@@ -29,6 +29,7 @@ from runner.sitegen.formatting import percent_text, size_label
 from runner.sitegen.inputs import SiteInputs
 from runner.sitegen.queue import queue_rows
 from runner.sitegen.raw_html import extract_raw_blocks
+from runner.sitegen.software_versions import locked_versions, software_mismatch
 from runner.sitegen.task_facts import FACTS
 from runner.stats import Z95, wilson_interval
 
@@ -80,7 +81,8 @@ def render_pages(
     site = RenderedSite()
     medians = _task_medians(entries)
 
-    records = leaderboard_records(entries, inputs.references)
+    locked = locked_versions()
+    records = leaderboard_records(entries, inputs.references, locked=locked)
     site.files["leaderboard.json"] = json.dumps(records, indent=1) + "\n"
     site.files["leaderboard.csv"] = leaderboard_csv(records)
 
@@ -111,6 +113,7 @@ def render_pages(
                 subjects=_subject_rows(entry),
                 subject_chart=_subject_chart(entry),
                 card_yaml=_card_snippet(entry),
+                software=software_mismatch(entry.result.environment, locked),
             ),
         )
         site.files[f"data/items/{entry.key}.json"] = script_json(item_bits(entry))

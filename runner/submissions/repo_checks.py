@@ -10,6 +10,11 @@ nothing else.
 
 `git diff --raw` is read rather than `--name-status` because it also gives file modes: a submission
 that is a symlink (which could point CI at any file on the runner) or a submodule is refused.
+
+The resubmission check reads the base branch's files through `BaseFiles`: from git at a ref
+(`medlb validate --changed-from`), or from a plain directory holding the default branch's checkout
+(`medlb results intake`, which re-runs the check on the privileged side: ARCHITECTURE.md,
+"Trust boundary").
 """
 
 from __future__ import annotations
@@ -18,10 +23,17 @@ import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from runner.errors import UsageError
 from runner.submissions.checks import CheckResult
-from runner.submissions.schema import SUBMISSION_SUFFIX, SUBMISSIONS_DIR, Submission
+from runner.submissions.schema import (
+    SUBMISSION_SUFFIX,
+    SUBMISSIONS_DIR,
+    Submission,
+    is_submission_path,
+)
+from runner.untrusted_text import visible_characters
 
 RESULTS_DIR = "results"
 _SYMLINK_MODE = "120000"
@@ -119,11 +131,6 @@ def _parse_raw_diff(output: bytes) -> list[ChangedFile]:
     return changes
 
 
-def is_submission_path(path: str) -> bool:
-    parts = PurePosixPath(path).parts
-    return len(parts) == 3 and parts[0] == SUBMISSIONS_DIR and parts[2].endswith(SUBMISSION_SUFFIX)
-
-
 def review_changes(changes: list[ChangedFile]) -> PullRequestReview:
     """The "pr-scope" verdict on every changed path, and the submissions left to validate."""
     scope: dict[str, CheckResult] = {}
@@ -166,46 +173,99 @@ def _scope_problem(change: ChangedFile) -> str | None:
     return None
 
 
+class BaseFiles(Protocol):
+    """The base branch's files, wherever they are read from."""
+
+    where: str  # how messages name the base: "on main", "on the default branch"
+
+    def read(self, path: str) -> bytes | None: ...
+
+    def submission_paths(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class GitRefFiles:
+    """The files of `ref` in the git repository at `root`."""
+
+    root: Path
+    ref: str
+
+    @property
+    def where(self) -> str:
+        return f"on {self.ref}"
+
+    def read(self, path: str) -> bytes | None:
+        done = _git(self.root, "show", f"{self.ref}:{path}")
+        return done.stdout if done.returncode == 0 else None
+
+    def submission_paths(self) -> list[str]:
+        listing = ["ls-tree", "-r", "-z", "--name-only", self.ref, "--", f"{SUBMISSIONS_DIR}/"]
+        names = _git(self.root, *listing).stdout.decode(errors="replace").split("\0")
+        return [name for name in names if name]
+
+
+@dataclass(frozen=True)
+class DirectoryFiles:
+    """The files of a plain directory (a checkout of the default branch), symlinks ignored."""
+
+    root: Path
+    where: str = "on the default branch"
+
+    def read(self, path: str) -> bytes | None:
+        target = Path(self.root) / path
+        if target.is_symlink() or not target.is_file():
+            return None
+        return target.read_bytes()
+
+    def submission_paths(self) -> list[str]:
+        base = Path(self.root) / SUBMISSIONS_DIR
+        files = (p for p in base.rglob("*") if p.is_file() and not p.is_symlink())
+        return sorted(p.relative_to(self.root).as_posix() for p in files)
+
+
 def check_resubmission(repo_root: Path, ref: str, submission: Submission, path: str) -> CheckResult:
     """Refuse a model revision that `ref` already has as a submission or an evaluated result."""
+    return resubmission_check(GitRefFiles(repo_root, ref), submission, path)
+
+
+def submitted_revision(base: BaseFiles, submission: Submission) -> str | None:
+    """The revision the base's file for this model names (None: the model is not submitted)."""
     from runner.submissions.schema import submission_from_bytes
 
     expected = submission.expected_path.as_posix()
-    for existing in _submission_paths_at(repo_root, ref):
+    old = base.read(expected)
+    if old is None:
+        return None
+    return submission_from_bytes(old, f"{expected} {base.where}").revision
+
+
+def resubmission_check(base: BaseFiles, submission: Submission, path: str) -> CheckResult:
+    """`check_resubmission` against any `BaseFiles`."""
+    expected = submission.expected_path.as_posix()
+    where = base.where
+    for existing in base.submission_paths():
         if existing.lower() == expected.lower() and existing != expected:
             return CheckResult(
                 "resubmission",
                 "fail",
                 f"{existing} already submits this model (Hub ids ignore case); update that file",
             )
-    old = _file_at(repo_root, ref, expected)
-    if old is not None:
-        previous = submission_from_bytes(old, f"{ref}:{expected}")
-        if previous.revision == submission.revision:
-            return CheckResult(
-                "resubmission",
-                "fail",
-                f"revision {submission.revision[:12]} is already submitted in {expected} on {ref}",
-            )
-    results_path = f"{RESULTS_DIR}/{submission.org}/{submission.name}.json"
-    if submission.revision in _result_revisions(_file_at(repo_root, ref, results_path)):
+    previous = submitted_revision(base, submission)
+    if previous == submission.revision:
         return CheckResult(
             "resubmission",
             "fail",
-            f"revision {submission.revision[:12]} is already evaluated ({results_path} on {ref})",
+            f"revision {submission.revision[:12]} is already submitted in {expected} {where}",
         )
-    what = "a new model" if old is None else "a new revision of a submitted model"
-    return CheckResult("resubmission", "pass", f"{what}; {path} is not on {ref} at this revision")
-
-
-def _file_at(repo_root: Path, ref: str, path: str) -> bytes | None:
-    done = _git(repo_root, "show", f"{ref}:{path}")
-    return done.stdout if done.returncode == 0 else None
-
-
-def _submission_paths_at(repo_root: Path, ref: str) -> list[str]:
-    done = _git(repo_root, "ls-tree", "-r", "-z", "--name-only", ref, "--", f"{SUBMISSIONS_DIR}/")
-    return [name for name in done.stdout.decode(errors="replace").split("\0") if name]
+    results_path = f"{RESULTS_DIR}/{submission.org}/{submission.name}.json"
+    if submission.revision in _result_revisions(base.read(results_path)):
+        return CheckResult(
+            "resubmission",
+            "fail",
+            f"revision {submission.revision[:12]} is already evaluated ({results_path} {where})",
+        )
+    what = "a new model" if previous is None else "a new revision of a submitted model"
+    return CheckResult("resubmission", "pass", f"{what}; {path} is not {where} at this revision")
 
 
 def _result_revisions(data: bytes | None) -> set[str]:
@@ -226,4 +286,5 @@ def _result_revisions(data: bytes | None) -> set[str]:
 
 
 def _short_path(path: str) -> str:
-    return path if len(path) <= 80 else path[:79] + "…"
+    shown = visible_characters(path)  # a file name may hold a newline: keep messages one line
+    return shown if len(shown) <= 80 else shown[:79] + "…"

@@ -48,13 +48,16 @@ class FileReport:
 
 def render_file_text(report: FileReport, width: int) -> str:
     """One file's block: its verdict, then every check with its evidence or reason."""
-    lines = [f"{report.path}: {VERDICTS[report.verdict]}"]
+    # A path or message may hold a newline (a file name is anyone's choice): escaped, it can never
+    # start a line that the Actions runner reads as a workflow command.
+    path = escape_data(report.path)
+    lines = [f"{path}: {VERDICTS[report.verdict]}"]
     for result in report.results:
-        message = result.message
+        message = escape_data(result.message)
         if result.failed and CHECKS_BY_ID[result.check].stage == "file":
             # `path:line: reason`, the form editors and terminals turn into a link
             line = f":{result.line}" if result.line is not None else ""
-            message = f"{report.path}{line}: {message}"
+            message = f"{path}{line}: {message}"
         lines.append(f"  {MARKS[result.status]:<5} {result.check:<{width}}  {message}")
     return "\n".join(lines)
 

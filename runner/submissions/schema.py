@@ -77,6 +77,22 @@ def check_hub_id(value: str) -> str:
     return value
 
 
+# The one rule for where a submission lives: exactly `submissions/<org>/<model>.yaml`, matched in
+# full (nothing before, after or in between), org and model spelled as the parts of a Hub id.
+_SUBMISSION_FILE = re.compile(rf"{SUBMISSIONS_DIR}/([^/]+)/([^/]+){re.escape(SUBMISSION_SUFFIX)}")
+
+
+def is_submission_path(path: str) -> bool:
+    match = _SUBMISSION_FILE.fullmatch(path)
+    if match is None:
+        return False
+    try:
+        check_hub_id(f"{match[1]}/{match[2]}")
+    except ValueError:
+        return False
+    return True
+
+
 def _check_https_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in value):

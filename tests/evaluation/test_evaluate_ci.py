@@ -17,6 +17,7 @@ from runner.cli import main
 from runner.evaluation.task_data import SAMPLE_DATA_DIR, read_rows_file, rows_sha256
 from runner.evaluation.tasks import TASKS
 from runner.results_schema import RowsSource, load_result
+from runner.untrusted_text import escape_markdown
 
 TASKS_ARG = "pubmedqa,medmcqa"
 
@@ -38,7 +39,8 @@ def test_a_sample_run_says_so_in_the_summary_title(engine_llama, tmp_path, actio
     out = capsys.readouterr().out
     title = f"{engine_llama.name} (local directory) · float32 · cpu · sample data, not rankable"
     assert title in out.splitlines()
-    heading = f"### `medlb evaluate`: `{engine_llama.name} (local directory)` · float32 · cpu · "
+    name = escape_markdown(f"{engine_llama.name} (local directory)")
+    heading = f"### `medlb evaluate`: **{name}** · float32 · cpu · "
     assert actions.read_text().startswith(heading + "sample data, not rankable\n")
 
 
@@ -140,4 +142,5 @@ def test_the_title_names_a_hub_model_at_its_revision_and_the_gpu(pipeline_full_r
         "acme/med-7b@abababababab · bfloat16 · cuda (NVIDIA H100 80GB HBM3) · sample data, "
         "not rankable"
     )
-    assert score_title(on_hub, markdown=True).startswith("`acme/med-7b@abababababab` · ")
+    markdown = score_title(on_hub, markdown=True)
+    assert markdown.startswith(f"**{escape_markdown('acme/med-7b@abababababab')}** · ")

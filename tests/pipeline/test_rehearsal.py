@@ -1,12 +1,17 @@
 """A rehearsal of the whole GitHub flow on a temporary git repository and a tiny local model.
 
-PR branch adds a submission → validate.yml → evaluate.yml (intake, re-validate, a two-part GPU
-split with a lost runner that a re-run resumes, merge, publish, commit) → pages.yml (site build).
-Each job runs in its own fresh clone of the default branch, as on GitHub, and the `medlb`
-commands each job runs are compared with the `run:` steps of the workflow files, job by job and in
-order. Two deliberate differences from CI, because tests are offline: validation passes
-`--offline` (and `--model-dir` for the model checks), and `medlb evaluate` reads the model from a
-local directory and the bundled sample questions instead of the Hub.
+PR branch adds a submission → validate.yml → evaluate.yml (ask GitHub about the PR, intake,
+re-validate, a two-part GPU split with a lost runner that a re-run resumes, merge, publish, commit
+through the Git Data API, comment) → pages.yml (site build). Each job runs in its own fresh clone
+of the default branch, as on GitHub, and the `medlb` commands each job runs are compared with the
+`run:` steps of the workflow files, job by job and in order. GitHub's API is
+`github_fake.FakeGitHub` over the bare "origin" repository. Two deliberate differences from CI,
+because tests are offline: validation passes `--offline` (and `--model-dir` for the model
+checks), and `medlb evaluate` reads the model from a local directory and the bundled sample
+questions instead of the Hub.
+
+A second rehearsal plays the attack of the trust-boundary review: a fork PR that edits
+validate.yml and bundles another model's file. Nothing is evaluated or published.
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ from pathlib import Path
 
 import pytest
 import workflow_rules as rules
+from github_fake import OWNER_REPO, FakeGitHub, files_answer, pull_answer, shown
 
+from runner import github_api
 from runner.cli import main
 from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_ID = "rehearsal/tiny-gpt2"
 SUBMISSION = f"submissions/{MODEL_ID}.yaml"
+FORK = "contributor/leaderboard"
+RUN_ID = "9001"  # github.run_id: the GPU jobs' run directories are keyed by it
 
 
 def preflight(workflows: dict[str, dict]) -> None:
@@ -60,6 +69,13 @@ class Rehearsal:
         job = next(reversed(self.ran))
         self.ran[job][-1].append(" ".join(argv[:2]) if argv[0] in ("results", "site") else argv[0])
         assert main(list(argv)) == expect, f"medlb {' '.join(argv)}"
+
+    def ask_github(self, checkout: Path, pr: int, head: str, head_repo: str) -> list[str]:
+        """The prepare job's `gh api` step: the PR and its files, as intake's options."""
+        (checkout / "pull.json").write_text(json.dumps(pull_answer(pr, head, head_repo)))
+        files = files_answer(self.origin, "main", head)
+        (checkout / "pull-files.json").write_text(json.dumps([files]))  # --paginate --slurp
+        return ["--pull", "pull.json", "--pull-files", "pull-files.json", "--head-repo", head_repo]
 
     @staticmethod
     def outputs(checkout: Path) -> dict[str, str]:
@@ -112,6 +128,10 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
     preflight(workflows)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    github = FakeGitHub(origin)
+    monkeypatch.setattr(
+        github_api, "repo_from_environment", lambda: github_api.GitHubRepo(OWNER_REPO, github)
+    )
     work = tmp_path / "runners"
     work.mkdir()
     flow = Rehearsal(origin, work, monkeypatch)
@@ -126,13 +146,18 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
     flow.medlb(*bundle, "--head-sha", head_sha, "--output", "submission-bundle")
     artifact_submission = pr / "submission-bundle"
 
-    # evaluate.yml / prepare: default branch; the bundle arrives as an artifact.
+    # evaluate.yml / prepare: default branch; the bundle arrives as an artifact, and GitHub is
+    # asked about the PR it names.
     prepare = flow.job("prepare")
     assert not (prepare / SUBMISSION).exists()  # the PR's file is not on the default branch
     shutil.copytree(artifact_submission, prepare / "incoming")
-    intake = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming"]
+    flow.medlb("results", "bundle-pr", "incoming")
+    answers = flow.ask_github(prepare, int(flow.outputs(prepare)["pr"]), head_sha, FORK)
+    intake = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming", *answers]
+    intake += ["--workflow-path", ".github/workflows/validate.yml"]
     flow.medlb(*intake, "--head-sha", head_sha, "--split", "2", "--output", "request")
     out = flow.outputs(prepare)
+    assert out["label"] == f"PR #1: {MODEL_ID}@{out['revision'][:12]}"
     assert out["evaluate"] == "true" and out["submission"] == f"request/{SUBMISSION}"
     flow.medlb("validate", out["submission"], "--offline", "--model-dir", model)
     artifact_request = prepare / "request"
@@ -140,10 +165,10 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
     # evaluate.yml / evaluate: one GPU job per part; part 1's runner is lost after one task,
     # and the re-run on the same runner resumes from its run directory.
     matrix = json.loads(out["matrix"])["include"]
-    runner_workspace = work / "gpu-runner"
+    runner_workspace = work / "gpu-runner"  # $RUNNER_WORKSPACE, outlives the jobs
     staged_parts = []
     for entry in matrix:
-        run_dir = runner_workspace / "medlb-runs" / out["key"] / f"part-{entry['part']}"
+        run_dir = runner_workspace / "medlb-runs" / RUN_ID / f"part-{entry['part']}"
         if entry["part"] == 1:
             flow.job("evaluate (lost runner)")
             first_task = entry["tasks"].split(",")[0]
@@ -160,6 +185,7 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
 
     # evaluate.yml / publish: default branch, request + parts as artifacts, one commit.
     publish = flow.job("publish")
+    before = github.head()
     shutil.copytree(artifact_request, publish / "request")
     for staged in staged_parts:
         shutil.copytree(staged, publish / "parts" / staged.name)
@@ -170,20 +196,12 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
         "--out", "publish",
     )  # fmt: skip
     changes = json.loads((publish / "publish" / "changes.json").read_text())
-    assert [f["path"] for f in changes["files"]] == [f"results/{MODEL_ID}.json"]
-    _git(publish, "add", *(f["path"] for f in changes["files"]))
-    _git(
-        publish,
-        "-c",
-        "user.name=bot",
-        "-c",
-        "user.email=b@x",
-        "commit",
-        "-q",
-        "-m",
-        changes["message"],
-    )
-    _git(publish, "push", "-q", "origin", "HEAD:main")
+    assert changes["write"] == [f"results/{MODEL_ID}.json"]
+    deliver = ["results", "deliver", "--request", "request", "--out", "publish"]
+    flow.medlb(*deliver, "--branch", "main")
+    assert _git(origin, "rev-parse", "main^") == before  # one commit on the branch
+    [(pr, comment)] = github.comments
+    assert pr == 1 and MODEL_ID in shown(comment) and "Committed as" in comment
 
     # pages.yml: the default branch, now with the results.
     pages = flow.job("pages")
@@ -197,7 +215,7 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
     # The rehearsal ran what the workflow files run, job by job, in order.
     expected = {}
     for workflow in workflows.values():
-        expected.update(rules.medlb_commands_by_job(workflow))
+        expected.update(rules.medlb_commands_by_job(workflow, event="workflow_run"))
     expected["pages"] = expected.pop("build")
     ran = {job: runs for job, runs in flow.ran.items() if job != "evaluate (lost runner)"}
     assert list(ran) == list(expected)
@@ -216,12 +234,20 @@ def test_rehearsal_refuses_an_evaluate_workflow_that_checks_out_the_pr_head():
         mutated = rules.parse(text.replace(checkout, checkout + f"          {edit}\n", 1))
         with pytest.raises(AssertionError, match="checks out a chosen ref/repository"):
             preflight({"evaluate": mutated})
+    merge = """        run: '"$RUNNER_TEMP/venv/bin/medlb" results merge parts/part-*"""
+    assert merge in text
     fetched = text.replace(
-        "        run: medlb results merge parts/part-*",
-        '        run: git fetch origin "pull/$PR/head" && medlb results merge parts/part-*',
+        merge, merge.replace("run: '", """run: 'git fetch origin "pull/$PR/head" && """)
     )
     with pytest.raises(AssertionError, match="fetches or checks out other code"):
         preflight({"evaluate": rules.parse(fetched)})
+
+
+def _gpu_jobs(started: bool) -> str:
+    """The publish job's list of this run's jobs (GET …/actions/runs/{id}/jobs, slurped)."""
+    from github_fake import jobs_answer
+
+    return json.dumps([jobs_answer(("GPU evaluation 1: PR #1", "gpu-1" if started else None))])
 
 
 def test_rehearsal_of_a_model_that_fails_to_load_ends_on_the_queue_page(
@@ -231,17 +257,22 @@ def test_rehearsal_of_a_model_that_fails_to_load_ends_on_the_queue_page(
     broken = tmp_path / "broken-model"
     shutil.copytree(pipeline_tiny_model, broken)
     (broken / "config.json").write_text("{not json")
+    github = FakeGitHub(origin)
+    repo = github_api.GitHubRepo(OWNER_REPO, github)
+    monkeypatch.setattr(github_api, "repo_from_environment", lambda: repo)
     work = tmp_path / "runners"
     work.mkdir()
     flow = Rehearsal(origin, work, monkeypatch)
 
     pr = flow.job("validate", ref="pr")
+    head = _git(pr, "rev-parse", "HEAD")
     bundle = ["results", "bundle", "--changed-from", "origin/main", "--pr", "1", "--head-sha"]
-    flow.medlb(*bundle, _git(pr, "rev-parse", "HEAD"), "--output", "submission-bundle")
+    flow.medlb(*bundle, head, "--output", "submission-bundle")
     prepare = flow.job("prepare")
     shutil.copytree(pr / "submission-bundle", prepare / "incoming")
     intake = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming"]
-    flow.medlb(*intake, "--head-sha", _git(pr, "rev-parse", "HEAD"), "--output", "request")
+    intake += flow.ask_github(prepare, 1, head, FORK)
+    flow.medlb(*intake, "--head-sha", head, "--output", "request")
 
     gpu = flow.job("evaluate")
     evaluate = ["evaluate", "--model", str(broken), "--data-dir", str(SAMPLE_DATA_DIR)]
@@ -254,15 +285,85 @@ def test_rehearsal_of_a_model_that_fails_to_load_ends_on_the_queue_page(
     shutil.copytree(prepare / "request", publish / "request")
     (publish / "logs").mkdir()
     shutil.copy(gpu / "evaluate-part-1.log", publish / "logs")
+    (publish / "jobs.json").write_text(_gpu_jobs(started=True))
     flow.medlb(
         "results", "fail", "--request", "request", "--prepare", "success", "--evaluate", "failure",
-        "--logs", "logs", "--results-dir", "results", "--out", "publish",
+        "--logs", "logs", "--jobs", "jobs.json", "--results-dir", "results", "--out", "publish",
     )  # fmt: skip
     out = capsys.readouterr().out
     assert f"::error title=loading::{MODEL_ID}: evaluate-part-1: " in out
-    assert "config.json: cannot load" in (publish / "publish" / "comment.md").read_text()
-    assert not (publish / "results" / f"{MODEL_ID}.json").exists()  # nothing half-published
+    assert "config.json: cannot load" in shown((publish / "publish" / "comment.md").read_text())
+    flow.medlb("results", "deliver", "--request", "request", "--out", "publish", "--branch", "main")
+    assert github.file(f"results/{MODEL_ID}.failure.json") is not None
+    assert github.file(f"results/{MODEL_ID}.json") is None  # nothing half-published
+    assert "config.json: cannot load" in shown(github.comments[-1][1])
 
+    pages = flow.job("pages")
     flow.medlb("site", "build", "--out", "site-out")
-    queue = (publish / "site-out" / "queue" / "index.html").read_text()
+    queue = (pages / "site-out" / "queue" / "index.html").read_text()
     assert MODEL_ID in queue and "loading" in queue and "cannot load" in queue
+
+
+def test_rehearsal_of_a_fork_that_rewrites_validate_yml_evaluates_and_publishes_nothing(
+    origin, tmp_path, monkeypatch, capsys
+):
+    """Finding 1. The default branch has BioMistral's submission and result. A fork PR changes
+    only README.md and validate.yml; its rewritten validate job bundles BioMistral's file at
+    another revision. The prepare job asks GitHub about the PR, whose files are README.md and
+    validate.yml: intake refuses, so no request exists, no GPU job and no publish job run (their
+    `if:` needs intake's outputs), and the default branch and the PR stay untouched."""
+    from runner.pipeline.request import write_bundle
+
+    seed = tmp_path / "attack"
+    _git(tmp_path, "clone", "-q", str(origin), str(seed))
+    victim = "submissions/BioMistral/BioMistral-7B.yaml"
+    honest = "ab" * 20
+    (seed / victim).parent.mkdir(parents=True)
+    (seed / victim).write_text(
+        f"model: BioMistral/BioMistral-7B\nrevision: '{honest}'\nprecision: bfloat16\n"
+        "model_type: fine-tuned\nbase_model: mistralai/Mistral-7B-Instruct-v0.1\n"
+        "license: apache-2.0\ndescription: Medical fine-tune of Mistral 7B.\n"
+    )
+    (seed / "results" / "BioMistral").mkdir(parents=True)
+    (seed / "results" / "BioMistral" / "BioMistral-7B.json").write_text(
+        json.dumps({"model": {"revision": honest}})
+    )
+    _git(seed, "add", ".")
+    _git(seed, "-c", "user.name=m", "-c", "user.email=m@x", "commit", "-q", "-m", "BioMistral")
+    _git(seed, "push", "-q", "origin", "HEAD:main")
+    _git(seed, "checkout", "-q", "-b", "fork")
+    (seed / ".github" / "workflows").mkdir(parents=True)
+    (seed / ".github" / "workflows" / "validate.yml").write_text("name: validate\n# rewritten\n")
+    (seed / "README.md").write_text("typo fix\n")
+    _git(seed, "add", ".")
+    _git(seed, "-c", "user.name=a", "-c", "user.email=a@x", "commit", "-q", "-m", "Fix typo")
+    _git(seed, "push", "-q", "origin", "fork")
+    head = _git(seed, "rev-parse", "HEAD")
+
+    github = FakeGitHub(origin)
+    main_before = github.head()
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    work = tmp_path / "runners"
+    work.mkdir()
+    flow = Rehearsal(origin, work, monkeypatch)
+
+    # The fork's own validate job runs the fork's code: it packs what it likes.
+    fork = flow.job("validate", ref="fork")
+    (fork / victim).write_text((seed / victim).read_text().replace(honest, "cd" * 20))
+    write_bundle(fork, victim, 2, head, fork / "submission-bundle")
+
+    prepare = flow.job("prepare")
+    shutil.copytree(fork / "submission-bundle", prepare / "incoming")
+    flow.medlb("results", "bundle-pr", "incoming")
+    intake = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming"]
+    intake += flow.ask_github(prepare, 2, head, "attacker/leaderboard")
+    capsys.readouterr()
+    flow.medlb(*intake, "--head-sha", head, "--output", "request", expect=1)
+    error = capsys.readouterr().err
+    assert '".github/workflows/validate.yml": changes .github/workflows/validate.yml' in error
+    assert not (prepare / "request").exists()
+    assert "request<<" not in (prepare / ".github_output").read_text()  # only bundle-pr's pr
+    # Nothing downstream can run, nothing reached the default branch or the PR.
+    assert github.head() == main_before and github.comments == []
+    assert f"'{honest}'" in github.file(victim).decode()

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from github_fake import file_entry, jobs_answer, pull_answer, shown
 
 from runner.cli import main
 from runner.evaluation.tasks import TASK_NAMES
@@ -108,13 +109,39 @@ def pr_repo(tmp_path, monkeypatch) -> Path:
     return repo
 
 
+HEAD_REPO = "contributor/leaderboard"
+
+
+def _github_answers(repo: Path) -> list[str]:
+    """What the prepare job fetches about PR #7 (head HEAD, adding the one submission), as the
+    intake options that pass it on."""
+    blob = subprocess.run(
+        ["git", "rev-parse", "pr:submissions/acme/med-7b.yaml"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    (repo.parent / "pull.json").write_text(json.dumps(pull_answer(7, HEAD, HEAD_REPO)))
+    files = [file_entry("submissions/acme/med-7b.yaml", blob)]
+    (repo.parent / "files.json").write_text(json.dumps(files))
+    return [
+        "--pull",
+        str(repo.parent / "pull.json"),
+        "--pull-files",
+        str(repo.parent / "files.json"),
+    ]
+
+
 def _bundle_and_intake(repo: Path, monkeypatch, **intake) -> int:
     bundle = ["results", "bundle", "--changed-from", "main", "--pr", "7", "--head-sha", HEAD]
     assert main([*bundle, "--output", "incoming"]) == 0
+    _git(repo, "checkout", "-q", "main")  # the privileged side works on the default branch
     outputs = repo / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    options = {"--head-sha": HEAD, "--split": "2", **intake}
+    options = {"--head-sha": HEAD, "--head-repo": HEAD_REPO, "--split": "2", **intake}
     argv = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming"]
+    argv += _github_answers(repo)
     return main([*argv, *(x for kv in options.items() for x in kv), "--output", "request"])
 
 
@@ -138,7 +165,7 @@ def test_intake_turns_a_bundle_into_a_planned_request(pr_repo, monkeypatch):
             lambda b: (b / "bundle.json").write_text(
                 json.dumps({"submission": "submissions/../../etc.yaml", "pr": 7, "head_sha": HEAD})
             ),
-            "submission: String should match pattern",
+            "submission: Value error, must be exactly submissions/<org>/<model>.yaml",
         ),
         (lambda b: (b / "submissions/acme/med-7b.yaml").write_bytes(b"x" * 70000), "larger than"),
     ],
@@ -148,6 +175,7 @@ def test_intake_refuses_a_tampered_bundle(pr_repo, monkeypatch, capsys, tamper, 
     assert main([*bundle, "--output", "incoming"]) == 0
     tamper(pr_repo / "incoming")
     argv = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming"]
+    argv += [*_github_answers(pr_repo), "--head-repo", HEAD_REPO]
     assert main([*argv, "--head-sha", HEAD, "--output", "request"]) == 1
     assert message in capsys.readouterr().err
     assert not (pr_repo / "request").exists()
@@ -178,10 +206,12 @@ def test_publish_writes_the_result_and_replaces_a_failure_record(
     assert (published.model.id, published.model.revision) == ("acme/med-7b", REVISION)
     assert published.tasks == load_result(pipeline_full_run / "results.json").tasks
     changes = json.loads((pr_repo / "publish" / "changes.json").read_text())
-    assert changes["files"] == [
-        {"path": "results/acme/med-7b.json", "deleted": False},
-        {"path": "results/acme/med-7b.failure.json", "deleted": True},
-    ]
+    # What to delete is decided against the live branch when committing (test_landing.py).
+    assert (changes["write"], changes["delete_if_present"]) == (
+        ["results/acme/med-7b.json"],
+        ["results/acme/med-7b.failure.json"],
+    )
+    assert (changes["revision"], changes["base_revision"]) == (REVISION, None)
     assert not stale.exists()
     comment = (pr_repo / "publish" / "comment.md").read_text()
     assert "| MedQA (USMLE, 4 options) |" in comment and "**average**" in comment
@@ -219,7 +249,10 @@ LOAD_LOG = "loading\nmedlb: error: /models/x: cannot load the model (bad header)
 def test_fail_records_why_and_where(
     pr_repo, monkeypatch, capsys, prepare, evaluate, log, stage, reason
 ):
+    """A GPU job that started and failed is recorded for the queue page."""
     assert _bundle_and_intake(pr_repo, monkeypatch) == 0
+    started = jobs_answer(("Intake", "GitHub Actions 2"), ("GPU evaluation 1: PR #7", "gpu-a"))
+    (pr_repo / "jobs.json").write_text(json.dumps([started]))  # gh api --paginate --slurp
     (pr_repo / "request" / "validation.log").write_text(
         "::error file=x.yaml,line=1,title=path::model: must be submitted as submissions/a/b.yaml\n"
     )
@@ -227,6 +260,7 @@ def test_fail_records_why_and_where(
         (pr_repo / "logs").mkdir()
         (pr_repo / "logs" / "evaluate-part-1.log").write_text(log)
     argv = ["results", "fail", "--request", "request", "--prepare", prepare, "--evaluate", evaluate]
+    argv += ["--jobs", "jobs.json"]
     assert main([*argv, "--logs", "logs", "--results-dir", "results", "--out", "publish"]) == 0
 
     from runner.results_schema import load_failure
@@ -235,9 +269,27 @@ def test_fail_records_why_and_where(
     assert (failure.model, failure.revision, failure.stage) == ("acme/med-7b", REVISION, stage)
     assert reason in failure.reason
     assert f"::error title={stage}::acme/med-7b: " in capsys.readouterr().out
-    assert reason in (pr_repo / "publish" / "comment.md").read_text()
+    assert reason in shown((pr_repo / "publish" / "comment.md").read_text())
     changes = json.loads((pr_repo / "publish" / "changes.json").read_text())
-    assert changes["files"] == [{"path": "results/acme/med-7b.failure.json", "deleted": False}]
+    assert (changes["kind"], changes["write"]) == ("failure", ["results/acme/med-7b.failure.json"])
+
+
+@pytest.mark.parametrize("jobs", [None, jobs_answer(("GPU evaluation 1: PR #7", None))])
+def test_a_run_no_gpu_job_started_is_answered_on_the_pr_only(pr_repo, monkeypatch, jobs):
+    """Approval rejected or expired (the GPU job never had a runner), or the jobs could not be
+    listed: the PR gets a comment, the default branch gets nothing."""
+    assert _bundle_and_intake(pr_repo, monkeypatch) == 0
+    argv = ["results", "fail", "--request", "request", "--prepare", "success"]
+    argv += ["--evaluate", "failure", "--results-dir", "results", "--out", "publish"]
+    if jobs is not None:
+        (pr_repo / "jobs.json").write_text(json.dumps(jobs))
+        argv += ["--jobs", "jobs.json"]
+    assert main(argv) == 0
+    comment = shown((pr_repo / "publish" / "comment.md").read_text())
+    assert "no GPU job started: the approval was rejected or expired" in comment
+    assert "Nothing was recorded on the default branch" in comment
+    assert not (pr_repo / "publish" / "changes.json").exists(), "nothing to commit to main"
+    assert not (pr_repo / "results").exists()
 
 
 def test_an_invalid_pull_request_is_answered_on_the_pr_and_never_committed(
@@ -252,7 +304,7 @@ def test_an_invalid_pull_request_is_answered_on_the_pr_and_never_committed(
         main([*argv, "--evaluate", "skipped", "--results-dir", "results", "--out", "publish"]) == 0
     )
     assert "::error title=validation::acme/med-7b: " in capsys.readouterr().out
-    comment = (pr_repo / "publish" / "comment.md").read_text()
+    comment = shown((pr_repo / "publish" / "comment.md").read_text())
     assert "model: must be submitted as" in comment and "every push is validated again" in comment
     assert not (pr_repo / "publish" / "changes.json").exists(), "nothing to commit to main"
     assert not (pr_repo / "results").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,15 @@ def test_only_the_github_hosted_publish_job_can_write(workflows):
         for job_id, job in jobs.items()
         if "write" in job["permissions"].values()
     }
-    assert writers == {"publish": {"contents": "write", "pull-requests": "write"}}
+    assert writers == {
+        "publish": {"contents": "write", "pull-requests": "write", "actions": "read"}
+    }
     assert jobs["publish"]["runs-on"].startswith("ubuntu-")
-    assert jobs["prepare"]["permissions"] == {"contents": "read", "actions": "read"}
+    assert jobs["prepare"]["permissions"] == {
+        "contents": "read",
+        "actions": "read",
+        "pull-requests": "read",
+    }
 
 
 def test_the_artifact_comes_from_the_triggering_validate_run(workflows):
@@ -73,14 +80,18 @@ def test_the_artifact_comes_from_the_triggering_validate_run(workflows):
 
 
 def test_evaluate_success_path_runs_the_pipeline_in_order(workflows):
-    assert rules.medlb_commands(workflows["evaluate"]) == [
+    assert rules.medlb_commands(workflows["evaluate"], event="workflow_run") == [
+        "results bundle-pr",
         "results intake",
         "validate",
         "evaluate",
         "results merge",
         "results merge",
         "results publish",
+        "results deliver",
     ]
+    dispatch = rules.medlb_commands(workflows["evaluate"], event="workflow_dispatch")
+    assert dispatch[:2] == ["results intake", "validate"]
     assert "results fail" in rules.medlb_commands(workflows["evaluate"], success_path=False)
 
 
@@ -137,9 +148,21 @@ def test_checking_out_the_pr_head_on_the_privileged_side_is_caught():
         ("pages", "permissions: {}\n", "permissions: write-all\n", "top-level permissions"),
         (
             "evaluate",
-            'medlb validate "$SUBMISSION"',
-            "medlb validate ${{ steps.intake.outputs.submission }}",
+            'bin/medlb" validate "$SUBMISSION"',
+            'bin/medlb" validate ${{ steps.pr-intake.outputs.submission }}',
             "inside run:",
+        ),
+        (
+            "evaluate",
+            "run: requirements/install-locked.sh requirements/publish.lock",
+            "run: python -m pip install . numpy",
+            "installs without requirements/install-locked.sh",
+        ),
+        (
+            "pages",
+            "run: requirements/install-locked.sh requirements/site.lock",
+            "run: uv pip install --extra-index-url https://example.org/simple . && true",
+            "installs without requirements/install-locked.sh",
         ),
     ],
 )
@@ -148,7 +171,7 @@ def test_each_trust_rule_catches_its_violation(name, old, new, problem):
 
 
 # The pins of ARCHITECTURE.md, "Trust boundary": the only actions the workflows may use, each at
-# its reviewed commit.
+# its reviewed commit. (No actions/github-script: publishing is tested Python, runner.pipeline.)
 PINS = {
     "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
     "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
@@ -157,7 +180,6 @@ PINS = {
     "actions/upload-pages-artifact": ("fc324d3547104276b827a68afc52ff2a11cc49c9", "v5.0.0"),
     "actions/deploy-pages": ("cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", "v5.0.0"),
     "actions/configure-pages": ("983d7736d9b0ae728b81ab479565c72886d7745b", "v5.0.0"),
-    "actions/github-script": ("ed597411d8f924073f98dfc5c65a23a2325f34cd", "v8.0.0"),
 }
 
 
@@ -167,3 +189,138 @@ def test_actions_are_the_reviewed_pins(workflows, name):
     assert uses
     for action, sha, tag in uses:
         assert PINS.get(action) == (sha, tag), action
+
+
+# ---- the trust-boundary review's findings, as properties of the workflow files -----------------
+
+
+def _step(workflow: dict, job: str, name_start: str) -> dict:
+    [step] = [s for j, s in rules.steps(workflow) if j == job and s["name"].startswith(name_start)]
+    return step
+
+
+def test_only_runs_of_validate_yml_on_pull_requests_are_taken_in(workflows):
+    """Finding 1: a second workflow named `validate` (or any other event) starts nothing."""
+    condition = " ".join(workflows["evaluate"]["jobs"]["prepare"]["if"].split())
+    assert "github.event.workflow_run.path == '.github/workflows/validate.yml'" in condition
+    assert "github.event.workflow_run.event == 'pull_request'" in condition
+    intake = _step(workflows["evaluate"], "prepare", "Intake the pull request")
+    assert intake["env"]["WORKFLOW_PATH"] == "${{ github.event.workflow_run.path }}"
+    assert '--workflow-path "$WORKFLOW_PATH"' in intake["run"]
+
+
+def test_the_prepare_job_asks_github_about_the_pr_and_intake_checks_the_bundle_against_it(
+    workflows,
+):
+    """Finding 1: the PR and its files come from GitHub's API with the job's read token."""
+    wf = workflows["evaluate"]
+    number = _step(wf, "prepare", "Read the PR number")
+    assert number["id"] == "bundle-pr" and "results bundle-pr incoming" in number["run"]
+    fetch = _step(wf, "prepare", "Ask GitHub about that pull request")
+    assert fetch["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert fetch["env"]["PR"] == "${{ steps.bundle-pr.outputs.pr }}"
+    assert 'gh api "repos/$REPOSITORY/pulls/$PR" > pull.json' in fetch["run"]
+    assert 'gh api --paginate --slurp "repos/$REPOSITORY/pulls/$PR/files"' in fetch["run"]
+    intake = _step(wf, "prepare", "Intake the pull request")
+    for option in ("--pull pull.json", "--pull-files pull-files.json", '--head-repo "$HEAD_REPO"'):
+        assert option in intake["run"]
+    assert (
+        intake["env"]["HEAD_REPO"] == "${{ github.event.workflow_run.head_repository.full_name }}"
+    )
+    assert intake["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+
+
+def test_pages_builds_only_after_evaluate_yml_ran_on_its_own_triggers(workflows):
+    """Finding 8: pages matched the `evaluate` workflow by name only."""
+    condition = " ".join(workflows["pages"]["jobs"]["build"]["if"].split())
+    assert "github.event.workflow_run.path == '.github/workflows/evaluate.yml'" in condition
+    assert "github.event.workflow_run.event == 'workflow_run'" in condition
+    assert "github.event.workflow_run.head_branch == github.event.repository.default_branch" in (
+        condition
+    )
+
+
+def test_the_approver_sees_the_verified_pr_model_and_revision(workflows):
+    """The GPU jobs' names come from intake's verified label; the run title shows no PR text."""
+    from runner.pipeline.run_jobs import GPU_JOB_NAME
+
+    wf = workflows["evaluate"]
+    name = wf["jobs"]["evaluate"]["name"]
+    assert name.startswith(GPU_JOB_NAME) and "${{ needs.prepare.outputs.label }}" in name
+    outputs = wf["jobs"]["prepare"]["outputs"]
+    assert outputs["label"].startswith("${{ steps.pr-intake.outputs.label ||")
+    assert "head_sha" in wf["run-name"]
+    for untrusted in ("display_title", "head_branch", "pull_requests"):
+        assert untrusted not in wf["run-name"]
+
+
+def test_the_gpu_job_starts_from_a_clean_run_directory_and_its_own_hub_cache(workflows):
+    """Finding 2: resume state keyed by this workflow run and part; a fresh Hub cache and venv."""
+    step = _step(workflows["evaluate"], "evaluate", "Evaluate the pinned revision")
+    assert step["env"]["RUN_ID"] == "${{ github.run_id }}"
+    assert step["env"]["HF_HOME"] == "${{ runner.temp }}/hf-home"
+    assert 'run_dir="$RUNNER_WORKSPACE/medlb-runs/$RUN_ID/part-$PART"' in step["run"]
+    assert 'if [ "$ATTEMPT" = 1 ]; then rm -rf "$run_dir"; fi' in step["run"]
+    assert step["env"]["ATTEMPT"] == "${{ github.run_attempt }}"
+    assert "outputs.key" not in str(step)  # a predictable key would let other runs' state in
+    stage = _step(workflows["evaluate"], "evaluate", "Stage this part")
+    assert "$RUNNER_WORKSPACE/medlb-runs/$RUN_ID/part-$PART" in stage["run"]
+
+
+@pytest.mark.parametrize(
+    ("workflow", "job", "lock"),
+    [
+        ("evaluate", "prepare", "eval.lock"),
+        ("evaluate", "evaluate", "eval.lock"),
+        ("evaluate", "publish", "publish.lock"),
+        ("pages", "build", "site.lock"),
+    ],
+)
+def test_privileged_jobs_install_from_a_lock_into_a_fresh_venv(workflows, workflow, job, lock):
+    """Finding 7: hashes, one index, exact versions (tests/test_locks.py checks the locks)."""
+    runs = [s.get("run", "") for j, s in rules.steps(workflows[workflow]) if j == job]
+    installs = [r for r in runs if rules.LOCKED_INSTALLER in r]
+    assert installs == [f'{rules.LOCKED_INSTALLER} requirements/{lock} "$RUNNER_TEMP/venv"']
+    medlb = [r for r in runs if "medlb" in r and rules.LOCKED_INSTALLER not in r]
+    assert medlb and all('"$RUNNER_TEMP/venv/bin/medlb"' in r for r in medlb)
+    assert not any(re.search(r"(^|\s)medlb\s", r) for r in medlb)  # no other medlb on PATH
+
+
+def test_publishing_decides_on_the_current_branch_and_comments_only_after_the_commit(workflows):
+    """Findings 3, 4, 5: the publish job checks out the branch's current head; one tested
+    command commits and then comments; a failure record needs the run's jobs."""
+    wf = workflows["evaluate"]
+    checkout = _step(wf, "publish", "Check out the default branch")
+    assert checkout["with"]["ref"] == rules.DEFAULT_BRANCH_REF
+    assert not [s for _, s in rules.steps(wf) if "github-script" in s.get("uses", "")]
+    publish_steps = [s for j, s in rules.steps(wf) if j == "publish"]
+    assert "results deliver" in publish_steps[-1]["run"]  # the last step, after fail/publish
+    jobs = _step(wf, "publish", "List this run's jobs")
+    assert "actions/runs/$RUN_ID/jobs?filter=all" in jobs["run"] and jobs["continue-on-error"]
+    assert "--jobs jobs.json" in _step(wf, "publish", "Record the failure")["run"]
+
+
+def test_a_privileged_checkout_of_a_pr_ref_is_still_caught():
+    for ref in (
+        "${{ github.event.workflow_run.head_branch }}",
+        "${{ github.event.workflow_run.head_sha }}",
+        "refs/pull/1/head",
+    ):
+        wf = _mutated("evaluate", f"ref: {rules.DEFAULT_BRANCH_REF}", f"ref: {ref}")
+        assert any("checks out a chosen ref" in p for p in rules.trust_problems(wf)), ref
+
+
+@pytest.mark.parametrize(("attempt", "kept"), [("1", False), ("2", True)])
+def test_the_evaluate_step_clears_a_run_directory_on_a_runs_first_attempt(
+    workflows, tmp_path, attempt, kept
+):
+    """Finding 2, played with the step's own shell: on a persistent runner, a directory someone
+    prepared for this run id is wiped on the first attempt; a re-run (attempt 2) resumes it."""
+    step = _step(workflows["evaluate"], "evaluate", "Evaluate the pinned revision")
+    script = step["run"].split('"$RUNNER_TEMP/venv/bin/medlb"')[0]
+    planted = tmp_path / "medlb-runs" / "4242" / "part-1"
+    planted.mkdir(parents=True)
+    (planted / "run.json").write_text("{}")
+    env = {"RUNNER_WORKSPACE": str(tmp_path), "RUN_ID": "4242", "PART": "1", "ATTEMPT": attempt}
+    subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, check=True)
+    assert (planted / "run.json").exists() is kept

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from submission_fixtures import SHA, VALID_PATH, VALID_SUBMISSION, git, place
 
 from runner.cli import main
 from runner.github_actions import escape_data, escape_property
+from runner.untrusted_text import escape_markdown
 
 PATH = VALID_PATH
 VALID = VALID_SUBMISSION
@@ -387,8 +389,9 @@ def test_github_actions_annotations_and_step_summary(workdir, capsys, monkeypatc
     ]
     text = summary.read_text()
     assert text.startswith("earlier step\n## Submission validation: 1 of 1 invalid\n")
-    assert f"| {PATH} | ❌ invalid (1 problem) | `schema` line 8: unknown field" in text
-    assert "| `schema` | FAIL | 8 | unknown field 'trust_remote_code'" in text
+    path, message = escape_markdown(PATH), escape_markdown("unknown field 'trust_remote_code'")
+    assert f"| {path} | ❌ invalid (1 problem) | `schema` line 8: unknown field" in text
+    assert f"| `schema` | FAIL | 8 | {message}" in text
     assert "Fix: Follow the template in [SUBMITTING.md](SUBMITTING.md);" in text
     assert "[SUBMITTING.md](SUBMITTING.md#what-is-checked)" in text
 
@@ -405,7 +408,8 @@ def test_markdown_summary_keeps_user_text_inert(workdir, capsys, monkeypatch):
     place(workdir, PATH, VALID.encode() + b"'<img src=x>|`': 1\n")
     assert run_cli(capsys, "--offline", PATH)[0] == 1
     text = summary.read_text()
-    assert "<img" not in text and "&lt;img src=x&gt;\\|'" in text
+    # Every Markdown character escaped (runner.untrusted_text): no tag, no table cell, no code.
+    assert not re.search(r"(?<!\\)<img", text) and "\\<img src\\=x\\>\\|\\`" in text
 
 
 def test_model_dir_runs_the_model_checks_on_a_local_checkout(

@@ -1,0 +1,175 @@
+"""Every call to GitHub's REST API lives in this module, and nowhere else (as `runner.hub` does for
+the Hugging Face Hub).
+
+The publish job uses it to commit through the Git Data API and to comment on the submission PR
+(ARCHITECTURE.md, "Trust boundary"). A `Transport` sends one request and returns the status and
+the decoded JSON body; `urllib_transport` is the real one (standard library only, the token from
+the environment), and tests pass an in-memory fake that answers in GitHub's documented shapes.
+Errors become `GitHubApiError`, which says whether trying again can help.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from runner.errors import UsageError, UserError
+from runner.untrusted_text import visible_characters
+
+API_VERSION = "2022-11-28"
+DEFAULT_API_URL = "https://api.github.com"
+MAX_RESPONSE_BYTES = 8 << 20
+# Server errors and throttling pass; 409 is git's "the ref changed under you".
+RETRYABLE_STATUS = frozenset({409, 429, 500, 502, 503, 504})
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+
+Transport = Callable[[str, str, Any], tuple[int, Any]]  # (method, path, JSON body) → status, JSON
+
+
+class GitHubApiError(UserError):
+    """A request GitHub refused or never answered; `retryable`: the same request may succeed."""
+
+    def __init__(self, what: str, status: int | None, message: str, *, retryable: bool) -> None:
+        shown = f"HTTP {status}" if status is not None else "no answer"
+        super().__init__(f"GitHub API, {what}: {shown}" + (f" ({message})" if message else ""))
+        self.status = status
+        self.retryable = retryable
+
+
+def urllib_transport(
+    token: str,
+    api_url: str = DEFAULT_API_URL,
+    *,
+    timeout: float = 30.0,
+    opener: Callable[..., Any] = urllib.request.urlopen,
+) -> Transport:
+    """Requests to `api_url` with `token`; a connection failure raises a retryable error."""
+
+    def send(method: str, path: str, body: Any) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            api_url.rstrip("/") + path,
+            data=None if body is None else json.dumps(body).encode("utf-8"),
+            method=method,
+            headers={
+                "Accept": "application/vnd.github+json",
+                "Authorization": f"Bearer {token}",
+                "X-GitHub-Api-Version": API_VERSION,
+                "Content-Type": "application/json",
+                "User-Agent": "medlb-publish",
+            },
+        )
+        try:
+            with opener(request, timeout=timeout) as response:
+                return response.status, _decode(response.read(MAX_RESPONSE_BYTES))
+        except urllib.error.HTTPError as err:
+            return err.code, _decode(err.read(MAX_RESPONSE_BYTES))
+        except (urllib.error.URLError, OSError) as err:
+            reason = getattr(err, "reason", None) or type(err).__name__
+            raise GitHubApiError(f"{method} {path}", None, str(reason), retryable=True) from None
+
+    return send
+
+
+def _decode(payload: bytes) -> Any:
+    try:
+        return json.loads(payload.decode("utf-8")) if payload.strip() else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+class GitHubRepo:
+    """The calls the publish job makes on one repository."""
+
+    def __init__(self, full_name: str, transport: Transport) -> None:
+        if not _REPOSITORY.fullmatch(full_name):
+            raise UsageError(f"GITHUB_REPOSITORY: {full_name!r} is not owner/name")
+        self.full_name = full_name
+        self._transport = transport
+
+    def _call(self, what: str, method: str, path: str, body: Any = None, ok: int = 200) -> Any:
+        status, payload = self._transport(method, f"/repos/{self.full_name}{path}", body)
+        if status == ok:
+            return payload
+        message = payload.get("message", "") if isinstance(payload, dict) else ""
+        throttled = status == 403 and "rate limit" in str(message).lower()
+        retryable = status in RETRYABLE_STATUS or throttled
+        raise GitHubApiError(
+            what, status, visible_characters(str(message))[:200], retryable=retryable
+        )
+
+    def branch_head(self, branch: str) -> str:
+        """The commit a branch points at now (getRef)."""
+        ref = self._call("get ref", "GET", f"/git/ref/heads/{quote(branch, safe='/')}")
+        return _field(ref, "object", "sha")
+
+    def commit_tree(self, commit: str) -> str:
+        """The tree of a commit (getCommit)."""
+        return _field(self._call("get commit", "GET", f"/git/commits/{commit}"), "tree", "sha")
+
+    def create_tree(self, base_tree: str, entries: list[dict[str, Any]]) -> str:
+        """A tree: `base_tree` with `entries` (content to write, or `sha: None` to delete)."""
+        body = {"base_tree": base_tree, "tree": entries}
+        return _field(self._call("create tree", "POST", "/git/trees", body, ok=201), "sha")
+
+    def create_commit(self, message: str, tree: str, parents: list[str]) -> str:
+        body = {"message": message, "tree": tree, "parents": parents}
+        return _field(self._call("create commit", "POST", "/git/commits", body, ok=201), "sha")
+
+    def update_branch(self, branch: str, commit: str) -> None:
+        """Move `branch` to `commit`, fast-forward only; 422 means the branch moved meanwhile."""
+        path = f"/git/refs/heads/{quote(branch, safe='/')}"
+        try:
+            self._call("update ref", "PATCH", path, {"sha": commit, "force": False})
+        except GitHubApiError as err:
+            if err.status == 422:
+                err.retryable = True
+            raise
+
+    def file_at(self, path: str, ref: str) -> bytes | None:
+        """A file's bytes at `ref` (contents API); None when there is no such file."""
+        try:
+            found = self._call("get contents", "GET", f"/contents/{quote(path)}?ref={ref}")
+        except GitHubApiError as err:
+            if err.status == 404:
+                return None
+            raise
+        if not isinstance(found, dict) or found.get("type") != "file":
+            raise GitHubApiError(f"contents of {path}", 200, "not a file", retryable=False)
+        if found.get("encoding") != "base64":
+            raise GitHubApiError(f"contents of {path}", 200, "too large to read", retryable=False)
+        try:
+            return base64.b64decode(str(found.get("content", "")))
+        except binascii.Error:
+            raise GitHubApiError(f"contents of {path}", 200, "bad base64", retryable=True) from None
+
+    def comment(self, issue: int, body: str) -> str:
+        """Post a comment on an issue or pull request; its URL."""
+        path = f"/issues/{issue}/comments"
+        return _field(self._call("create comment", "POST", path, {"body": body}, 201), "html_url")
+
+
+def _field(payload: Any, *keys: str) -> str:
+    value = payload
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if not isinstance(value, str) or not value:
+        raise GitHubApiError("answer", 200, f"no {'.'.join(keys)} in the response", retryable=True)
+    return value
+
+
+def repo_from_environment() -> GitHubRepo:
+    """The workflow's repository with the job's token (`GITHUB_TOKEN` or `GH_TOKEN`)."""
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    if not token or not repository:
+        raise UsageError("GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY must be set")
+    api_url = os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL
+    return GitHubRepo(repository, urllib_transport(token, api_url))

@@ -1,0 +1,51 @@
+"""How text that someone else chose (file names, log lines, PR fields) is shown, so it stays text.
+
+Two places need it (ARCHITECTURE.md, "Trust boundary"):
+
+- Markdown that GitHub renders (the PR comment, job summaries): `escape_markdown` is the one
+  escaping function for every untrusted string there. It keeps the text on one line, backslash-
+  escapes every ASCII punctuation character (CommonMark renders each literally: no code span,
+  emphasis, link, image, HTML tag, entity or table cell break can start) and puts an invisible
+  U+200B after the characters GitHub turns into links *after* rendering (`@user` mentions, `#12`
+  references, `scheme://` and `www.` autolinks), which backslashes cannot stop. Escaped text is
+  plain text: never put it inside a code span, where backslashes show.
+- Messages on one line (errors, logs): `quoted` shows a value as a JSON string, so a newline or a
+  control character can never start a line of its own (workflow commands such as `::error::`
+  are read at the start of a line). Workflow command arguments themselves are escaped by
+  `runner.github_actions`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+import unicodedata
+
+_ZERO_WIDTH_SPACE = "\u200b"
+# What GitHub links after rendering, in the text escape_markdown has already backslash-escaped.
+_LINK_TRIGGERS = re.compile(r"(\\@)(?=\w)|(\\#)(?=\d)|(\\:)(?=\\/\\/)|(www)(?=\\\.)", re.I)
+_PUNCTUATION = frozenset(string.punctuation)
+
+
+def visible_characters(text: str) -> str:
+    """`text` without control and format characters (newlines, NUL, bidi overrides: what can hide
+    or reorder text), its runs of whitespace collapsed to one space."""
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
+    )
+    return " ".join(kept.split())
+
+
+def escape_markdown(text: str) -> str:
+    """`text` as inert inline Markdown: renders as exactly these characters, on one line."""
+    escaped = "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in visible_characters(text))
+    return _LINK_TRIGGERS.sub(lambda m: m.group(0) + _ZERO_WIDTH_SPACE, escaped)
+
+
+def quoted(value: str, limit: int = 120) -> str:
+    """`value` for a one-line message: a JSON string (escapes newlines and controls), cut short."""
+    shown = value if len(value) <= limit else value[: limit - 1] + "…"
+    return json.dumps(shown)

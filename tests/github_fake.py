@@ -1,0 +1,355 @@
+"""GitHub's REST API, faked offline in GitHub's documented response shapes.
+
+- `pull_answer` / `files_answer`: what `GET /repos/{o}/{r}/pulls/{n}` and `GET …/pulls/{n}/files`
+  return, for `medlb results intake --pull/--pull-files`;
+- `FakeGitHub`: a `runner.github_api.Transport` serving the Git Data API (getRef, getCommit,
+  createTree, createCommit, updateRef), the contents API and issue comments on top of a real
+  bare git repository, so the SHAs are git's own and a clone sees what was committed. Faults
+  (`fail`) and "someone else pushed meanwhile" (`before`, `push`) are injected per route.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+OWNER_REPO = "medlb-org/leaderboard"
+API = "https://api.github.com"
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "github-actions[bot]",
+    "GIT_AUTHOR_EMAIL": "bot@example.com",
+    "GIT_COMMITTER_NAME": "GitHub",
+    "GIT_COMMITTER_EMAIL": "noreply@example.com",
+}
+
+
+def _repo_object(full_name: str, default_branch: str = "main") -> dict[str, Any]:
+    owner, name = full_name.split("/")
+    return {
+        "id": abs(hash(full_name)) % 10**8,
+        "node_id": "R_kgDO",
+        "name": name,
+        "full_name": full_name,
+        "private": False,
+        "owner": {"login": owner, "id": 1, "type": "User"},
+        "html_url": f"https://github.com/{full_name}",
+        "fork": full_name != OWNER_REPO,
+        "url": f"{API}/repos/{full_name}",
+        "default_branch": default_branch,
+    }
+
+
+def pull_answer(
+    number: int,
+    head_sha: str,
+    head_repo: str | None,
+    *,
+    state: str = "open",
+    draft: bool = False,
+    base_ref: str = "main",
+    default_branch: str = "main",
+    changed_files: int = 1,
+) -> dict[str, Any]:
+    """`GET /repos/{o}/{r}/pulls/{n}` (the fields GitHub documents, abridged)."""
+    url = f"{API}/repos/{OWNER_REPO}/pulls/{number}"
+    return {
+        "url": url,
+        "id": 1000 + number,
+        "node_id": "PR_kwDO",
+        "html_url": f"https://github.com/{OWNER_REPO}/pull/{number}",
+        "number": number,
+        "state": state,
+        "locked": False,
+        "title": "Submit a model",
+        "user": {"login": "contributor", "id": 7, "type": "User"},
+        "body": "Please evaluate @maintainer",
+        "draft": draft,
+        "merged": False,
+        "head": {
+            "label": "contributor:submit",
+            "ref": "submit",
+            "sha": head_sha,
+            "user": {"login": "contributor"},
+            "repo": None if head_repo is None else _repo_object(head_repo),
+        },
+        "base": {
+            "label": f"medlb-org:{base_ref}",
+            "ref": base_ref,
+            "sha": "0" * 40,
+            "user": {"login": "medlb-org"},
+            "repo": _repo_object(OWNER_REPO, default_branch),
+        },
+        "commits": 1,
+        "additions": 6,
+        "deletions": 0,
+        "changed_files": changed_files,
+    }
+
+
+def file_entry(
+    filename: str, sha: str, status: str = "added", previous: str | None = None
+) -> dict[str, Any]:
+    """One element of `GET …/pulls/{n}/files`."""
+    entry = {
+        "sha": sha,
+        "filename": filename,
+        "status": status,
+        "additions": 6,
+        "deletions": 0,
+        "changes": 6,
+        "blob_url": f"https://github.com/{OWNER_REPO}/blob/{sha}/{filename}",
+        "raw_url": f"https://github.com/{OWNER_REPO}/raw/{sha}/{filename}",
+        "contents_url": f"{API}/repos/{OWNER_REPO}/contents/{filename}?ref={sha}",
+        "patch": "@@ -0,0 +1,6 @@\n+model: x",
+    }
+    if previous is not None:
+        entry["previous_filename"] = previous
+    return entry
+
+
+def jobs_answer(*jobs: tuple[str, str | None]) -> dict[str, Any]:
+    """`GET /repos/{o}/{r}/actions/runs/{id}/jobs`: (name, runner_name) per job."""
+    return {
+        "total_count": len(jobs),
+        "jobs": [
+            {
+                "id": 100 + i,
+                "run_id": 42,
+                "name": name,
+                "status": "completed",
+                "conclusion": "failure",
+                "runner_id": None if runner is None else 9,
+                "runner_name": runner,
+                "labels": ["self-hosted", "linux", "gpu"],
+                "steps": [],
+            }
+            for i, (name, runner) in enumerate(jobs)
+        ],
+    }
+
+
+def shown(markdown: str) -> str:
+    """The characters a reader sees of escaped Markdown text (backslash escapes and U+200B gone)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u200b", "")
+
+
+def _git(repo: Path, *args: str, data: bytes | None = None, env: dict | None = None) -> str:
+    done = subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        input=data,
+        capture_output=True,
+        check=True,
+        env={**os.environ, **_GIT_ENV, **(env or {})},
+    )
+    return done.stdout.decode().strip()
+
+
+def files_answer(repo: Path, base: str, head: str) -> list[dict[str, Any]]:
+    """`…/pulls/{n}/files` of a PR from `base` to `head` in a real repository (three-dot diff)."""
+    raw = _git(repo, "diff", "--raw", "-z", "-M", "--no-abbrev", f"{base}...{head}")
+    fields = [f for f in raw.split("\0") if f]
+    words = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied"}
+    entries, i = [], 0
+    while i < len(fields):
+        meta = fields[i][1:].split()
+        status = words.get(meta[4][0], "changed")
+        if meta[4][0] in "RC":
+            entries.append(file_entry(fields[i + 2], meta[3], status, previous=fields[i + 1]))
+            i += 3
+        else:
+            sha = meta[2] if status == "removed" else meta[3]
+            entries.append(file_entry(fields[i + 1], sha, status))
+            i += 2
+    return entries
+
+
+class FakeGitHub:
+    """A `Transport` for one repository (`OWNER_REPO`) stored in the bare repository `git_dir`."""
+
+    def __init__(self, git_dir: Path, branch: str = "main") -> None:
+        self.git_dir, self.branch = Path(git_dir), branch
+        self.requests: list[tuple[str, str]] = []
+        self.bodies: list[Any] = []  # the JSON body of each request, in order
+        self.comments: list[tuple[int, str]] = []
+        self._faults: list[tuple[str, str, int, str]] = []
+        self._before: list[tuple[str, str, Callable[[], None]]] = []
+
+    # ---- test controls --------------------------------------------------------------------
+
+    def fail(self, method: str, route: str, status: int, message: str = "Server Error") -> None:
+        """The next `method` request whose path contains `route` gets `status` instead."""
+        self._faults.append((method, route, status, message))
+
+    def before(self, method: str, route: str, action: Callable[[], None]) -> None:
+        """Run `action` once, just before the next matching request is served."""
+        self._before.append((method, route, action))
+
+    def push(self, files: dict[str, bytes | None], message: str = "meanwhile") -> str:
+        """Someone else's commit on the branch (None deletes a file)."""
+        head = self.head()
+        entries = [
+            {"path": p, "mode": "100644", "type": "blob", "sha": None}
+            if data is None
+            else {"path": p, "mode": "100644", "type": "blob", "content": data.decode()}
+            for p, data in files.items()
+        ]
+        tree = self._write_tree(self._tree_of(head), entries)
+        commit = _git(self.git_dir, "commit-tree", tree, "-p", head, "-m", message)
+        _git(self.git_dir, "update-ref", f"refs/heads/{self.branch}", commit)
+        return commit
+
+    def head(self) -> str:
+        return _git(self.git_dir, "rev-parse", f"refs/heads/{self.branch}")
+
+    def file(self, path: str, ref: str | None = None) -> bytes | None:
+        done = subprocess.run(
+            ["git", "cat-file", "blob", f"{ref or self.head()}:{path}"],
+            cwd=self.git_dir,
+            capture_output=True,
+        )
+        return done.stdout if done.returncode == 0 else None
+
+    # ---- the transport --------------------------------------------------------------------
+
+    def __call__(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        prefix = f"/repos/{OWNER_REPO}"
+        assert path.startswith(prefix), path
+        route = path[len(prefix) :]
+        self.requests.append((method, route))
+        self.bodies.append(body)
+        for hook in list(self._before):
+            if hook[0] == method and hook[1] in route:
+                self._before.remove(hook)
+                hook[2]()
+        for fault in list(self._faults):
+            if fault[0] == method and fault[1] in route:
+                self._faults.remove(fault)
+                return fault[2], {"message": fault[3]}
+        return self._serve(method, route, body)
+
+    def _serve(self, method: str, route: str, body: Any) -> tuple[int, Any]:
+        if method == "GET" and route.startswith("/git/ref/heads/"):
+            return self._get_ref(route.removeprefix("/git/ref/heads/"))
+        if method == "GET" and route.startswith("/git/commits/"):
+            return self._get_commit(route.removeprefix("/git/commits/"))
+        if method == "POST" and route == "/git/trees":
+            return self._create_tree(body)
+        if method == "POST" and route == "/git/commits":
+            return self._create_commit(body)
+        if method == "PATCH" and route.startswith("/git/refs/heads/"):
+            return self._update_ref(route.removeprefix("/git/refs/heads/"), body)
+        if method == "GET" and route.startswith("/contents/"):
+            path, _, query = route.removeprefix("/contents/").partition("?ref=")
+            return self._contents(path, query)
+        if method == "POST" and route.endswith("/comments") and route.startswith("/issues/"):
+            number = int(route.split("/")[2])
+            self.comments.append((number, body["body"]))
+            url = f"https://github.com/{OWNER_REPO}/pull/{number}#issuecomment-{len(self.comments)}"
+            return 201, {"id": len(self.comments), "html_url": url, "body": body["body"]}
+        return 404, {"message": "Not Found"}
+
+    def _get_ref(self, branch: str) -> tuple[int, Any]:
+        if branch != self.branch:
+            return 404, {"message": "Not Found"}
+        sha = self.head()
+        return 200, {
+            "ref": f"refs/heads/{branch}",
+            "node_id": "REF_kwDO",
+            "url": f"{API}/repos/{OWNER_REPO}/git/refs/heads/{branch}",
+            "object": {"type": "commit", "sha": sha, "url": f"{API}/git/commits/{sha}"},
+        }
+
+    def _tree_of(self, commit: str) -> str:
+        return _git(self.git_dir, "rev-parse", f"{commit}^{{tree}}")
+
+    def _get_commit(self, sha: str) -> tuple[int, Any]:
+        try:
+            tree = self._tree_of(sha)
+        except subprocess.CalledProcessError:
+            return 404, {"message": "Not Found"}
+        parents = _git(self.git_dir, "rev-list", "--parents", "-n", "1", sha).split()[1:]
+        return 200, {
+            "sha": sha,
+            "node_id": "C_kwDO",
+            "url": f"{API}/repos/{OWNER_REPO}/git/commits/{sha}",
+            "message": _git(self.git_dir, "log", "-1", "--format=%B", sha),
+            "tree": {"sha": tree, "url": f"{API}/repos/{OWNER_REPO}/git/trees/{tree}"},
+            "parents": [{"sha": p, "url": f"{API}/git/commits/{p}"} for p in parents],
+        }
+
+    def _write_tree(self, base_tree: str, entries: list[dict[str, Any]]) -> str:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            _git(self.git_dir, "read-tree", base_tree, env=env)
+            lines = []
+            for entry in entries:
+                if entry.get("sha", "") is None:  # mode 0 removes the path from the index
+                    lines.append(f"0 {'0' * 40}\t{entry['path']}\n")
+                    continue
+                data = entry["content"].encode()
+                blob = _git(self.git_dir, "hash-object", "-w", "--stdin", data=data)
+                lines.append(f"{entry['mode']} {blob}\t{entry['path']}\n")
+            info = "".join(lines).encode()
+            _git(self.git_dir, "update-index", "--index-info", data=info, env=env)
+            return _git(self.git_dir, "write-tree", env=env)
+
+    def _create_tree(self, body: dict[str, Any]) -> tuple[int, Any]:
+        base = body["base_tree"]
+        for entry in body["tree"]:
+            # Deleting a path the base tree does not have is refused by GitHub.
+            if entry.get("sha", "") is None and not _in_tree(self.git_dir, base, entry["path"]):
+                return 422, {"message": "GitRPC::BadObjectState"}
+        sha = self._write_tree(base, body["tree"])
+        return 201, {"sha": sha, "url": f"{API}/git/trees/{sha}", "tree": [], "truncated": False}
+
+    def _create_commit(self, body: dict[str, Any]) -> tuple[int, Any]:
+        parents = [x for parent in body["parents"] for x in ("-p", parent)]
+        sha = _git(self.git_dir, "commit-tree", body["tree"], *parents, "-m", body["message"])
+        return 201, {
+            "sha": sha,
+            "tree": {"sha": body["tree"]},
+            "parents": [{"sha": p} for p in body["parents"]],
+            "message": body["message"],
+        }
+
+    def _update_ref(self, branch: str, body: dict[str, Any]) -> tuple[int, Any]:
+        head = self.head()
+        fast_forward = subprocess.run(
+            ["git", "merge-base", "--is-ancestor", head, body["sha"]], cwd=self.git_dir
+        )
+        if branch != self.branch or (not body.get("force") and fast_forward.returncode != 0):
+            return 422, {"message": "Update is not a fast forward"}
+        _git(self.git_dir, "update-ref", f"refs/heads/{branch}", body["sha"])
+        return 200, {
+            "ref": f"refs/heads/{branch}",
+            "object": {"type": "commit", "sha": body["sha"]},
+        }
+
+    def _contents(self, path: str, ref: str) -> tuple[int, Any]:
+        data = self.file(path, ref)
+        if data is None:
+            return 404, {"message": "Not Found"}
+        encoded = base64.b64encode(data).decode()
+        wrapped = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
+        blob = _git(self.git_dir, "rev-parse", f"{ref}:{path}")
+        return 200, {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(data),
+            "name": Path(path).name,
+            "path": path,
+            "content": wrapped,
+            "sha": blob,
+        }
+
+
+def _in_tree(git_dir: Path, tree: str, path: str) -> bool:
+    done = subprocess.run(["git", "cat-file", "-e", f"{tree}:{path}"], cwd=git_dir)
+    return done.returncode == 0

@@ -1,0 +1,185 @@
+"""Publishing lands one commit through the Git Data API, decided against the live branch, and
+answers the PR only after it landed (`medlb results deliver`, runner.pipeline.landing).
+
+GitHub is `github_fake.FakeGitHub`: documented response shapes over a real bare git repository,
+with injected faults (a 5xx on createTree, a 422 on updateRef because the branch moved) and other
+commits landing between attempts.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from github_fake import OWNER_REPO, FakeGitHub, shown
+
+from runner.errors import UserError
+from runner.github_api import GitHubRepo
+from runner.pipeline.landing import Backoff, deliver
+from runner.pipeline.publish import Publication, write_plan
+from runner.pipeline.request import write_request
+
+REVISION = "cd" * 20
+NEWER = "9a" * 20
+SUBMISSION = "submissions/acme/med-7b.yaml"
+RESULT = "results/acme/med-7b.json"
+FAILURE = "results/acme/med-7b.failure.json"
+
+
+def submission_yaml(revision: str) -> bytes:
+    return (
+        f"model: acme/med-7b\nrevision: '{revision}'\nprecision: float32\n"
+        "model_type: pretrained\nlicense: mit\ndescription: A model for the landing tests.\n"
+    ).encode()
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def github(tmp_path) -> FakeGitHub:
+    """The repository: main with a README (the PR that submits acme/med-7b is not merged)."""
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    _git(seed, "init", "-q", "-b", "main")
+    (seed / "README.md").write_text("leaderboard\n")
+    _git(seed, "add", ".")
+    _git(seed, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "start")
+    _git(tmp_path, "clone", "-q", "--bare", str(seed), "origin.git")
+    return FakeGitHub(tmp_path / "origin.git")
+
+
+@pytest.fixture
+def job(tmp_path, monkeypatch) -> Path:
+    """The publish job's checkout after `medlb results publish` planned a result for PR #7."""
+    checkout = tmp_path / "checkout"
+    write_request(checkout / "request", SUBMISSION, submission_yaml(REVISION), split=1, pr=7)
+    (checkout / RESULT).parent.mkdir(parents=True)
+    (checkout / RESULT).write_text(json.dumps({"model": {"revision": REVISION}}) + "\n")
+    plan = Publication(
+        kind="result",
+        message="results: acme/med-7b@cdcdcdc",
+        model="acme/med-7b",
+        revision=REVISION,
+        submission=SUBMISSION,
+        base_revision=None,
+        write=[RESULT],
+        delete_if_present=[FAILURE],
+    )
+    write_plan(plan, checkout / "publish" / "changes.json")
+    (checkout / "publish" / "comment.md").write_text("### scores\n\n| task | acc |\n")
+    monkeypatch.chdir(checkout)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    return checkout
+
+
+def _deliver(github: FakeGitHub, sleeps: list[float] | None = None) -> str | None:
+    backoff = Backoff(sleep=(sleeps if sleeps is not None else []).append, jitter=lambda: 1.0)
+    repo = GitHubRepo(OWNER_REPO, github)
+    return deliver(
+        Path("publish"), Path("request"), repo=repo, branch="main", run_url=None, backoff=backoff
+    )
+
+
+def test_the_result_lands_in_one_commit_and_then_the_pr_is_answered(github, job):
+    start = github.head()
+    commit = _deliver(github)
+    assert commit == github.head() and _git(github.git_dir, "rev-parse", f"{commit}^") == start
+    assert json.loads(github.file(RESULT))["model"]["revision"] == REVISION
+    # No failure record on the branch, so none is deleted (GitHub refuses deleting a missing path).
+    [tree] = [
+        b for (_, r), b in zip(github.requests, github.bodies, strict=True) if r == "/git/trees"
+    ]
+    assert [entry["path"] for entry in tree["tree"]] == [RESULT]
+    routes = [f"{m} {r.split('?')[0]}" for m, r in github.requests]
+    assert routes.index("PATCH /git/refs/heads/main") < routes.index("POST /issues/7/comments")
+    [(pr, body)] = github.comments
+    assert pr == 7 and body.startswith("### scores") and f"Committed as {commit}." in body
+
+
+def test_a_stale_failure_record_on_the_live_branch_is_deleted(github, job):
+    """Finding 4: the checkout is older than the branch; the branch has a failure record."""
+    github.push({FAILURE: b'{"stage": "evaluation"}\n'})
+    assert not (job / FAILURE).exists()
+    _deliver(github)
+    assert github.file(FAILURE) is None and github.file(RESULT) is not None
+
+
+def test_a_server_error_on_create_tree_is_retried_with_backoff(github, job):
+    """Finding 3: createTree's errors are inside the retried sequence; waits grow."""
+    github.fail("POST", "/git/trees", 502, "Bad Gateway")
+    github.fail("POST", "/git/trees", 503, "Service Unavailable")
+    sleeps: list[float] = []
+    commit = _deliver(github, sleeps)
+    assert commit == github.head() and sleeps == [2.0, 4.0]
+    assert len(github.comments) == 1
+
+
+def test_when_the_branch_moved_the_commit_is_made_again_on_the_new_head(github, job):
+    other = {}
+    github.before("PATCH", "/git/refs/", lambda: other.update(sha=github.push({"x.txt": b"x"})))
+    commit = _deliver(github)
+    assert _git(github.git_dir, "rev-parse", f"{commit}^") == other["sha"]  # 422, then again
+    assert github.file("x.txt") == b"x" and github.file(RESULT) is not None
+
+
+def test_a_revision_main_no_longer_submits_is_never_published(github, job):
+    """Finding 4: between attempts the PR for a newer revision was merged. The result of the older
+    revision is not committed; the PR hears that it was not published."""
+    newer_result = json.dumps({"model": {"revision": NEWER}}).encode()
+    merge = {SUBMISSION: submission_yaml(NEWER), RESULT: newer_result}
+    github.before("PATCH", "/git/refs/", lambda: github.push(merge))
+    with pytest.raises(UserError, match=f"{SUBMISSION} on main now names {NEWER}"):
+        _deliver(github)
+    assert github.file(RESULT) == newer_result
+    [(pr, body)] = github.comments
+    assert pr == 7 and "was not published" in body and "scores" not in body
+    assert f"now names {NEWER}" in shown(body)
+
+
+def test_the_same_revision_merged_meanwhile_is_still_published(github, job):
+    github.push({SUBMISSION: submission_yaml(REVISION)})
+    assert _deliver(github) == github.head()
+
+
+def test_giving_up_after_bounded_attempts_answers_the_pr_with_the_failure(github, job):
+    """Finding 3: the PR never reads "published" when the commit failed."""
+    for _ in range(5):
+        github.fail("POST", "/git/trees", 500)
+    sleeps: list[float] = []
+    with pytest.raises(UserError, match="gave up after 5 attempt"):
+        _deliver(github, sleeps)
+    assert github.file(RESULT) is None and sleeps == [2.0, 4.0, 8.0, 16.0]
+    [(_, body)] = github.comments
+    assert "was not published" in body and "HTTP 500" in body and "scores" not in body
+
+
+def test_a_refusal_is_not_retried(github, job):
+    github.fail("POST", "/git/trees", 403, "Resource not accessible by integration")
+    sleeps: list[float] = []
+    with pytest.raises(UserError, match="after 1 attempt"):
+        _deliver(github, sleeps)
+    assert sleeps == []
+
+
+def test_a_rerun_of_a_publish_that_landed_changes_nothing(github, job):
+    first = _deliver(github)
+    assert _deliver(github) is None and github.head() == first
+    assert "Already on main." in github.comments[-1][1]
+
+
+def test_without_a_plan_only_the_comment_is_posted(github, job):
+    (job / "publish" / "changes.json").unlink()
+    start = github.head()
+    assert _deliver(github) is None and github.head() == start
+    assert [c[0] for c in github.comments] == [7]
+
+
+def test_the_backoff_is_exponential_capped_and_jittered():
+    backoff = Backoff(first=2.0, cap=10.0, jitter=lambda: 0.0)
+    assert [backoff.delay(n) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
+    assert Backoff(jitter=lambda: 1.0).delay(3) == 8.0

@@ -1,0 +1,87 @@
+"""A Hub snapshot is loaded only if every file matches the digest the Hub lists for it (finding 2 of
+the trust-boundary review: a cache that outlives a job on a persistent runner is not trusted).
+Offline: the Hub's metadata is built here as `RepoSibling` objects, as
+`model_info(..., files_metadata=True)` returns them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from huggingface_hub.hf_api import BlobLfsInfo, RepoSibling
+
+from runner import hub
+from runner.cli import main
+from runner.digests import file_git_blob_sha1, file_sha256
+from runner.errors import UserError
+from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
+
+REVISION = "0123456789abcdef0123456789abcdef01234567"
+
+
+def hub_siblings(directory: Path) -> list[RepoSibling]:
+    """The metadata the Hub would list for these files: weights in LFS, the rest in git."""
+    siblings = []
+    for path in sorted(p for p in directory.iterdir() if p.is_file()):
+        size = path.stat().st_size
+        lfs = None
+        if path.suffix == ".safetensors":
+            lfs = BlobLfsInfo(size=size, sha256=file_sha256(path), pointer_size=134)
+        blob = "f" * 40 if lfs else file_git_blob_sha1(path)  # an LFS file's blob is its pointer
+        siblings.append(RepoSibling(rfilename=path.name, size=size, blob_id=blob, lfs=lfs))
+    return siblings
+
+
+@pytest.fixture
+def snapshot(tmp_path, pipeline_tiny_model) -> Path:
+    copy = tmp_path / "snapshot"
+    shutil.copytree(pipeline_tiny_model, copy)
+    return copy
+
+
+def test_an_untouched_snapshot_passes(snapshot):
+    digests = hub.file_digests(hub_siblings(snapshot))
+    hub.verify_snapshot(snapshot, digests, "rehearsal/tiny@x")
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "config.json"])
+def test_a_changed_file_is_refused(snapshot, name):
+    digests = hub.file_digests(hub_siblings(snapshot))
+    data = bytearray((snapshot / name).read_bytes())
+    data[-2] ^= 1
+    (snapshot / name).write_bytes(bytes(data))
+    with pytest.raises(UserError, match=f"{name} differs from the file the Hub lists"):
+        hub.verify_snapshot(snapshot, digests, "rehearsal/tiny@x")
+
+
+def test_weights_without_an_lfs_sha256_or_files_the_hub_does_not_list_are_refused(snapshot):
+    siblings = hub_siblings(snapshot)
+    no_lfs = [RepoSibling(s.rfilename, s.size, s.blob_id, None) for s in siblings]
+    with pytest.raises(UserError, match=r"model\.safetensors has no digest"):
+        hub.verify_snapshot(snapshot, hub.file_digests(no_lfs), "rehearsal/tiny@x")
+    (snapshot / "extra.json").write_text("{}")
+    with pytest.raises(UserError, match=r"extra\.json has no digest"):
+        hub.verify_snapshot(snapshot, hub.file_digests(siblings), "rehearsal/tiny@x")
+
+
+def test_evaluate_refuses_a_tampered_cached_snapshot(snapshot, tmp_path, monkeypatch, capsys):
+    """`medlb evaluate` of a Hub model: the cache serves altered weights; nothing is evaluated."""
+    import huggingface_hub
+
+    siblings = hub_siblings(snapshot)
+    weights = snapshot / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
+
+    class Info:
+        def __init__(self) -> None:
+            self.siblings = siblings
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda **kw: str(snapshot))
+    monkeypatch.setattr(huggingface_hub, "model_info", lambda *a, **kw: Info())
+    out = tmp_path / "run"
+    argv = ["evaluate", "--model", "rehearsal/tiny", "--revision", REVISION, "--tasks", "pubmedqa"]
+    argv += ["--data-dir", str(SAMPLE_DATA_DIR), "--no-progress", "--output", str(out)]
+    assert main(argv) == 1
+    assert "model.safetensors differs from the file the Hub lists" in capsys.readouterr().err
+    assert not (out / "results.json").exists()
