@@ -96,6 +96,7 @@ def watched_tab(browser, base_url: str, width: int = 1400, height: int | None = 
 def shot(tab, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    tab.wait_for_timeout(300)  # the theme's header swaps its title with a transition on scroll
     tab.screenshot(path=str(path))
     return path
 

@@ -118,10 +118,11 @@
     var parts = items.map(function (item) {
       var triple = item[1], p = item[2];
       var score = triple && triple[0] != null ? triple[0].toFixed(1) : "—";
-      var extra = triple && triple[1] != null ? " (" + intervalText(triple) + ")" : "";
+      var extra = triple && triple[1] != null ?
+        ' <span class="nb">(' + intervalText(triple) + ")</span>" : "";
       var rank = p ? "rank " + p[0] + (p[1] ? " ≈" : "") : "";
       return "<div><dt>" + esc(item[0]) + "</dt><dd><b>" + score + "</b>" + extra +
-        (rank ? ' <span class="detail-rank">' + rank + "</span>" : "") + "</dd></div>";
+        (rank ? ' <span class="detail-rank nb">' + rank + "</span>" : "") + "</dd></div>";
     });
     var facts = "<div><dt>Type</dt><dd>" + esc(row.t) + "</dd></div><div><dt>Params</dt><dd>" +
       sizeLabel(row.p) + "</dd></div><div><dt>Precision</dt><dd>" + esc(row.q || "—") +
@@ -241,7 +242,8 @@
     }
 
     function markOpen(html) {
-      return html.replace('aria-expanded="false">▸', 'aria-expanded="true">▾');
+      return html.replace('aria-expanded="false"', 'aria-expanded="true"')
+        .replace(">▸</button>", ">▾</button>");
     }
 
     heads.forEach(function (th) {

@@ -25,7 +25,7 @@
     var index = {}, label = {};
     heads.forEach(function (th, i) {
       index[th.dataset.col] = i + 1;
-      label[th.dataset.col] = th.getAttribute("title") || th.textContent.trim();
+      label[th.dataset.col] = th.dataset.label || th.textContent.trim();
     });
     var style = document.createElement("style");
     document.head.appendChild(style);

@@ -61,6 +61,7 @@ def pages(site_tree) -> dict[str, tuple[str, str]]:
         "compare": ("compare/", "#cmp-body tr"),
         "queue": ("queue/", "table.queue-pending"),
         "submit": ("submit/", ".md-typeset__table"),
+        "tasks": ("tasks/", "table.tasks-index"),
     }
 
 

@@ -69,7 +69,7 @@ def test_task_pages_state_their_rule_and_list_what_they_do_not_rank(mixed, site_
         words = page_words(page)
         assert f"all {TASKS[name].n_total} questions of the full" in words
         raw = page.read_text(encoding="utf-8")
-        ranking, _, rest = raw.partition('class="task-unranked"')
+        ranking, _, rest = raw.partition('class="task-unranked')
         assert set(re.findall(r'href="../../models/([^"]+)/"', ranking)) == full
         assert set(re.findall(r'href="../../models/([^"]+)/"', rest)) == set(site_tree.evaluated)
         assert f"evaluated on 12 local questions, not the full split of {TASKS[name].n_total}" in (
