@@ -129,6 +129,17 @@ def published_results(results: Path) -> dict[str, EvaluationResult]:
     return {r.model.id: r for r in map(load_result, paths)}
 
 
+def page_words(page: Path) -> str:
+    """A built page's visible words: scripts and styles dropped, tags removed, entities decoded,
+    whitespace collapsed."""
+    import html
+    import re
+
+    raw = page.read_text(encoding="utf-8")
+    raw = re.sub(r"<script.*?</script>|<style.*?</style>", " ", raw, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+
+
 def site_build_argv(results: Path, submissions: Path, references: Path, work: Path) -> list[str]:
     """`medlb site build` on these inputs, writing work/html and work/docs."""
     config = Path(__file__).resolve().parent.parent / "mkdocs.yml"
@@ -218,6 +229,24 @@ def synthesize_results(
     return ids
 
 
+def build_synthetic_site(
+    tree: SiteTree, work: Path, count: int, *, seed: int, full_size: bool = False
+) -> list[str]:
+    """`tree`'s real runs plus `count` synthetic results, built into work/html; returns the
+    synthetic model ids."""
+    import shutil
+
+    from runner.cli import main
+
+    results, submissions = work / "results", work / "submissions"
+    shutil.copytree(tree.results, results)
+    shutil.copytree(tree.submissions, submissions)
+    bases = list(published_results(tree.results).values())
+    ids = synthesize_results(bases, count, results, submissions, seed=seed, full_size=full_size)
+    assert main(site_build_argv(results, submissions, tree.references, work)) == 0
+    return ids
+
+
 def _item_subjects() -> dict[str, list[str | None]]:
     """The subject of every bundled sample item, per task, in item order."""
     from runner.evaluation.task_data import load_task_rows
@@ -259,7 +288,7 @@ def _benchmark(argv: list[str]) -> int:
         index = work / "html" / "index.html"
         print(f"leaderboard page: {index.stat().st_size / 1024:.0f} KiB")
         data = sum(p.stat().st_size for p in (work / "html" / "data").rglob("*.json"))
-        print(f"per-item data for the compare page: {data / 1024 / 1024:.1f} MiB in total")
+        print(f"per-model results files (downloads, compare page): {data / 1024 / 1024:.1f} MiB")
     return code
 
 

@@ -86,6 +86,12 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
         "(default: mkdocs.yml)",
     )
     parser.add_argument(
+        "--repo-url",
+        metavar="URL",
+        help="the GitHub repository readers open pull requests on, https://github.com/OWNER/NAME "
+        "(default: repo_url in the mkdocs configuration)",
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="print nothing but errors (default: print timings)"
     )
 
@@ -100,6 +106,7 @@ def _options(args: argparse.Namespace):
         results_dir=args.results,
         submissions_dir=args.submissions,
         references_dir=args.references,
+        repo_url=args.repo_url,
     )
 
 

@@ -12,13 +12,16 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-from runner.errors import UsageError, UserError
+from runner.errors import UsageError, UserError, first_line
 from runner.sitegen.entries import build_entries
+from runner.sitegen.git_dates import last_commit_dates
 from runner.sitegen.inputs import collect_inputs
 from runner.sitegen.mkdocs_build import run_mkdocs
-from runner.sitegen.pages import render_pages
+from runner.sitegen.pages import RenderedSite, SiteSources, render_pages
+from runner.sitegen.repository import Repository, repository_from
 
 MARKER = ".medlb-site"  # present in every directory this module may replace
 
@@ -31,6 +34,7 @@ class BuildOptions:
     results_dir: Path
     submissions_dir: Path
     references_dir: Path
+    repo_url: str | None = None  # overrides mkdocs.yml's repo_url (--repo-url)
 
 
 @dataclass
@@ -80,26 +84,41 @@ def build_site(options: BuildOptions) -> BuildReport:
     if not (source_dir / "templates").is_dir():
         raise UsageError(f"{source_dir}/templates: the site's templates are missing")
 
+    repository = _repository(options)
+
     clock = time.perf_counter()
     inputs = collect_inputs(options.results_dir, options.submissions_dir, options.references_dir)
     entries = build_entries(inputs)
+    sources = SiteSources(
+        repository=repository,
+        checks=_checks(),
+        submitting_md=_read_optional(options.config_file.parent / "SUBMITTING.md"),
+        submitted_at=last_commit_dates(options.submissions_dir),
+        year=datetime.now(UTC).year,
+    )
     report.models = len(entries)
     report.seconds["read inputs"] = _lap(clock)
 
     clock = time.perf_counter()
-    rendered = render_pages(inputs, entries, source_dir / "templates", _checks())
+    rendered = render_pages(inputs, entries, source_dir / "templates", sources)
     report.pages = sum(1 for path in rendered.files if path.endswith(".md"))
     report.seconds["render pages"] = _lap(clock)
 
     clock = time.perf_counter()
-    _write_pages(options.pages_dir, rendered.files, source_dir / "assets")
+    _write_pages(options.pages_dir, rendered, source_dir / "assets")
     report.seconds["write pages"] = _lap(clock)
 
     clock = time.perf_counter()
     staging = _staging_dir(options.out_dir)
     try:
         run_mkdocs(
-            options.config_file, options.pages_dir, staging, rendered.nav, rendered.raw_blocks
+            options.config_file,
+            options.pages_dir,
+            staging,
+            rendered.nav,
+            rendered.raw_blocks,
+            repo_url=repository.url,
+            repo_name=repository.name,
         )
         (staging / MARKER).touch()
         _replace_dir(staging, options.out_dir)
@@ -121,7 +140,27 @@ def _checks() -> list:
     return list(CHECKS)
 
 
-def _write_pages(pages_dir: Path, files: dict[str, str], assets_dir: Path) -> None:
+def _repository(options: BuildOptions) -> Repository:
+    """--repo-url, else mkdocs.yml's repo_url: the repository readers open pull requests on."""
+    if options.repo_url is not None:
+        return repository_from(options.repo_url, flag="--repo-url")
+    import yaml
+
+    try:
+        config = yaml.safe_load(options.config_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise UserError(f"{options.config_file}: cannot read it ({first_line(err)})") from None
+    url = config.get("repo_url") if isinstance(config, dict) else None
+    if not isinstance(url, str):
+        raise UserError(f"{options.config_file}: repo_url is missing (or pass --repo-url)")
+    return repository_from(url, flag=f"{options.config_file}: repo_url")
+
+
+def _read_optional(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def _write_pages(pages_dir: Path, rendered: RenderedSite, assets_dir: Path) -> None:
     """Make docs_dir hold exactly the generated files plus the site's own CSS and JS.
 
     Files are overwritten in place and stale ones deleted, rather than the tree being removed
@@ -129,18 +168,36 @@ def _write_pages(pages_dir: Path, files: dict[str, str], assets_dir: Path) -> No
     `write_atomic`: this is scratch that every build rewrites, and mkdocs reads it at once.
     """
     _claim_dir(pages_dir)
-    wanted = dict(files)
+    wanted = dict(rendered.files)
     for asset in assets_dir.rglob("*"):
         if asset.is_file():
             wanted[f"assets/{asset.relative_to(assets_dir).as_posix()}"] = asset.read_text("utf-8")
     for existing in pages_dir.rglob("*"):
         relative = existing.relative_to(pages_dir).as_posix()
-        if existing.is_file() and relative not in wanted and relative != MARKER:
+        if (
+            existing.is_file()
+            and relative not in wanted
+            and relative not in rendered.copies
+            and relative != MARKER
+        ):
             existing.unlink()
     for relative, text in wanted.items():
         target = pages_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
+    for relative, source in rendered.copies.items():
+        target = pages_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(source, target)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where the file system allows one (no bytes written), else a copy."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _claim_dir(path: Path) -> None:

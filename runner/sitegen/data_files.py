@@ -1,11 +1,13 @@
 """The site's machine-readable outputs: downloads and the data its scripts read.
 
-- `leaderboard.json` / `leaderboard.csv`: every evaluated model with full-precision scores and
-  intervals, plus the reference rows (marked), for readers who want the numbers;
+- `leaderboard.json` / `leaderboard.csv`: every evaluated model with its scores and intervals as
+  fractions rounded to four decimals (0.7366, not 0.7365999999999999), its ranks, plus the
+  reference rows (marked), for readers who want the numbers;
 - `table_payload`: the compact rows embedded in the leaderboard page (percent, one decimal),
   which its script sorts and filters without another request;
-- `data/items/<key>.json`: one model's per-item correctness bits, which the compare page
-  fetches two at a time to run the paired test in the browser.
+- each model's published results file is served as it is, `data/results/<key>.json`
+  (`ModelEntry.results_download`): the model page's download, and the per-item correctness bits
+  the compare page fetches two at a time to run the paired test in the browser.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from runner.evaluation.tasks import TASK_NAMES
 from runner.sitegen.entries import ModelEntry
-from runner.sitegen.formatting import percent_number
+from runner.sitegen.formatting import fraction_number, percent_number
 from runner.sitegen.references import ReferenceModel
 from runner.sitegen.software_versions import software_mismatch
 
@@ -36,6 +38,7 @@ CSV_COLUMNS = (
     "average_low",
     "average_high",
 )
+TASK_COLUMNS = ("", "_low", "_high", "_rank")  # per task: accuracy, interval, task rank
 
 
 def leaderboard_records(
@@ -66,34 +69,40 @@ def _entry_record(entry: ModelEntry) -> dict[str, Any]:
         "params": entry.params,
         "precision": entry.result.model.precision,
         "license": entry.license,
-        "average": entry.average.value if entry.average else None,
-        "average_low": entry.average.low if entry.average else None,
-        "average_high": entry.average.high if entry.average else None,
+        "average": fraction_number(entry.average.value) if entry.average else None,
+        "average_low": fraction_number(entry.average.low) if entry.average else None,
+        "average_high": fraction_number(entry.average.high) if entry.average else None,
     }
     for name in TASK_NAMES:
         task = entry.task(name)
-        record[name] = task.acc if task else None
-        record[f"{name}_low"] = task.ci95[0] if task else None
-        record[f"{name}_high"] = task.ci95[1] if task else None
+        place = entry.task_places.get(name)
+        record[name] = fraction_number(task.acc) if task else None
+        record[f"{name}_low"] = fraction_number(task.ci95[0]) if task else None
+        record[f"{name}_high"] = fraction_number(task.ci95[1]) if task else None
+        record[f"{name}_rank"] = place.rank if place else None
     return record
 
 
 def _reference_record(ref: ReferenceModel) -> dict[str, Any]:
     record: dict[str, Any] = dict.fromkeys(CSV_COLUMNS)
     record.update(
-        model=ref.name, kind="reported", model_type="closed (reported)", average=ref.average
+        model=ref.name,
+        kind="reported",
+        model_type="closed (reported)",
+        average=fraction_number(ref.average) if ref.average is not None else None,
     )
     record["source"] = ref.source.url
     for name in TASK_NAMES:
-        record[name] = ref.accuracy(name)
-        record[f"{name}_low"] = record[f"{name}_high"] = None
+        accuracy = ref.accuracy(name)
+        record[name] = fraction_number(accuracy) if accuracy is not None else None
+        record[f"{name}_low"] = record[f"{name}_high"] = record[f"{name}_rank"] = None
     return record
 
 
 def leaderboard_csv(records: Sequence[dict[str, Any]]) -> str:
     columns = list(CSV_COLUMNS)
     for name in TASK_NAMES:
-        columns += [name, f"{name}_low", f"{name}_high"]
+        columns += [name + suffix for suffix in TASK_COLUMNS]
     columns.append("source")
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
@@ -109,8 +118,9 @@ def table_payload(
     """Rows for the leaderboard script: short keys, percentages with one decimal.
 
     Row fields: k page key, m model id, u Hub URL, t type, p params, q precision, l license,
-    r rank, x tied count, a [average, low, high], s per task [acc, low, high] or null,
-    ref (reference rows only) the source URL.
+    r rank, x tied count, w why not ranked, a [average, low, high], s per task [acc, low, high]
+    or null, tr per task [rank, tied count] or null (not ranked on that task), ref (reference rows
+    only) the source URL.
     """
     rows: list[dict[str, Any]] = []
     for e in entries:
@@ -125,6 +135,7 @@ def table_payload(
                 "l": e.license,
                 "r": e.place.rank if e.place else None,
                 "x": e.place.tied if e.place else 0,
+                **({"w": e.unranked_reason} if e.unranked_reason else {}),
                 "a": [
                     percent_number(e.average.value),
                     percent_number(e.average.low),
@@ -133,6 +144,10 @@ def table_payload(
                 if e.average
                 else None,
                 "s": [_task_triple(e, name) for name in TASK_NAMES],
+                "tr": [
+                    [p.rank, p.tied] if (p := e.task_places.get(name)) else None
+                    for name in TASK_NAMES
+                ],
             }
         )
     for ref in references:
@@ -159,17 +174,6 @@ def _task_triple(entry: ModelEntry, name: str) -> list[float | None] | None:
     if task is None:
         return None
     return [percent_number(task.acc), percent_number(task.ci95[0]), percent_number(task.ci95[1])]
-
-
-def item_bits(entry: ModelEntry) -> dict[str, Any]:
-    """What the compare page needs of one model: per task n, data hash and correctness bits."""
-    return {
-        "model": entry.model_id,
-        "tasks": {
-            name: {"n": t.n, "data": t.data_sha256, "bits": t.correct}
-            for name, t in entry.result.tasks.items()
-        },
-    }
 
 
 def script_json(value: Any) -> str:

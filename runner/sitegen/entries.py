@@ -8,7 +8,9 @@ Scores on different data are never ranked together. A result on the registry's f
 task's `n` equals `TaskSpec.n_total`) is the leaderboard's currency; once any such result exists,
 results on smaller local data (the bundled sample questions, say) are shown but not ranked. A site
 with no full-split result at all (the demo, the tests) ranks its sample-data results among
-themselves, and its pages say so (`sample_data_site`).
+themselves, and its pages say so (`sample_data_site`). `unranked_reason` and
+`task_unranked_reason` put the rule into words for a result it leaves unranked; `rankable_task` is
+defined by the latter, so the reason shown is the rule applied.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class ModelEntry:
     average: Interval | None  # None: not all nine tasks complete, so not ranked
     place: RankPlace | None
     task_places: dict[str, RankPlace] = field(default_factory=dict)
+    unranked_reason: str | None = None  # why `place` is None, in words the site shows
 
     @property
     def model_id(self) -> str:
@@ -66,6 +69,20 @@ class ModelEntry:
     def page(self) -> str:
         return f"models/{self.key}.md"
 
+    @property
+    def results_download(self) -> str:
+        """The published results file as the site serves it (path under the site root)."""
+        return f"data/results/{self.key}.json"
+
+    @property
+    def predictions_url(self) -> str | None:
+        """Where this model's per-item predictions can be downloaded: none yet.
+
+        The predictions files are kept outside the default branch (ARCHITECTURE.md, "The site");
+        until they have a durable home this is None and the model page shows no link for them.
+        """
+        return None
+
     def task(self, name: str) -> TaskResult | None:
         return self.result.tasks.get(name)
 
@@ -83,13 +100,7 @@ def sample_data_site(inputs: SiteInputs) -> bool:
 def rankable_task(result: EvaluationResult, name: str, sample_site: bool) -> bool:
     """`name` ran on every item of its data (no --limit), and that data is what the site ranks
     on: the registry's full split, or on a sample-data site any data."""
-    task = result.tasks.get(name)
-    return (
-        task is not None
-        and result.run.limit is None
-        and task.n == task.n_total
-        and (sample_site or TASKS[name].n_total == task.n_total)
-    )
+    return task_unranked_reason(result, name, sample_site) is None
 
 
 def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
@@ -114,10 +125,42 @@ def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
             average=averages[f.key],
             place=places.get(f.key),
             task_places={t: p[f.key] for t, p in task_places.items() if f.key in p},
+            unranked_reason=None if f.key in places else unranked_reason(f.result, sample_site),
         )
         for f in inputs.results
     ]
     return sorted(entries, key=_leaderboard_order)
+
+
+def unranked_reason(result: EvaluationResult, sample_site: bool) -> str:
+    """Why a result has no rank and no average, in the words the site shows."""
+    missing = [TASKS[name].title for name in TASK_NAMES if name not in result.tasks]
+    if result.run.limit is not None:
+        return f"partial run (--limit {result.run.limit})"
+    if missing:
+        return "not all nine tasks ran (missing " + ", ".join(missing) + ")"
+    for name in TASK_NAMES:
+        reason = task_unranked_reason(result, name, sample_site)
+        if reason:
+            return f"{TASKS[name].title}: {reason}"
+    return "no nine-task average in the results file"
+
+
+def task_unranked_reason(result: EvaluationResult, name: str, sample_site: bool) -> str | None:
+    """Why `name` is not ranked for this result (None when it is): the rule of `rankable_task`."""
+    task = result.tasks.get(name)
+    if task is None:
+        return "not evaluated"
+    if result.run.limit is not None:
+        return f"partial run (--limit {result.run.limit})"
+    if task.n != task.n_total:
+        return f"{task.n} of {task.n_total} questions ran"
+    if not sample_site and TASKS[name].n_total != task.n_total:
+        return (
+            f"evaluated on {task.n_total} local questions, not the full split of "
+            f"{TASKS[name].n_total}"
+        )
+    return None
 
 
 def _average(result: EvaluationResult) -> Interval:

@@ -1,5 +1,6 @@
 """How numbers look on the site: one function per format, used by pages, plots and data files.
 
+- `fraction_number`: a fraction rounded for the downloads (`0.7365999999999999` -> `0.7366`);
 - `percent_number`: a fraction as a percentage rounded to one decimal, for the JSON the
   leaderboard's script reads (`0.7366` -> `73.7`);
 - `percent_text`: the same as text for a table cell, "—" for a missing score (`73.7`);
@@ -10,6 +11,11 @@
 from __future__ import annotations
 
 MISSING = "—"
+DOWNLOAD_DIGITS = 4  # 0.01 percentage points; k / n stays recoverable for n up to 5,000
+
+
+def fraction_number(value: float) -> float:
+    return round(value, DOWNLOAD_DIGITS)
 
 
 def percent_number(value: float | None) -> float | None:

@@ -1,7 +1,8 @@
 """Run `mkdocs build --strict` in-process on the generated pages.
 
 The repository's `mkdocs.yml` holds the theme and Markdown settings; this module overrides what
-only the build knows (docs_dir, site_dir, the navigation) and registers `RawHtmlPlugin`. A strict
+only the build knows (docs_dir, site_dir, the navigation, the repository's URL when
+`--repo-url` gives it) and registers `RawHtmlPlugin`. A strict
 build stops on the first warning; the warnings are collected so the `UserError` can say which.
 """
 
@@ -30,6 +31,9 @@ def run_mkdocs(
     site_dir: Path,
     nav: list[Any],
     raw_blocks: dict[str, list[str]],
+    *,
+    repo_url: str | None = None,
+    repo_name: str | None = None,
 ) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -45,6 +49,7 @@ def run_mkdocs(
             site_dir=str(site_dir),
             nav=nav,
             strict=True,
+            **({"repo_url": repo_url, "repo_name": repo_name} if repo_url else {}),
         )
         config.plugins["medlb-raw-html"] = RawHtmlPlugin(raw_blocks)
         build(config)

@@ -1,44 +1,71 @@
 """Render the site's Markdown pages from the jinja2 templates in `site/templates`.
 
 `render_pages` returns every generated file (Markdown pages, downloads, data for the scripts)
-as text keyed by its path under docs_dir, plus the raw HTML blocks `raw_html` splices back in
-and the navigation. Writing them is the caller's job, so this module does no I/O but reading
-templates.
+as text keyed by its path under docs_dir, the files to copy as they are (each model's results
+file), the raw HTML blocks `raw_html` splices back in, and the navigation. Writing them is the
+caller's job, so this module does no I/O but reading templates.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.github_actions import repository_url
 from runner.sitegen import svg_plots
+from runner.sitegen.citation import leaderboard_bibtex
 from runner.sitegen.data_files import (
-    item_bits,
     leaderboard_csv,
     leaderboard_records,
     script_json,
     table_payload,
 )
-from runner.sitegen.entries import ModelEntry, sample_data_site
+from runner.sitegen.entries import ModelEntry, sample_data_site, task_unranked_reason
 from runner.sitegen.formatting import percent_text, size_label
 from runner.sitegen.inputs import SiteInputs
+from runner.sitegen.model_page import model_context, task_medians
 from runner.sitegen.queue import queue_rows
+from runner.sitegen.ranking_rules import RankingRules, ranking_rules
 from runner.sitegen.raw_html import extract_raw_blocks
+from runner.sitegen.repository import Repository
 from runner.sitegen.software_versions import locked_versions, software_mismatch
+from runner.sitegen.specialties import SpecialtyTable, specialty_payload, specialty_table
+from runner.sitegen.submit_page import submit_guide
 from runner.sitegen.task_facts import FACTS
-from runner.stats import Z95, wilson_interval
+from runner.stats import Z95
 
 SITE_NAME = "Open Medical-LLM Leaderboard"
+NAV = (  # (tab title, page), in the order of the top navigation
+    ("Leaderboard", "index.md"),
+    ("Specialties", "specialties.md"),
+    ("Tasks", "tasks/index.md"),
+    ("Compare", "compare.md"),
+    ("Queue", "queue.md"),
+    ("Submit", "submit.md"),
+    ("About", "about.md"),
+)
+
+
+@dataclass(frozen=True)
+class SiteSources:
+    """What the build read for the pages besides the results: the repository's own files."""
+
+    repository: Repository
+    checks: list[Any]  # runner.submissions.checks.CHECKS
+    submitting_md: str | None = None  # SUBMITTING.md
+    submitted_at: Mapping[Path, datetime] = field(default_factory=dict)  # submission file dates
+    year: int = 2026  # the citation's year: when the site was built
 
 
 @dataclass
 class RenderedSite:
     files: dict[str, str] = field(default_factory=dict)  # path under docs_dir -> text
+    copies: dict[str, Path] = field(default_factory=dict)  # path under docs_dir -> file to copy
     raw_blocks: dict[str, list[str]] = field(default_factory=dict)
     nav: list[Any] = field(default_factory=list)
 
@@ -75,16 +102,20 @@ def template_environment(templates_dir: Path):
 
 
 def render_pages(
-    inputs: SiteInputs, entries: list[ModelEntry], templates_dir: Path, checks: list[Any]
+    inputs: SiteInputs, entries: list[ModelEntry], templates_dir: Path, sources: SiteSources
 ) -> RenderedSite:
     env = template_environment(templates_dir)
+    env.globals.update(
+        rules=ranking_rules(entries, sample_data_site(inputs)),
+        repository=sources.repository,
+        submissions=len(inputs.submissions),
+    )
     site = RenderedSite()
-    medians = _task_medians(entries)
-
     locked = locked_versions()
     records = leaderboard_records(entries, inputs.references, locked=locked)
     site.files["leaderboard.json"] = json.dumps(records, indent=1) + "\n"
     site.files["leaderboard.csv"] = leaderboard_csv(records)
+    specialties = specialty_table(entries)
 
     site.add_page(
         "index.md",
@@ -92,84 +123,113 @@ def render_pages(
             root="",
             payload=script_json(table_payload(entries, inputs.references)),
             size_plot=_size_plot(entries, inputs),
-            ranked=sum(1 for e in entries if e.place),
-            sample_data=sample_data_site(inputs),
-            entries=entries,
-            references=inputs.references,
+            queue=len(queue_rows(inputs)),
         ),
     )
-    model_template = env.get_template("model.md.j2")
-    ranked_count = sum(1 for e in entries if e.place)
-    task_counts = {n: sum(1 for e in entries if n in e.task_places) for n in TASK_NAMES}
-    for entry in entries:
-        site.add_page(
-            entry.page,
-            model_template.render(
-                root=root_prefix(entry.page),
-                e=entry,
-                ranked_count=ranked_count,
-                task_counts=task_counts,
-                profile=_profile_chart(entry, medians),
-                subjects=_subject_rows(entry),
-                subject_chart=_subject_chart(entry),
-                card_yaml=_card_snippet(entry),
-                software=software_mismatch(entry.result.environment, locked),
-            ),
-        )
-        site.files[f"data/items/{entry.key}.json"] = script_json(item_bits(entry))
-    site.add_page("tasks/index.md", env.get_template("tasks_index.md.j2").render(root="../"))
-    task_template = env.get_template("task.md.j2")
-    for name in TASK_NAMES:
-        ranked = sorted(
-            (e for e in entries if name in e.task_places),
-            key=lambda e, n=name: (-e.result.tasks[n].acc, e.model_id.lower()),
-        )
-        site.add_page(
-            f"tasks/{name}.md",
-            task_template.render(
-                root=root_prefix(f"tasks/{name}.md"),
-                spec=TASKS[name],
-                fact=FACTS[name],
-                ranked=ranked,
-                references=[r for r in inputs.references if r.accuracy(name) is not None],
-            ),
-        )
+    _model_pages(site, env, inputs, entries, specialties, locked)
+    _task_pages(site, env, entries, inputs)
+    site.add_page(
+        "specialties.md",
+        env.get_template("specialties.md.j2").render(
+            root="../", table=specialties, payload=script_json(specialty_payload(specialties))
+        ),
+    )
     site.add_page(
         "compare.md",
         env.get_template("compare.md.j2").render(
             root=root_prefix("compare.md"),
             models=script_json(
                 {
-                    "tasks": [[n, TASKS[n].title] for n in TASK_NAMES],
+                    "tasks": [[n, TASKS[n].title, FACTS[n].short] for n in TASK_NAMES],
                     "models": [[e.key, e.model_id] for e in entries],
                 }
             ),
         ),
     )
-    site.add_page(
-        "queue.md",
-        env.get_template("queue.md.j2").render(root="../", queue=queue_rows(inputs)),
+    queue = queue_rows(inputs, sources.repository, sources.submitted_at)
+    site.add_page("queue.md", env.get_template("queue.md.j2").render(root="../", queue=queue))
+    guide = (
+        submit_guide(sources.submitting_md, sources.repository) if sources.submitting_md else None
     )
-    site.add_page("submit.md", env.get_template("submit.md.j2").render(root="../", checks=checks))
-    site.add_page("about.md", env.get_template("about.md.j2").render(root="../", z95=Z95))
-    site.nav = [
-        {"Leaderboard": "index.md"},
-        {"Tasks": ["tasks/index.md"] + [{TASKS[n].title: f"tasks/{n}.md"} for n in TASK_NAMES]},
-        {"Compare": "compare.md"},
-        {"Queue": "queue.md"},
-        {"Submit": "submit.md"},
-        {"About": "about.md"},
-    ]
+    site.add_page(
+        "submit.md",
+        env.get_template("submit.md.j2").render(root="../", guide=guide, checks=sources.checks),
+    )
+    site.add_page(
+        "about.md",
+        env.get_template("about.md.j2").render(
+            root="../", z95=Z95, bibtex=leaderboard_bibtex(sources.repository.url, sources.year)
+        ),
+    )
+    site.nav = [_nav_item(title, page) for title, page in NAV]
     return site
 
 
-def _task_medians(entries: list[ModelEntry]) -> dict[str, float]:
-    medians = {}
+def _nav_item(title: str, page: str) -> dict[str, Any]:
+    if page != "tasks/index.md":
+        return {title: page}
+    return {title: [page] + [{TASKS[n].title: f"tasks/{n}.md"} for n in TASK_NAMES]}
+
+
+def _model_pages(
+    site: RenderedSite,
+    env,
+    inputs: SiteInputs,
+    entries: list[ModelEntry],
+    specialties: SpecialtyTable,
+    locked: dict[str, str],
+) -> None:
+    template = env.get_template("model.md.j2")
+    medians = task_medians(entries)
+    ranked_count = sum(1 for e in entries if e.place)
+    task_counts = {n: sum(1 for e in entries if n in e.task_places) for n in TASK_NAMES}
+    paths = {f.key: f.path for f in inputs.results}
+    for entry in entries:
+        site.add_page(
+            entry.page,
+            template.render(
+                root=root_prefix(entry.page),
+                md_root="../" * (len(PurePosixPath(entry.page).parts) - 1),
+                ranked_count=ranked_count,
+                task_counts=task_counts,
+                card_yaml=_card_snippet(entry),
+                software=software_mismatch(entry.result.environment, locked),
+                **model_context(entry, medians, specialties),
+            ),
+        )
+        site.copies[entry.results_download] = paths[entry.key]
+
+
+def _task_pages(site: RenderedSite, env, entries: list[ModelEntry], inputs: SiteInputs) -> None:
+    rules: RankingRules = env.globals["rules"]
+    leaders = {}
+    template = env.get_template("task.md.j2")
     for name in TASK_NAMES:
-        values = [e.result.tasks[name].acc for e in entries if name in e.task_places]
-        if values:
-            medians[name] = statistics.median(values)
-    return medians
+        ranked = sorted(
+            (e for e in entries if name in e.task_places),
+            key=lambda e, n=name: (-e.result.tasks[n].acc, e.model_id.lower()),
+        )
+        unranked = [
+            (e, task_unranked_reason(e.result, name, rules.sample_site))
+            for e in entries
+            if name not in e.task_places and e.task(name) is not None
+        ]
+        leaders[name] = ranked[0] if ranked else None
+        site.add_page(
+            f"tasks/{name}.md",
+            template.render(
+                root=root_prefix(f"tasks/{name}.md"),
+                spec=TASKS[name],
+                fact=FACTS[name],
+                ranked=ranked,
+                unranked=unranked,
+                references=[r for r in inputs.references if r.accuracy(name) is not None],
+            ),
+        )
+    site.add_page(
+        "tasks/index.md",
+        env.get_template("tasks_index.md.j2").render(root="../", leaders=leaders),
+    )
 
 
 def _size_plot(entries: list[ModelEntry], inputs: SiteInputs) -> str:
@@ -178,60 +238,14 @@ def _size_plot(entries: list[ModelEntry], inputs: SiteInputs) -> str:
         for e in entries
         if e.average and e.params
     ]
+    chance = sum(FACTS[n].baseline.chance for n in TASK_NAMES) / len(TASK_NAMES)
     lines = [
-        svg_plots.ReferenceLine(r.name, r.average)
+        svg_plots.ReferenceLine(f"{r.name} (reported)", r.average)
         for r in inputs.references
         if r.average is not None
     ]
+    lines.append(svg_plots.ReferenceLine(f"chance {100 * chance:.1f}%", chance, kind="chance"))
     return svg_plots.size_vs_average(points, lines) if points else ""
-
-
-def _profile_chart(entry: ModelEntry, medians: dict[str, float]) -> str:
-    bars = [
-        svg_plots.Bar(
-            TASKS[name].title,
-            task.acc,
-            task.ci95[0],
-            task.ci95[1],
-            note=f"n={task.n}",
-            marker=medians.get(name),
-        )
-        for name in TASK_NAMES
-        if (task := entry.task(name)) is not None
-    ]
-    return svg_plots.interval_bars(bars)
-
-
-@dataclass(frozen=True)
-class SubjectRow:
-    task: str
-    subject: str
-    n: int
-    acc: float
-    low: float
-    high: float
-
-
-def _subject_rows(entry: ModelEntry) -> list[SubjectRow]:
-    """MedMCQA's specialties, then the MMLU subsets, each with a Wilson 95% interval."""
-    rows = []
-    for name in TASK_NAMES:
-        task = entry.task(name)
-        if task is None:
-            continue
-        for subject, score in sorted(task.subjects.items()):
-            low, high = wilson_interval(score.acc, score.n)
-            label = subject[:1].upper() + subject[1:]  # MMLU names its subsets in lower case
-            rows.append(SubjectRow(TASKS[name].title, label, score.n, score.acc, low, high))
-    return rows
-
-
-def _subject_chart(entry: ModelEntry) -> str:
-    rows = _subject_rows(entry)
-    if not rows:
-        return ""
-    bars = [svg_plots.Bar(r.subject, r.acc, r.low, r.high, note=f"n={r.n}, {r.task}") for r in rows]
-    return svg_plots.interval_bars(bars, row=20)
 
 
 def _card_snippet(entry: ModelEntry) -> str:

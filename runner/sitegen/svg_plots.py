@@ -1,7 +1,11 @@
-"""Static SVG charts drawn at build time: no JavaScript library, nothing fetched at view time.
+"""Static charts drawn at build time: SVG marks with HTML text, no JavaScript, nothing fetched.
 
-Every chart is a plain string of SVG with classes instead of colours, so the site's CSS themes it
-(light and dark palettes) and each mark carries a <title> that browsers show on hover.
+An SVG scaled to the width of a phone shrinks its text with it (a 720-unit chart on a 358 px
+screen draws 11-unit labels at 5.5 px). So the marks are SVG stretched to the box they sit in
+(`preserveAspectRatio="none"`; the CSS draws strokes and dots with `vector-effect:
+non-scaling-stroke`, so nothing looks stretched), and every word is HTML positioned in percent
+over it, sized by the site's CSS at any width. Classes, not colours, so the light and dark
+palettes both apply; each mark carries a hover text.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from dataclasses import dataclass
 from html import escape
 
 from runner.sitegen.formatting import percent_label, size_label
+
+_NS = 'preserveAspectRatio="none" aria-hidden="true" focusable="false"'
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class ScatterPoint:
 class ReferenceLine:
     label: str
     value: float
+    kind: str = "reference"  # CSS class: "reference" (reported score) or "chance"
 
 
 @dataclass(frozen=True)
@@ -36,108 +43,89 @@ class Bar:
     high: float
     note: str = ""  # extra hover text (item count)
     marker: float | None = None  # a comparison tick (e.g. the leaderboard median)
+    chance: float | None = None  # accuracy of guessing uniformly among the options
+    majority: float | None = None  # accuracy of always giving the most common answer
+    title: str = ""  # the label's full text on hover, when `label` is short
+
+
+def _pos(value: float) -> str:
+    return f"{100 * value:.2f}".rstrip("0").rstrip(".")
 
 
 def size_vs_average(points: Sequence[ScatterPoint], references: Sequence[ReferenceLine]) -> str:
     """Average accuracy against parameter count (log scale); references as dashed lines."""
-    width, height, left, right, top, bottom = 720, 380, 56, 150, 16, 44
-    plot_w, plot_h = width - left - right, height - top - bottom
     sizes = [p.params for p in points] or [1_000_000_000]
     lo_exp = math.floor(math.log10(min(sizes)))
     hi_exp = max(lo_exp + 1, math.ceil(math.log10(max(sizes))))
 
-    def x(params: int) -> float:
-        return left + plot_w * (math.log10(params) - lo_exp) / (hi_exp - lo_exp)
+    def x(params: int) -> float:  # fraction of the plot's width
+        return (math.log10(params) - lo_exp) / (hi_exp - lo_exp)
 
-    def y(value: float) -> float:
-        return top + plot_h * (1.0 - value)
-
-    parts = [
-        f'<svg class="medlb-chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="Average accuracy against model size">'
-    ]
+    marks, labels = [], []
     for tick in range(0, 101, 20):
-        ty = y(tick / 100)
-        parts.append(
-            f'<line class="grid" x1="{left}" x2="{left + plot_w}" y1="{ty:.1f}" y2="{ty:.1f}"/>'
-            f'<text class="tick" x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end">{tick}%</text>'
-        )
+        y = 1 - tick / 100
+        marks.append(f'<line class="grid" x1="0" x2="100" y1="{_pos(y)}" y2="{_pos(y)}"/>')
+        labels.append(f'<span class="tick y" style="top:{_pos(y)}%">{tick}%</span>')
     for exp in range(lo_exp, hi_exp + 1):
-        tx = x(10**exp)
-        parts.append(
-            f'<line class="grid" x1="{tx:.1f}" x2="{tx:.1f}" y1="{top}" y2="{top + plot_h}"/>'
-            f'<text class="tick" x="{tx:.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
-            f"{size_label(10**exp)}</text>"
-        )
-    parts.append(
-        f'<text class="axis" x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">'
-        f"parameters (log scale)</text>"
-        f'<text class="axis" transform="translate(14 {top + plot_h / 2}) rotate(-90)" '
-        f'text-anchor="middle">average accuracy</text>'
-    )
+        tx = _pos(x(10**exp))
+        marks.append(f'<line class="grid" x1="{tx}" x2="{tx}" y1="0" y2="100"/>')
+        labels.append(f'<span class="tick x" style="left:{tx}%">{size_label(10**exp)}</span>')
     for ref in references:
-        ry = y(ref.value)
-        parts.append(
-            f'<line class="reference" x1="{left}" x2="{left + plot_w}" y1="{ry:.1f}" '
-            f'y2="{ry:.1f}"><title>{escape(ref.label)}: {percent_label(ref.value)} (reported)'
-            f"</title></line>"
-            f'<text class="reference-label" x="{left + plot_w + 4}" y="{ry + 4:.1f}">'
-            f"{escape(ref.label)} (reported)</text>"
+        y = _pos(1 - ref.value)
+        text = escape(ref.label)
+        marks.append(
+            f'<line class="{ref.kind}" x1="0" x2="100" y1="{y}" y2="{y}">'
+            f"<title>{text}: {percent_label(ref.value)}</title></line>"
         )
+        labels.append(f'<span class="line-label {ref.kind}" style="top:{y}%">{text}</span>')
     for p in points:
-        parts.append(
-            f'<a href="{escape(p.href)}"><circle class="point" cx="{x(p.params):.1f}" '
-            f'cy="{y(p.value):.1f}" r="4"><title>{escape(p.label)}: {percent_label(p.value)}, '
-            f"{size_label(p.params)} parameters</title></circle></a>"
+        marks.append(
+            f'<a href="{escape(p.href)}"><path class="point" d="M{_pos(x(p.params))} '
+            f'{_pos(1 - p.value)}h0"><title>{escape(p.label)}: '
+            f"{percent_label(p.value)}, {size_label(p.params)} parameters</title></path></a>"
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    return (
+        '<div class="medlb-chart scatter" role="group" '
+        'aria-label="Average accuracy against model size">'
+        '<div class="axis-title y">average accuracy</div>'
+        f'<div class="plot"><svg viewBox="0 0 100 100" {_NS}>{"".join(marks)}</svg>'
+        f"{''.join(labels)}</div>"
+        '<div class="axis-title x">parameters (log scale)</div></div>'
+    )
 
 
-def interval_bars(bars: Sequence[Bar], *, label_width: int = 210, row: int = 22) -> str:
-    """Horizontal accuracy bars on a 0–100% axis with 95% interval whiskers."""
-    width = 720
-    plot_w = width - label_width - 60
-    height = row * len(bars) + 28
-    parts = [
-        f'<svg class="medlb-chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="Accuracy with 95% intervals">'
+def interval_bars(bars: Sequence[Bar], *, caption: str = "") -> str:
+    """Horizontal accuracy bars on a 0–100% axis with 95% interval whiskers, one row per bar."""
+    rows = [_bar_row(bar) for bar in bars]
+    axis = "".join(
+        f'<span style="left:{tick}%"{" class=minor" if tick % 50 else ""}>{tick}%</span>'
+        for tick in range(0, 101, 25)
+    )
+    figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return (
+        '<figure class="medlb-chart bars" role="group" aria-label="Accuracy with 95% intervals">'
+        f'{"".join(rows)}<div class="bar-row axis"><span></span><div class="bar-axis">{axis}'
+        f"</div><span></span></div>{figcaption}</figure>"
+    )
+
+
+def _bar_row(bar: Bar) -> str:
+    interval = f"{percent_label(bar.low)}–{percent_label(bar.high)}"
+    hover = f"{bar.title or bar.label}: {percent_label(bar.value)} (95% interval {interval})"
+    if bar.note:
+        hover += f", {bar.note}"
+    marks = [
+        *(f'<line class="grid" x1="{t}" x2="{t}" y1="0" y2="10"/>' for t in (25, 50, 75)),
+        f'<rect class="bar" x="0" y="2" width="{_pos(bar.value)}" height="6"/>',
+        f'<line class="whisker" x1="{_pos(bar.low)}" x2="{_pos(bar.high)}" y1="5" y2="5"/>',
     ]
-    for tick in range(0, 101, 25):
-        tx = label_width + plot_w * tick / 100
-        parts.append(
-            f'<line class="grid" x1="{tx:.1f}" x2="{tx:.1f}" y1="0" y2="{height - 22}"/>'
-            f'<text class="tick" x="{tx:.1f}" y="{height - 8}" text-anchor="middle">{tick}%</text>'
-        )
-    for i, bar in enumerate(bars):
-        top = i * row + 3
-        mid = top + (row - 6) / 2
-        lo_x = label_width + plot_w * bar.low
-        hi_x = label_width + plot_w * bar.high
-        interval = f"{percent_label(bar.low)}–{percent_label(bar.high)}"
-        hover = f"{bar.label}: {percent_label(bar.value)} (95% CI {interval})"
-        if bar.note:
-            hover += f", {bar.note}"
-        parts.append(
-            f"<g><title>{escape(hover)}</title>"
-            f'<text class="label" x="{label_width - 8}" y="{mid + 4:.1f}" text-anchor="end">'
-            f"{escape(_shorten(bar.label, 30))}</text>"
-            f'<rect class="bar" x="{label_width}" y="{top}" width="{plot_w * bar.value:.1f}" '
-            f'height="{row - 6}"/>'
-            f'<line class="whisker" x1="{lo_x:.1f}" x2="{hi_x:.1f}" y1="{mid:.1f}" y2="{mid:.1f}"/>'
-            f'<text class="value" x="{label_width + plot_w + 6}" y="{mid + 4:.1f}">'
-            f"{percent_label(bar.value)}</text>"
-        )
-        if bar.marker is not None:
-            mx = label_width + plot_w * bar.marker
-            parts.append(
-                f'<line class="marker" x1="{mx:.1f}" x2="{mx:.1f}" y1="{top - 1}" '
-                f'y2="{top + row - 5}"/>'
-            )
-        parts.append("</g>")
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    for kind, value in (("chance", bar.chance), ("majority", bar.majority), ("marker", bar.marker)):
+        if value is not None:
+            x = _pos(value)
+            marks.append(f'<line class="{kind}" x1="{x}" x2="{x}" y1="0" y2="10"/>')
+    return (
+        f'<div class="bar-row" title="{escape(hover)}"><span class="bar-label">'
+        f"{escape(bar.label)}</span>"
+        f'<svg class="bar-track" viewBox="0 0 100 10" {_NS}>{"".join(marks)}</svg>'
+        f'<span class="bar-value">{percent_label(bar.value)}</span></div>'
+    )

@@ -18,11 +18,35 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """What a model scores without knowing anything: guessing, or always the commonest answer."""
+
+    options: int  # answer options per question
+    majority: float | None = None  # share of the most common answer, as the paper reports it
+    majority_answer: str | None = None
+
+    @property
+    def chance(self) -> float:
+        return 1 / self.options
+
+    @property
+    def text(self) -> str:
+        line = f"Chance: {100 * self.chance:.1f}% (one of {self.options} options at random)"
+        if self.majority is not None:
+            line += (
+                f"; always answering “{self.majority_answer}”, the most common answer, scores "
+                f"{100 * self.majority:.1f}% on the test set (the paper's majority baseline)"
+            )
+        return line + "."
+
+
+@dataclass(frozen=True)
 class DatasetFacts:
     short: str  # column header on the leaderboard
     measures: str  # one paragraph: what a question is and what answering it takes
     size: str  # the dataset as published, and the part the leaderboard uses
     paper: Paper
+    baseline: Baseline = Baseline(options=4)
 
 
 MEDQA = Paper(
@@ -83,6 +107,8 @@ FACTS: dict[str, DatasetFacts] = {
         "generated instances; the leaderboard uses the 500-question test set of the "
         "expert-annotated part (PQA-L).",
         PUBMEDQA,
+        # The paper's abstract: "majority-baseline of 55.2% accuracy" (the answer "yes").
+        Baseline(options=3, majority=0.552, majority_answer="yes"),
     ),
     **{
         f"mmlu_{subject}": DatasetFacts(

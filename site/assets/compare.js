@@ -1,5 +1,8 @@
-/* The compare page: two models' per-item correctness bits, fetched from data/items/<key>.json,
- * and an exact McNemar test per task on the items both answered (same data, same count). */
+/* The compare page: two models' per-item correctness bits, from their published results files
+ * (data/results/<key>.json, served as published),
+ * an exact McNemar test per task on the items both answered (same data, same count), and the
+ * ids of the questions where exactly one of them is right. Models are picked by name or part of
+ * one; the page opens on the two best by average (the list is in leaderboard order). */
 (function () {
   "use strict";
 
@@ -29,49 +32,113 @@
     return p >= 0.1 ? p.toFixed(2) : p.toPrecision(2);
   }
 
+  function cell(text, cls) {
+    var td = document.createElement("td");
+    if (cls) td.className = cls;
+    td.textContent = text;
+    return td;
+  }
+
   function init() {
     var root = document.getElementById("compare");
     if (!root || root.dataset.ready) return;
     root.dataset.ready = "1";
     var base = root.dataset.root || "";
     var data = JSON.parse(document.getElementById("cmp-data").textContent);
-    var byId = {}, byKey = {}, cache = {};
+    var models = data.models;  // [key, id], leaderboard order
+    var byKey = {}, cache = {};
     var list = document.getElementById("cmp-models");
-    data.models.forEach(function (m) {
-      byId[m[1]] = m[0];
+    models.forEach(function (m) {
       byKey[m[0]] = m[1];
       var option = document.createElement("option");
       option.value = m[1];
       list.appendChild(option);
     });
-    var inputA = document.getElementById("cmp-a"), inputB = document.getElementById("cmp-b");
+    var inputs = { a: document.getElementById("cmp-a"), b: document.getElementById("cmp-b") };
     var status = document.getElementById("cmp-status");
-    var params = new URLSearchParams(window.location.search);
-    if (byKey[params.get("a")]) inputA.value = byKey[params.get("a")];
-    if (byKey[params.get("b")]) inputB.value = byKey[params.get("b")];
+    var table = document.getElementById("cmp-table");
+    var idsBox = document.getElementById("cmp-ids");
+
+    /* A typed name -> {key} or {error}. Exact id or key first; then the models whose id
+     * contains the text (those starting with it first): one match is taken, several are taken
+     * only when `pickFirst` (Enter), so typing never jumps to a model unasked. */
+    function resolve(text, pickFirst) {
+      var query = text.trim().toLowerCase();
+      if (!query) return { error: "empty" };
+      for (var i = 0; i < models.length; i++) {
+        if (models[i][1].toLowerCase() === query || models[i][0].toLowerCase() === query) {
+          return { key: models[i][0] };
+        }
+      }
+      var starts = [], contains = [];
+      models.forEach(function (m) {
+        var id = m[1].toLowerCase(), name = id.slice(id.indexOf("/") + 1);
+        if (id.indexOf(query) === 0 || name.indexOf(query) === 0) starts.push(m);
+        else if (id.indexOf(query) >= 0) contains.push(m);
+      });
+      var matches = starts.concat(contains);
+      if (!matches.length) return { error: "No evaluated model matches “" + text.trim() + "”." };
+      if (matches.length === 1 || pickFirst) return { key: matches[0][0] };
+      return { error: matches.length + " models match “" + text.trim() + "”: press Enter for " +
+        matches[0][1] + ", or pick one from the list." };
+    }
 
     function load(key) {
       if (!cache[key]) {
-        cache[key] = fetch(base + "data/items/" + key + ".json").then(function (response) {
+        cache[key] = fetch(base + "data/results/" + key + ".json").then(function (response) {
           if (!response.ok) throw new Error("cannot load " + key + " (" + response.status + ")");
           return response.json();
+        }).then(function (result) {
+          var tasks = {};
+          Object.keys(result.tasks).forEach(function (name) {
+            var t = result.tasks[name];
+            tasks[name] = { n: t.n, data: t.data_sha256, bits: t.correct };
+          });
+          return { model: result.model.id, tasks: tasks };
         });
       }
       return cache[key];
     }
 
-    function cell(text, cls) {
-      var td = document.createElement("td");
-      if (cls) td.className = cls;
-      td.textContent = text;
-      return td;
+    function show(message, isError) {
+      status.textContent = message;
+      status.classList.toggle("error", !!isError);
+      if (isError) { table.hidden = true; idsBox.hidden = true; }
     }
 
-    function addRow(body, label, shared, a, b, onlyA, onlyB) {
+    /* A model id as two unbreakable halves, "org/" and "name": it may wrap after the slash,
+     * never at one of its hyphens. */
+    function nameNode(id) {
+      var node = document.createElement("span");
+      var cut = id.indexOf("/") + 1;
+      [id.slice(0, cut), id.slice(cut)].forEach(function (part) {
+        if (!part) return;
+        var piece = document.createElement("span");
+        piece.className = "nb";
+        piece.textContent = part;
+        node.appendChild(piece);
+      });
+      return node;
+    }
+
+    function showPair(a, b, shared) {
+      show("", false);
+      status.appendChild(document.createTextNode("A: "));
+      status.appendChild(nameNode(a));
+      status.appendChild(document.createTextNode(" · B: "));
+      status.appendChild(nameNode(b));
+      status.appendChild(document.createTextNode(" · " + shared + " shared questions."));
+    }
+
+    function addRow(body, task, shared, a, b, onlyA, onlyB) {
+      var label = task[1];
       var tr = document.createElement("tr");
       var th = document.createElement("th");
       th.scope = "row";
-      th.textContent = label;
+      th.title = label;
+      th.innerHTML = '<span class="wide-only"></span><span class="narrow-only"></span>';
+      th.firstChild.textContent = label;
+      th.lastChild.textContent = task[2];
       tr.appendChild(th);
       if (shared === null) {
         var td = cell("not comparable: different questions or item counts");
@@ -82,10 +149,10 @@
       }
       var p = mcnemarP(onlyA, onlyB);
       var accA = (100 * a) / shared, accB = (100 * b) / shared;
-      tr.appendChild(cell(String(shared), "num"));
+      tr.appendChild(cell(String(shared), "num wide-only"));
       tr.appendChild(cell(accA.toFixed(1), "num"));
       tr.appendChild(cell(accB.toFixed(1), "num"));
-      tr.appendChild(cell((accA - accB >= 0 ? "+" : "") + (accA - accB).toFixed(1), "num"));
+      tr.appendChild(cell((accA - accB >= 0 ? "+" : "") + (accA - accB).toFixed(1), "num wide-only"));
       tr.appendChild(cell(String(onlyA), "num"));
       tr.appendChild(cell(String(onlyB), "num"));
       var pCell = cell(formatP(p), "num p" + (p < 0.05 ? " significant" : ""));
@@ -95,61 +162,136 @@
       body.appendChild(tr);
     }
 
-    function update() {
-      var keyA = byId[inputA.value], keyB = byId[inputB.value];
-      var table = document.getElementById("cmp-table");
-      if (!keyA || !keyB) {
-        table.hidden = true;
-        status.textContent = "Choose two models from the list.";
-        return;
-      }
+    /* "A only: 3 17 25" with each id linked where the site has a page for the question. */
+    function idList(task, ids) {
+      var p = document.createElement("p");
+      ids.forEach(function (id, i) {
+        if (i) p.appendChild(document.createTextNode(" "));
+        var href = window.MedlbQuestions ? window.MedlbQuestions.link(base, task, id) : null;
+        var node = href ? document.createElement("a") : document.createElement("span");
+        if (href) node.href = href;
+        node.textContent = String(id);
+        p.appendChild(node);
+      });
+      return p;
+    }
+
+    function addIds(box, task, title, onlyA, onlyB) {
+      var details = document.createElement("details");
+      details.dataset.task = task;
+      var summary = document.createElement("summary");
+      summary.textContent = title + ": A only " + onlyA.length + ", B only " + onlyB.length;
+      details.appendChild(summary);
+      [["A only", onlyA, "a"], ["B only", onlyB, "b"]].forEach(function (part) {
+        var label = document.createElement("p");
+        label.innerHTML = "<b>" + part[0] + "</b> (" + part[1].length + ")";
+        details.appendChild(label);
+        var ids = idList(task, part[1]);
+        ids.dataset.side = part[2];
+        details.appendChild(ids);
+      });
+      box.appendChild(details);
+    }
+
+    function compareKeys(keyA, keyB) {
       var url = new URL(window.location.href);
       url.searchParams.set("a", keyA);
       url.searchParams.set("b", keyB);
       window.history.replaceState(null, "", url);
-      status.textContent = "Loading…";
+      inputs.a.value = byKey[keyA];
+      inputs.b.value = byKey[keyB];
+      if (keyA === keyB) {
+        show("A and B are the same model (" + byKey[keyA] + "): choose another model for B.", true);
+        return;
+      }
+      show("Loading…", false);
       Promise.all([load(keyA), load(keyB)]).then(function (pair) {
         var body = document.getElementById("cmp-body");
+        var idsBody = document.getElementById("cmp-ids-body");
         body.textContent = "";
-        document.getElementById("cmp-head-a").textContent = "A: " + pair[0].model;
-        document.getElementById("cmp-head-b").textContent = "B: " + pair[1].model;
+        idsBody.textContent = "";
+        document.getElementById("cmp-head-a").title = pair[0].model;
+        document.getElementById("cmp-head-b").title = pair[1].model;
         var total = { shared: 0, a: 0, b: 0, onlyA: 0, onlyB: 0 };
         data.tasks.forEach(function (task) {
           var ta = pair[0].tasks[task[0]], tb = pair[1].tasks[task[0]];
           if (!ta || !tb) return;
           if (ta.n !== tb.n || ta.data !== tb.data) {
-            addRow(body, task[1], null);
+            addRow(body, task, null);
             return;
           }
           var bitsA = decodeBits(ta.bits, ta.n), bitsB = decodeBits(tb.bits, tb.n);
-          var a = 0, b = 0, onlyA = 0, onlyB = 0;
+          var a = 0, b = 0, onlyA = [], onlyB = [];
           for (var i = 0; i < ta.n; i++) {
             a += bitsA[i];
             b += bitsB[i];
-            if (bitsA[i] && !bitsB[i]) onlyA++;
-            if (bitsB[i] && !bitsA[i]) onlyB++;
+            if (bitsA[i] && !bitsB[i]) onlyA.push(i);
+            if (bitsB[i] && !bitsA[i]) onlyB.push(i);
           }
-          addRow(body, task[1], ta.n, a, b, onlyA, onlyB);
+          addRow(body, task, ta.n, a, b, onlyA.length, onlyB.length);
+          addIds(idsBody, task[0], task[1], onlyA, onlyB);
           total.shared += ta.n; total.a += a; total.b += b;
-          total.onlyA += onlyA; total.onlyB += onlyB;
+          total.onlyA += onlyA.length; total.onlyB += onlyB.length;
         });
         if (total.shared) {
-          addRow(body, "All tasks (pooled)", total.shared, total.a, total.b, total.onlyA, total.onlyB);
+          addRow(body, ["all", "All tasks (pooled)", "All (pooled)"], total.shared, total.a,
+            total.b, total.onlyA, total.onlyB);
           body.lastChild.classList.add("pooled");
         }
         table.hidden = false;
-        status.textContent = pair[0].model + " vs " + pair[1].model + ": " + total.shared +
-          " shared items.";
+        idsBox.hidden = !total.shared;
+        showPair(pair[0].model, pair[1].model, total.shared);
       }).catch(function (error) {
-        status.textContent = String(error.message || error);
+        show(String(error.message || error), true);
       });
     }
 
-    [inputA, inputB].forEach(function (input) {
-      input.addEventListener("change", update);
-      input.addEventListener("input", function () { if (byId[input.value]) update(); });
+    /* Both inputs resolved, or the first problem shown. */
+    function update(pickFirst) {
+      var keys = {};
+      var sides = ["a", "b"];
+      for (var i = 0; i < sides.length; i++) {
+        var found = resolve(inputs[sides[i]].value, pickFirst);
+        if (found.error) {
+          show(found.error === "empty" ? "Choose two models." :
+            "Model " + sides[i].toUpperCase() + ": " + found.error, found.error !== "empty");
+          return;
+        }
+        keys[sides[i]] = found.key;
+      }
+      compareKeys(keys.a, keys.b);
+    }
+
+    document.getElementById("cmp-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      update(true);
     });
-    update();
+    ["a", "b"].forEach(function (side) {
+      inputs[side].addEventListener("change", function () { update(false); });
+    });
+
+    /* From the URL: a key the site does not have is shown as an error, never dropped. */
+    var params = new URLSearchParams(window.location.search);
+    var given = { a: params.get("a"), b: params.get("b") };
+    var unknown = ["a", "b"].filter(function (side) { return given[side] && !byKey[given[side]]; });
+    if (unknown.length) {
+      unknown.forEach(function (side) { inputs[side].value = given[side]; });
+      ["a", "b"].forEach(function (side) {
+        if (given[side] && byKey[given[side]]) inputs[side].value = byKey[given[side]];
+      });
+      show(unknown.map(function (side) {
+        return "?" + side + "=" + given[side] + " is not an evaluated model on this site";
+      }).join("; ") + ". Choose one from the list.", true);
+      return;
+    }
+    if (models.length < 2) {
+      show(models.length ? "Only one model is evaluated so far: nothing to compare it with." :
+        "No model is evaluated yet.", false);
+      return;
+    }
+    var keyA = given.a || (given.b === models[0][0] ? models[1][0] : models[0][0]);
+    var keyB = given.b || (keyA === models[0][0] ? models[1][0] : models[0][0]);
+    compareKeys(keyA, keyB);
   }
 
   if (document.readyState === "loading") {

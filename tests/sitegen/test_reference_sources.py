@@ -10,6 +10,7 @@ import pytest
 from runner.errors import UserError
 from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.sitegen.pages import template_environment
+from runner.sitegen.ranking_rules import ranking_rules
 from runner.sitegen.references import load_references
 from runner.sitegen.task_facts import FACTS
 
@@ -48,12 +49,14 @@ def test_med_palm_2_says_its_best_column_mixes_protocols(references):
 
 
 def test_task_pages_show_each_cells_source_and_the_protocol_note(references):
-    template = template_environment(ROOT / "site" / "templates").get_template("task.md.j2")
-    page = template.render(
+    env = template_environment(ROOT / "site" / "templates")
+    env.globals["rules"] = ranking_rules([], sample_site=False)  # as render_pages sets it
+    page = env.get_template("task.md.j2").render(
         root="../../",
         spec=TASKS["mmlu_anatomy"],
         fact=FACTS["mmlu_anatomy"],
         ranked=[],
+        unranked=[],
         references=list(references.values()),
     )
     (gpt4,) = [line for line in page.splitlines() if line.startswith("| GPT-4-base |")]

@@ -7,108 +7,54 @@ to any other host. Screenshots go to .site-build/screenshots/ for a human to loo
 
 from __future__ import annotations
 
+import json
 import math
-import os
-import shutil
-import threading
 from fractions import Fraction
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from site_fixtures import published_results, site_build_argv, synthesize_results
+from site_browser import chromium, served, watched_tab
+from site_fixtures import build_synthetic_site, published_results
 
-from runner.cli import main
 from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.results_schema import decode_bits
-from runner.sitegen.serve import static_server
+from runner.sitegen.task_facts import FACTS
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-# Debian's chromium (what `make chromium` installs); MEDLB_CHROMIUM names another build, such as
-# the Google Chrome that GitHub's Ubuntu runners ship (their apt "chromium" is a snap stub).
-CHROMIUM = Path(os.environ.get("MEDLB_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = REPO / ".site-build" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+AVERAGE_COLUMN = 3  # rank, model, average, then the nine tasks (1-based, as :nth-child counts)
+FIRST_TASK_COLUMN = 4
 
 
 @pytest.fixture(scope="module")
 def built(site_tree, tmp_path_factory):
     """The site for the browser: the two real runs plus 40 synthetic models derived from them."""
     work = tmp_path_factory.mktemp("site-browser")
-    results, submissions = work / "results", work / "submissions"
-    shutil.copytree(site_tree.results, results)
-    shutil.copytree(site_tree.submissions, submissions)
-    bases = list(published_results(site_tree.results).values())
-    synthesize_results(bases, 40, results, submissions, seed=3)
-    assert main(site_build_argv(results, submissions, site_tree.references, work)) == 0
+    build_synthetic_site(site_tree, work, 40, seed=3)
     return work
 
 
 @pytest.fixture(scope="module")
 def base_url(built):
-    server = static_server(built / "html", "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with served(built / "html") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):  # CI installs the browser first: a missing one is a failure there
-            pytest.fail(f"no browser at {CHROMIUM} (make chromium, or set MEDLB_CHROMIUM)")
-        pytest.skip(f"no browser at {CHROMIUM} (make chromium, or set MEDLB_CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
 def page(browser, base_url):
-    """A page that records console errors, failed requests and requests to other hosts."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    problems: list[str] = []
-    host = urlsplit(base_url).netloc
-    tab.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else 0)
-    tab.on("pageerror", lambda err: problems.append(f"page error: {err}"))
-    tab.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
-    tab.on(
-        "request",
-        lambda r: (
-            problems.append(f"outside: {r.url}")
-            if urlsplit(r.url).scheme in ("http", "https") and urlsplit(r.url).netloc != host
-            else 0
-        ),
-    )
-    yield tab
-    context.close()
-    assert problems == []
-
-
-def shot(tab, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    """A 1400 × 900 tab that fails the test on console errors and requests to other hosts."""
+    with watched_tab(browser, base_url, 1400) as tab:
+        yield tab
 
 
 def visible_models(tab) -> list[str]:
     return tab.eval_on_selector_all(
-        "#lb-body tr:not(.ref) th.model > a:first-child", "els => els.map(e => e.textContent)"
+        "#lb-body tr:not(.ref) th.model a.name", "els => els.map(e => e.textContent)"
     )
 
 
@@ -131,16 +77,15 @@ def exact_mcnemar_p(b: int, c: int) -> float:
 def test_leaderboard_sorts_by_any_column(page, base_url):
     page.goto(base_url)
     page.wait_for_selector("#lb-body tr")
-    shot(page, "leaderboard")
-    averages = column(page, 7)
+    averages = column(page, AVERAGE_COLUMN)
     assert averages == sorted(averages, reverse=True), "best average first by default"
     medqa = page.locator('#lb-table th[data-col="t0"]')
     medqa.click()
-    values = [v for v in column(page, 8) if v is not None]
+    values = [v for v in column(page, FIRST_TASK_COLUMN) if v is not None]
     assert values == sorted(values, reverse=True)
     assert medqa.get_attribute("aria-sort") == "descending"
     medqa.click()
-    values = [v for v in column(page, 8) if v is not None]
+    values = [v for v in column(page, FIRST_TASK_COLUMN) if v is not None]
     assert values == sorted(values) and medqa.get_attribute("aria-sort") == "ascending"
     page.locator('#lb-table th[data-col="model"]').click()
     names = [n.lower() for n in visible_models(page)]
@@ -200,14 +145,13 @@ def test_model_page_from_the_leaderboard(page, base_url, site_tree):
     model_id = site_tree.evaluated[0]
     page.goto(base_url)
     page.fill("#lb-search", model_id)
-    page.click(f"#lb-body th.model a:text-is('{model_id}')")
+    page.click(f"#lb-body th.model a.name[title='{model_id}']")
     page.wait_for_url(f"**/models/{model_id}/")
     assert page.inner_text("h1").rstrip("¶") == model_id
     for heading in ("Scores", "Per-subject accuracy", "Calibration", "Provenance"):
         assert page.locator(f"h2:has-text('{heading}')").is_visible()
-    assert page.locator("svg.medlb-chart").count() == 2
-    assert page.locator("svg.medlb-chart").first.bounding_box()["width"] > 400
-    shot(page, "model")
+    assert page.locator(".medlb-chart").count() == 2, "a per-task and a per-subject chart"
+    assert page.locator(".medlb-chart").first.bounding_box()["width"] > 400
 
 
 def test_compare_page_runs_mcnemar_on_shared_items(page, base_url, built, site_tree):
@@ -215,7 +159,6 @@ def test_compare_page_runs_mcnemar_on_shared_items(page, base_url, built, site_t
     results = published_results(built / "results")
     page.goto(f"{base_url}compare/?a={a}&b={b}")
     page.wait_for_selector("#cmp-table:not([hidden]) tbody tr")
-    shot(page, "compare")
     shown = {
         row.get_attribute("data-task"): row.locator("td.p").get_attribute("data-p")
         for row in page.locator("#cmp-body tr").all()
@@ -236,6 +179,113 @@ def test_phone_layout_keeps_the_page_within_the_screen(browser, base_url):
     tab.goto(base_url)
     tab.wait_for_selector("#lb-body tr")
     overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    shot(tab, "leaderboard-phone")
     context.close()
     assert overflow <= 0, "only the table scrolls sideways, not the page"
+
+
+def rank_cells(tab) -> list[str]:
+    return tab.eval_on_selector_all(
+        "#lb-body tr:not(.ref) > td.rank", "els => els.map(e => e.firstChild.textContent.trim())"
+    )
+
+
+def test_sorting_by_a_task_ranks_by_that_task(page, base_url, built):
+    """The Rank column follows the sort: a task's own rank, and its header says which."""
+    records = {r["model"]: r for r in json.loads((built / "html/leaderboard.json").read_text())}
+    page.goto(base_url)
+    page.wait_for_selector("#lb-body tr")
+    assert page.inner_text("#lb-rank-basis") == "average"
+    by_average = [str(records[m]["rank"]) for m in visible_models(page)]
+    assert rank_cells(page) == by_average
+    for index, name in ((0, "medqa_4options"), (5, "mmlu_anatomy")):
+        page.locator(f'#lb-table th[data-col="t{index}"]').click()
+        assert page.inner_text("#lb-rank-basis") == FACTS[name].short
+        expected = [str(records[m][f"{name}_rank"]) for m in visible_models(page)]
+        assert rank_cells(page) == expected and expected != by_average
+        assert expected[0] == "1", "the best on the task comes first, ranked 1 on it"
+    page.locator('#lb-table th[data-col="type"]').click()
+    assert page.inner_text("#lb-rank-basis") == "average"
+
+
+def test_phone_rows_show_rank_model_average_and_expand_to_every_score(browser, base_url, built):
+    records = {r["model"]: r for r in json.loads((built / "html/leaderboard.json").read_text())}
+    with watched_tab(browser, base_url, 390) as tab:
+        tab.goto(base_url)
+        tab.wait_for_selector("#lb-body tr")
+        first = tab.locator("#lb-body tr:not(.ref)").first
+        for cell in ("td.rank", "th.model", "td.avg"):
+            box = first.locator(cell).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, cell
+        model = first.locator("a.name").inner_text()
+        first.locator("button.row-toggle").click()
+        detail = tab.locator("#lb-body tr.row-detail").first
+        text = detail.inner_text()
+        for name in TASK_NAMES:
+            assert TASKS[name].title in text
+            assert f"{100 * records[model][name]:.1f}" in text
+        assert detail.bounding_box()["width"] <= 390
+
+
+def test_compare_opens_on_the_top_two_and_lists_the_questions_they_disagree_on(
+    page, base_url, built
+):
+    records = json.loads((built / "html/leaderboard.json").read_text())
+    top = [r["model"] for r in records if r["rank"] is not None][:2]
+    results = published_results(built / "results")
+    page.goto(f"{base_url}compare/")
+    page.wait_for_selector("#cmp-table:not([hidden]) tbody tr")
+    assert [page.input_value("#cmp-a"), page.input_value("#cmp-b")] == top
+    assert page.locator("#cmp-table thead").inner_text().count("A only") == 1
+    a, b = (results[m] for m in top)
+    for name in ("medqa_4options", "pubmedqa"):
+        bits_a = decode_bits(a.tasks[name].correct, a.tasks[name].n)
+        bits_b = decode_bits(b.tasks[name].correct, b.tasks[name].n)
+        for side, want in (("a", (1, 0)), ("b", (0, 1))):
+            expected = [
+                str(i) for i, pair in enumerate(zip(bits_a, bits_b, strict=True)) if pair == want
+            ]
+            shown = page.locator(f'#cmp-ids details[data-task="{name}"] p[data-side="{side}"]')
+            assert shown.text_content().split() == expected
+
+
+def test_compare_matches_part_of_a_name_and_says_what_is_wrong(page, base_url, site_tree):
+    page.goto(f"{base_url}compare/?a={site_tree.evaluated[0]}&b=no-such/model")
+    status = page.locator("#cmp-status")
+    assert "?b=no-such/model is not an evaluated model" in status.inner_text()
+    assert page.input_value("#cmp-b") == "no-such/model", "the unknown name stays visible"
+    assert page.locator("#cmp-table").is_hidden()
+    page.fill("#cmp-b", "tiny-gp")
+    page.press("#cmp-b", "Enter")
+    page.wait_for_selector("#cmp-table:not([hidden]) tbody tr")
+    assert page.input_value("#cmp-b") == site_tree.evaluated[1]
+    page.fill("#cmp-b", site_tree.evaluated[0])
+    page.press("#cmp-b", "Enter")
+    assert "same model" in status.inner_text() and page.locator("#cmp-table").is_hidden()
+    page.fill("#cmp-b", "zzz-nothing")
+    page.press("#cmp-b", "Enter")
+    assert "No evaluated model matches" in status.inner_text()
+    assert "error" in status.get_attribute("class")
+
+
+def test_a_specialty_header_ranks_the_models_by_it(page, base_url, built):
+    """ "Which model is best for obstetrics?": one click on the column's name."""
+    from runner.sitegen.ranking import rank_places
+    from runner.stats import Interval, wilson_interval
+
+    results = published_results(built / "results")
+    subject = "Gynaecology & Obstetrics"
+    page.goto(f"{base_url}specialties/")
+    page.wait_for_selector("#sp-body tr")
+    page.locator("#sp-table th[data-col='medmcqa:Gynaecology & Obstetrics']").click()
+    assert page.inner_text("#sp-basis") == subject
+    scored = {m: r.tasks["medmcqa"].subjects[subject] for m, r in results.items()}
+    intervals = [Interval(s.acc, *wilson_interval(s.acc, s.n)) for s in scored.values()]
+    expected = dict(zip(scored, (p.rank for p in rank_places(intervals)), strict=True))
+    rows = page.locator("#sp-body tr").all()
+    shown = {r.locator("th.model a").get_attribute("title"): r.locator("td.rank") for r in rows}
+    assert set(shown) == set(results)
+    for model, cell in shown.items():
+        assert cell.inner_text().split()[0] == str(expected[model]), model
+    order = [scored[r.locator("th.model a").get_attribute("title")].acc for r in rows]
+    assert order == sorted(order, reverse=True)
+    assert "sort=medmcqa" in page.url, "the ranking has a link of its own"

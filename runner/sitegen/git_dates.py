@@ -1,0 +1,51 @@
+"""When each file under a folder was last committed, from `git log`; nothing when git cannot say.
+
+The queue page dates a pending submission by its file's last commit. A shallow clone (the
+default of actions/checkout) would date every file by the one commit it has, which is wrong, so
+a shallow history, a folder outside a git checkout or a missing git all give no dates and the
+page leaves the column out.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+GIT_TIMEOUT_S = 60
+_COMMIT = "\x01"  # marks a commit's date line in the log (file names cannot contain it)
+
+
+def last_commit_dates(folder: Path) -> dict[Path, datetime]:
+    """Resolved path -> committer date of the newest commit that touched it, for files under
+    `folder` that still exist; {} when there is no usable history."""
+    folder = folder.resolve()
+    if not folder.is_dir() or _git(folder, "rev-parse", "--is-shallow-repository") != "false":
+        return {}
+    log = _git(folder, "log", f"--format={_COMMIT}%cI", "--name-only", "--relative", "--", ".")
+    if not log:
+        return {}
+    dates: dict[Path, datetime] = {}
+    current: datetime | None = None
+    for line in log.splitlines():
+        if line.startswith(_COMMIT):
+            current = datetime.fromisoformat(line[1:])
+        elif line and current is not None:
+            path = folder / line
+            if path not in dates and path.is_file():
+                dates[path] = current
+    return dates
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-c", "core.quotePath=false", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None

@@ -1,0 +1,127 @@
+"""What one model's page shows beyond its results file: charts, per-subject ranks, the medians.
+
+`pages.render_pages` renders `site/templates/model.md.j2` with `model_context` for every entry;
+the per-task medians and the specialty table are computed once for all of them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from runner.evaluation.tasks import TASK_NAMES, TASKS
+from runner.sitegen import svg_plots
+from runner.sitegen.entries import ModelEntry
+from runner.sitegen.ranking import RankPlace
+from runner.sitegen.specialties import SpecialtyTable
+from runner.sitegen.task_facts import FACTS
+from runner.stats import wilson_interval
+
+PROFILE_CAPTION = (
+    "Bar: accuracy; line: 95% interval; solid tick: median of the ranked models; dashed tick: "
+    "chance (25% with four options, 33.3% for PubMedQA's three); dotted tick: PubMedQA's "
+    "majority answer (“yes”, 55.2% of its test set)."
+)
+SUBJECT_CAPTION = "Bar: accuracy; line: Wilson 95% interval; dashed tick: chance (25%)."
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    task: str  # the task's title
+    specialty_key: str | None  # its column on the specialties page, when it has one
+    subject: str
+    n: int
+    acc: float
+    low: float
+    high: float
+    place: RankPlace | None  # rank among the models ranked on the task
+    ranked: int  # how many models share that ranking
+    chance: float  # accuracy of guessing among the task's options
+
+
+def task_medians(entries: Sequence[ModelEntry]) -> dict[str, float]:
+    medians = {}
+    for name in TASK_NAMES:
+        values = [e.result.tasks[name].acc for e in entries if name in e.task_places]
+        if values:
+            medians[name] = statistics.median(values)
+    return medians
+
+
+def model_context(
+    entry: ModelEntry, medians: dict[str, float], specialties: SpecialtyTable
+) -> dict[str, Any]:
+    subjects = subject_rows(entry, specialties)
+    return {
+        "e": entry,
+        "profile": _profile_chart(entry, medians),
+        "subjects": subjects,
+        "subject_chart": _subject_chart(subjects),
+    }
+
+
+def subject_rows(entry: ModelEntry, specialties: SpecialtyTable) -> list[SubjectRow]:
+    """MedMCQA's specialties, then the MMLU subsets, each with a Wilson 95% interval and, where
+    the model is ranked on the task, its rank among the other ranked models."""
+    ranked_keys = {s.key: s for s in specialties.specialties}
+    rows = []
+    for name in TASK_NAMES:
+        task = entry.task(name)
+        if task is None:
+            continue
+        for subject, score in sorted(task.subjects.items(), key=lambda kv: kv[0].lower()):
+            low, high = wilson_interval(score.acc, score.n)
+            key = f"{name}:{subject}"
+            ranked = specialties.scores.get(key, {}) if key in ranked_keys else {}
+            place = ranked[entry.key].place if entry.key in ranked else None
+            label = subject[:1].upper() + subject[1:]  # MMLU names its subsets in lower case
+            rows.append(
+                SubjectRow(
+                    TASKS[name].title,
+                    key if key in ranked_keys else None,
+                    label,
+                    score.n,
+                    score.acc,
+                    low,
+                    high,
+                    place,
+                    len(ranked),
+                    FACTS[name].baseline.chance,
+                )
+            )
+    return rows
+
+
+def _profile_chart(entry: ModelEntry, medians: dict[str, float]) -> str:
+    bars = []
+    for name in TASK_NAMES:
+        task = entry.task(name)
+        if task is None:
+            continue
+        baseline = FACTS[name].baseline
+        bars.append(
+            svg_plots.Bar(
+                FACTS[name].short,
+                task.acc,
+                task.ci95[0],
+                task.ci95[1],
+                note=f"n={task.n}",
+                marker=medians.get(name),
+                chance=baseline.chance,
+                majority=baseline.majority,
+                title=TASKS[name].title,
+            )
+        )
+    return svg_plots.interval_bars(bars, caption=PROFILE_CAPTION)
+
+
+def _subject_chart(rows: list[SubjectRow]) -> str:
+    if not rows:
+        return ""
+    bars = [
+        svg_plots.Bar(r.subject, r.acc, r.low, r.high, note=f"n={r.n}, {r.task}", chance=r.chance)
+        for r in rows
+    ]
+    return svg_plots.interval_bars(bars, caption=SUBJECT_CAPTION)

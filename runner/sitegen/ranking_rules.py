@@ -1,0 +1,42 @@
+"""What the site says about how it ranks, derived from the entries it ranked.
+
+Every page that states a ranking rule (the leaderboard, the task pages, the specialties page,
+About) renders it from one `RankingRules`, which is computed from the same `ModelEntry` list the
+tables show, so the words cannot drift from the ranks (ARCHITECTURE.md, "Results and ranking").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from runner.sitegen.entries import ModelEntry
+
+
+@dataclass(frozen=True)
+class RankingRules:
+    sample_site: bool  # no full-split result: sample-data results are ranked among themselves
+    ranked: int  # evaluated models with a rank and an average
+    unranked: tuple[tuple[str, str], ...]  # (model id, why not ranked), in leaderboard order
+
+    @property
+    def evaluated(self) -> int:
+        return self.ranked + len(self.unranked)
+
+    @property
+    def ranked_data(self) -> str:
+        """The data a ranked score was computed on, as a phrase."""
+        if self.sample_site:
+            return "the small local question sets this site holds (not the benchmarks' full splits)"
+        return "the benchmarks' full test splits"
+
+
+def ranking_rules(entries: Sequence[ModelEntry], sample_site: bool) -> RankingRules:
+    unranked = tuple(
+        (e.model_id, e.unranked_reason or "not ranked") for e in entries if e.place is None
+    )
+    return RankingRules(
+        sample_site=sample_site,
+        ranked=sum(1 for e in entries if e.place is not None),
+        unranked=unranked,
+    )

@@ -1,0 +1,131 @@
+/* Columns of a wide table: which show, chosen by the reader or fitted to the width there is,
+ * and the offsets of its sticky columns. Used by the leaderboard and the specialties table.
+ *
+ * A column the reader ticked or unticked in the chooser stays as chosen (remembered in
+ * localStorage); every other column shows when the table fits its box, and otherwise columns
+ * are hidden in the table's priority order until it fits: the reader never has to scroll
+ * sideways unless they asked for more columns than fit. */
+(function () {
+  "use strict";
+
+  function load(key) {
+    try { return JSON.parse(window.localStorage.getItem(key) || "{}") || {}; } catch (e) { return {}; }
+  }
+
+  function save(key, value) {
+    try { window.localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+
+  /* options: table, box (the scrolling container), chooser (element for the checkboxes, or
+   * null), storageKey, priority (column ids, hidden first to last), fixed (ids always shown),
+   * onChange (called after the visible set changed). Columns are the thead's th[data-col]. */
+  function attach(options) {
+    var table = options.table, box = options.box;
+    var heads = Array.prototype.slice.call(table.querySelectorAll("thead th[data-col]"));
+    var index = {}, label = {};
+    heads.forEach(function (th, i) {
+      index[th.dataset.col] = i + 1;
+      label[th.dataset.col] = th.dataset.label || th.textContent.trim();
+    });
+    var style = document.createElement("style");
+    document.head.appendChild(style);
+    var chosen = load(options.storageKey);
+    var hidden = {};
+    var boxes = {};
+
+    function apply() {
+      var rules = [];
+      Object.keys(hidden).forEach(function (col) {
+        if (hidden[col] && index[col]) {
+          rules.push("#" + table.id + " tr:not(.row-detail) > :nth-child(" + index[col] + ")");
+        }
+      });
+      style.textContent = rules.length ? rules.join(",") + "{display:none}" : "";
+      table.classList.toggle("has-hidden", rules.length > 0);
+      Object.keys(boxes).forEach(function (col) { boxes[col].checked = !hidden[col]; });
+      stick();
+    }
+
+    function overflow() { return box.scrollWidth - box.clientWidth; }
+
+    function fit() {
+      hidden = {};
+      Object.keys(chosen).forEach(function (col) { hidden[col] = !chosen[col]; });
+      apply();
+      var candidates = options.priority.filter(function (col) {
+        return chosen[col] === undefined && index[col];
+      });
+      // One column at a time, each followed by a layout: widths in an overflowing table are not
+      // the widths a narrower table would give, so a batch from them overshoots.
+      while (overflow() > 1 && candidates.length) {
+        hidden[candidates.shift()] = true;
+        apply();
+      }
+      if (options.onChange) options.onChange(hidden);
+    }
+
+    /* Sticky columns sit side by side: each one's `left` is the width of those before it. */
+    function stick() {
+      var left = 0;
+      for (var level = 1; level <= 3; level++) {
+        var head = table.querySelector("thead th[data-col].sticky-" + level);
+        if (!head) break;
+        table.style.setProperty("--sticky-" + level + "-left", left + "px");
+        left += head.getBoundingClientRect().width;
+      }
+    }
+
+    if (options.chooser) {
+      heads.forEach(function (th) {
+        var col = th.dataset.col;
+        if (options.fixed.indexOf(col) >= 0) return;
+        var item = document.createElement("label");
+        var input = document.createElement("input");
+        input.type = "checkbox";
+        input.addEventListener("change", function () {
+          chosen[col] = input.checked;
+          save(options.storageKey, chosen);
+          fit();
+        });
+        boxes[col] = input;
+        item.appendChild(input);
+        item.appendChild(document.createTextNode(" " + label[col]));
+        options.chooser.appendChild(item);
+      });
+      var reset = document.createElement("button");
+      reset.type = "button";
+      reset.className = "md-button col-reset";
+      reset.textContent = "Fit to the screen";
+      reset.addEventListener("click", function () {
+        chosen = {};
+        save(options.storageKey, chosen);
+        fit();
+      });
+      options.chooser.appendChild(reset);
+    }
+
+    var timer = null;
+    window.addEventListener("resize", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(fit, 150);
+    });
+    return { fit: fit, stick: stick, hidden: function () { return hidden; } };
+  }
+
+  /* Fill a tbody with row markup: the first rows at once (the first screen, and what column
+   * fitting measures), the rest after the next frame, so 1,000 rows never hold up a paint. A
+   * newer fill cancels an older one's remainder. */
+  var FIRST_ROWS = 60;
+  function fillRows(body, parts) {
+    if (body.medlbPending) window.cancelAnimationFrame(body.medlbPending);
+    body.medlbPending = null;
+    body.innerHTML = parts.slice(0, FIRST_ROWS).join("");
+    if (parts.length <= FIRST_ROWS) return;
+    body.medlbPending = window.requestAnimationFrame(function () {
+      body.medlbPending = null;
+      body.insertAdjacentHTML("beforeend", parts.slice(FIRST_ROWS).join(""));
+    });
+  }
+
+  window.MedlbColumns = { attach: attach, fillRows: fillRows };
+})();

@@ -1,0 +1,109 @@
+"""What the pages say about ranking matches what they rank.
+
+Two sites: one with results on the full splits and on the bundled sample questions together (the
+sample results must be shown unranked, and every page must say ranks are on the full splits), and
+one with sample-data results only (ranked among themselves, and the pages must say exactly that).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from site_fixtures import build_synthetic_site, page_words, site_build_argv
+
+from runner.cli import main
+from runner.evaluation.tasks import TASK_NAMES, TASKS
+
+SAMPLE_SITE_WORDS = "ranked among themselves"
+
+
+def rows_of(site: Path) -> dict[str, dict]:
+    page = (site / "index.html").read_text(encoding="utf-8")
+    payload = re.search(r'<script type="application/json" id="lb-data">(.*?)</script>', page, re.S)
+    return {r["m"]: r for r in json.loads(payload.group(1))["rows"] if "ref" not in r}
+
+
+@pytest.fixture(scope="module")
+def mixed(site_tree, tmp_path_factory):
+    """The two sample-data runs beside three results on the full splits."""
+    work = tmp_path_factory.mktemp("site-mixed")
+    full = build_synthetic_site(site_tree, work, 3, seed=3, full_size=True)
+    return work / "html", set(full)
+
+
+@pytest.fixture(scope="module")
+def sample_only(site_tree, tmp_path_factory):
+    work = tmp_path_factory.mktemp("site-sample")
+    argv = site_build_argv(site_tree.results, site_tree.submissions, site_tree.references, work)
+    assert main(argv) == 0
+    return work / "html"
+
+
+def test_a_site_with_full_split_results_ranks_only_those_and_says_so(mixed, site_tree):
+    site, full = mixed
+    rows = rows_of(site)
+    assert {m for m, r in rows.items() if r["r"] is not None} == full
+    for model in site_tree.evaluated:
+        assert rows[model]["r"] is None and rows[model]["a"] is None, "no rank, no average"
+        assert "local questions" in rows[model]["w"]
+        assert rows[model]["tr"] == [None] * len(TASK_NAMES), "no task rank either"
+
+    words = page_words(site / "index.html")
+    assert "every question of the benchmarks' full test splits" in words
+    assert "2 results are shown without a rank or an average" in words
+    assert all(model in words for model in site_tree.evaluated), "the unranked are named"
+    assert "Sample data, not the benchmarks" not in words
+    about = page_words(site / "about" / "index.html")
+    assert "full test splits" in about and "without a rank or an average" in about
+    for page in site.rglob("*.html"):
+        assert SAMPLE_SITE_WORDS not in page_words(page), page
+
+
+def test_task_pages_state_their_rule_and_list_what_they_do_not_rank(mixed, site_tree):
+    site, full = mixed
+    for name in TASK_NAMES:
+        page = site / "tasks" / name / "index.html"
+        words = page_words(page)
+        assert f"all {TASKS[name].n_total} questions of the full" in words
+        raw = page.read_text(encoding="utf-8")
+        ranking, _, rest = raw.partition('class="task-unranked')
+        assert set(re.findall(r'href="../../models/([^"]+)/"', ranking)) == full
+        assert set(re.findall(r'href="../../models/([^"]+)/"', rest)) == set(site_tree.evaluated)
+        assert f"evaluated on 12 local questions, not the full split of {TASKS[name].n_total}" in (
+            page_words(page)
+        )
+
+
+def test_specialties_and_model_pages_follow_the_same_rule(mixed, site_tree):
+    site, full = mixed
+    page = (site / "specialties" / "index.html").read_text(encoding="utf-8")
+    payload = re.search(r'id="sp-data">(.*?)</script>', page, re.S)
+    assert {row["m"] for row in json.loads(payload.group(1))["rows"]} == full
+    assert "full test splits" in page_words(site / "specialties" / "index.html")
+    sample = page_words(site / "models" / site_tree.evaluated[0] / "index.html")
+    assert "not ranked" in sample and "local questions" in sample
+
+
+def test_a_sample_data_site_ranks_its_results_among_themselves_and_says_so(sample_only):
+    rows = rows_of(sample_only)
+    assert all(r["r"] is not None for r in rows.values())
+    for page in ("index.html", "about/index.html", "tasks/medqa_4options/index.html"):
+        words = page_words(sample_only / page)
+        assert SAMPLE_SITE_WORDS in words, page
+        assert "questions of the full test split" not in words, page
+        assert "every question of the benchmarks' full test splits" not in words, page
+    assert "Sample data, not the benchmarks" in page_words(sample_only / "index.html")
+
+
+def test_the_words_about_intervals_match_their_default(sample_only):
+    page = (sample_only / "index.html").read_text(encoding="utf-8")
+    toggle = re.search(r'<input type="checkbox" id="lb-intervals"[^>]*>', page).group(0)
+    assert "checked" not in toggle, "intervals start hidden"
+    words = page_words(sample_only / "index.html")
+    assert "Every score shows its 95% interval" not in words
+    assert "shows on hover, and in the table when Show intervals is ticked (off by default)" in (
+        words
+    )
