@@ -9,6 +9,13 @@ agree before it reports a ratio. See bench/README.md.
     .venv/bin/python bench/run_bench.py                    # 20M Llama, CPU, float32
     .venv/bin/python bench/run_bench.py --preset 1b --device cuda --dtype bfloat16 \
         --peak-tflops 989                                  # also prints tokens/s and MFU
+    .venv/bin/python bench/run_bench.py --rotations        # cost of medlb evaluate --rotations
+
+`--rotations` times no lm_eval: each round runs `medlb evaluate --rotations` and a plain
+`medlb evaluate` (alternating which goes first) and reports, for the eight letter tasks, the
+rotations run's scoring time over its own rotation-0 scoring time (both from results.json:
+`tasks.<task>.seconds` and `tasks.<task>.robustness.seconds`), and as a cross-check over the
+plain run's scoring time of the same tasks.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ sys.path.insert(0, str(REPO / "tests"))  # lmeval_reference: the parity test's t
 from lmeval_reference import PREFIX, write_task_yamls  # noqa: E402
 
 from runner.evaluation.task_data import SAMPLE_DATA_DIR, load_task_rows, write_task_rows  # noqa: E402
-from runner.evaluation.tasks import TASK_NAMES, TASKS  # noqa: E402
+from runner.evaluation.tasks import LETTER_TASK_NAMES, TASK_NAMES, TASKS  # noqa: E402
 from runner.evaluation.tiny_models import TinyModelSpec, build_tiny_model  # noqa: E402
 from runner.precision import PRECISIONS  # noqa: E402
 
@@ -67,6 +74,11 @@ def main() -> int:
     parser.add_argument("--dtype", choices=PRECISIONS, default="float32")
     parser.add_argument("--peak-tflops", type=float, help="device peak, for MFU (GPU runs)")
     parser.add_argument("--workdir", type=Path, help="keep model, data and outputs here")
+    parser.add_argument(
+        "--rotations",
+        action="store_true",
+        help="measure what --rotations costs medlb (no lm_eval run)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="medlb-bench-") as tmp:
@@ -78,6 +90,9 @@ def main() -> int:
         yaml_dir = work / "lm-eval-tasks"
         write_task_yamls(data_dir, yaml_dir)
         print(describe_setup(model_dir, args), flush=True)
+        if args.rotations:
+            rotations_bench(model_dir, data_dir, work, args)
+            return 0
 
         timings: list[Timing] = []
         for round_no in range(args.rounds):
@@ -129,13 +144,50 @@ def run_lm_eval(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args
     return Timing("lm_eval", seconds, cpu_seconds, accs)
 
 
-def run_medlb(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args) -> Timing:
+def run_medlb(
+    model_dir: Path, data_dir: Path, yaml_dir: Path | None, out: Path, args, *extra: str
+) -> Timing:
     command = [sys.executable, "-m", "runner", "evaluate", "--model", str(model_dir)]
     command += ["--data-dir", str(data_dir), "--device", args.device, "--dtype", args.dtype]
-    command += ["--no-progress", "--output", str(out / "medlb")]
+    command += ["--no-progress", "--output", str(out / "medlb"), *extra]
     seconds, cpu_seconds = timed(command)
     results = json.loads((out / "medlb" / "results.json").read_text())
     return Timing("medlb", seconds, cpu_seconds, {n: t["acc"] for n, t in results["tasks"].items()})
+
+
+def rotations_bench(model_dir: Path, data_dir: Path, work: Path, args) -> None:
+    """Scoring time of the letter tasks with --rotations over rotation 0's (see the docstring)."""
+    one_run, vs_plain = [], []
+    for round_no in range(args.rounds):
+        outs = {kind: work / f"out-{round_no}-{kind}" for kind in ("plain", "rotations")}
+        kinds = ("rotations", "plain") if round_no % 2 == 0 else ("plain", "rotations")
+        for kind in kinds:
+            shutil.rmtree(outs[kind], ignore_errors=True)
+            extra = ("--rotations",) if kind == "rotations" else ()
+            run_medlb(model_dir, data_dir, None, outs[kind], args, *extra)
+        rotated = json.loads((outs["rotations"] / "medlb" / "results.json").read_text())["tasks"]
+        plain = json.loads((outs["plain"] / "medlb" / "results.json").read_text())["tasks"]
+        if any(rotated[n]["acc"] != plain[n]["acc"] for n in TASK_NAMES):
+            sys.exit("rotation 0 of the --rotations run differs from the plain run")
+        rotation_0 = sum(rotated[n]["seconds"] for n in LETTER_TASK_NAMES)
+        rotations = sum(rotated[n]["robustness"]["seconds"] for n in LETTER_TASK_NAMES)
+        plain_s = sum(plain[n]["seconds"] for n in LETTER_TASK_NAMES)
+        tokens = sum(rotated[n]["robustness"]["prompt_tokens"] for n in LETTER_TASK_NAMES)
+        tokens_0 = sum(rotated[n]["prompt_tokens"] for n in LETTER_TASK_NAMES)
+        one_run.append((rotation_0 + rotations) / rotation_0)
+        vs_plain.append((rotation_0 + rotations) / plain_s)
+        print(
+            f"round {round_no + 1}: letter tasks scored in {rotation_0:.2f} s (rotation 0) + "
+            f"{rotations:.2f} s (rotations 1-3) = {one_run[-1]:.2f}x; plain run {plain_s:.2f} s "
+            f"({vs_plain[-1]:.2f}x); model tokens {tokens_0} + {tokens} ({tokens / tokens_0:.2f}x)",
+            flush=True,
+        )
+    options = 4
+    print(
+        f"--rotations / plain scoring time, letter tasks (n = {options}, limit "
+        f"{options + 0.3:.1f}x): median {statistics.median(one_run):.2f}x within one run, "
+        f"{statistics.median(vs_plain):.2f}x against the plain run"
+    )
 
 
 def timed(command: list[str]) -> tuple[float, float]:
