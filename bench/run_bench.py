@@ -13,9 +13,10 @@ agree before it reports a ratio. See bench/README.md.
 
 `--rotations` times no lm_eval: each round runs `medlb evaluate --rotations` and a plain
 `medlb evaluate` (alternating which goes first) and reports, for the eight letter tasks, the
-rotations run's scoring time over its own rotation-0 scoring time (both from results.json:
-`tasks.<task>.seconds` and `tasks.<task>.robustness.seconds`), and as a cross-check over the
-plain run's scoring time of the same tasks.
+rotations run's scoring time (rotation 0 plus rotations 1-3) over its own rotation-0 scoring
+time, from run.json's per-task records (`seconds` / `rotation_seconds`, the same figures as
+results.json's `seconds` / `robustness.seconds`, and their CPU-time twins), and as a cross-check
+over the plain run's scoring time of the same tasks.
 """
 
 from __future__ import annotations
@@ -157,7 +158,12 @@ def run_medlb(
 
 def rotations_bench(model_dir: Path, data_dir: Path, work: Path, args) -> None:
     """Scoring time of the letter tasks with --rotations over rotation 0's (see the docstring)."""
-    one_run, vs_plain = [], []
+    ratios: dict[str, list[float]] = {
+        "wall": [],
+        "CPU": [],
+        "wall vs plain": [],
+        "CPU vs plain": [],
+    }
     for round_no in range(args.rounds):
         outs = {kind: work / f"out-{round_no}-{kind}" for kind in ("plain", "rotations")}
         kinds = ("rotations", "plain") if round_no % 2 == 0 else ("plain", "rotations")
@@ -165,29 +171,47 @@ def rotations_bench(model_dir: Path, data_dir: Path, work: Path, args) -> None:
             shutil.rmtree(outs[kind], ignore_errors=True)
             extra = ("--rotations",) if kind == "rotations" else ()
             run_medlb(model_dir, data_dir, None, outs[kind], args, *extra)
-        rotated = json.loads((outs["rotations"] / "medlb" / "results.json").read_text())["tasks"]
-        plain = json.loads((outs["plain"] / "medlb" / "results.json").read_text())["tasks"]
-        if any(rotated[n]["acc"] != plain[n]["acc"] for n in TASK_NAMES):
+        accuracies = [
+            {
+                n: t["acc"]
+                for n, t in json.loads((out / "medlb/results.json").read_text())["tasks"].items()
+            }
+            for out in outs.values()
+        ]
+        if accuracies[0] != accuracies[1]:
             sys.exit("rotation 0 of the --rotations run differs from the plain run")
-        rotation_0 = sum(rotated[n]["seconds"] for n in LETTER_TASK_NAMES)
-        rotations = sum(rotated[n]["robustness"]["seconds"] for n in LETTER_TASK_NAMES)
-        plain_s = sum(plain[n]["seconds"] for n in LETTER_TASK_NAMES)
-        tokens = sum(rotated[n]["robustness"]["prompt_tokens"] for n in LETTER_TASK_NAMES)
-        tokens_0 = sum(rotated[n]["prompt_tokens"] for n in LETTER_TASK_NAMES)
-        one_run.append((rotation_0 + rotations) / rotation_0)
-        vs_plain.append((rotation_0 + rotations) / plain_s)
-        print(
-            f"round {round_no + 1}: letter tasks scored in {rotation_0:.2f} s (rotation 0) + "
-            f"{rotations:.2f} s (rotations 1-3) = {one_run[-1]:.2f}x; plain run {plain_s:.2f} s "
-            f"({vs_plain[-1]:.2f}x); model tokens {tokens_0} + {tokens} ({tokens / tokens_0:.2f}x)",
-            flush=True,
-        )
+        rotated, plain = (letter_task_records(outs[k] / "medlb") for k in ("rotations", "plain"))
+        line = []
+        for clock, prefix in (("wall", ""), ("CPU", "cpu_")):
+            rotation_0 = sum(t[f"{prefix}seconds"] for t in rotated)
+            rotations = sum(t[f"rotation_{prefix}seconds"] for t in rotated)
+            plain_s = sum(t[f"{prefix}seconds"] for t in plain)
+            ratios[clock].append((rotation_0 + rotations) / rotation_0)
+            ratios[f"{clock} vs plain"].append((rotation_0 + rotations) / plain_s)
+            line.append(
+                f"{clock} {rotation_0:.2f} + {rotations:.2f} s = {ratios[clock][-1]:.2f}x "
+                f"(plain run {plain_s:.2f} s: {ratios[f'{clock} vs plain'][-1]:.2f}x)"
+            )
+        tokens_0 = sum(t["model_tokens"] for t in rotated)
+        tokens = sum(t["rotation_model_tokens"] for t in rotated)
+        line.append(f"model tokens {tokens_0} + {tokens} ({(tokens_0 + tokens) / tokens_0:.2f}x)")
+        print(f"round {round_no + 1}: " + "; ".join(line), flush=True)
     options = 4
+    medians = ", ".join(f"{name} {statistics.median(v):.2f}x" for name, v in ratios.items())
     print(
-        f"--rotations / plain scoring time, letter tasks (n = {options}, limit "
-        f"{options + 0.3:.1f}x): median {statistics.median(one_run):.2f}x within one run, "
-        f"{statistics.median(vs_plain):.2f}x against the plain run"
+        f"letter tasks, (rotation 0 + rotations 1-3) / rotation 0 scoring time (n = {options}, "
+        f"limit {options + 0.3:.1f}x), median of {args.rounds}: {medians}"
     )
+
+
+def letter_task_records(run_dir: Path) -> list[dict]:
+    """The letter tasks' records in run.json, after checking results.json lists them all."""
+    results = json.loads((run_dir / "results.json").read_text())["tasks"]
+    records = json.loads((run_dir / "run.json").read_text())["tasks"]
+    missing = [n for n in LETTER_TASK_NAMES if n not in results]
+    if missing:
+        sys.exit(f"{run_dir}: no results for {', '.join(missing)}")
+    return [records[n] for n in LETTER_TASK_NAMES]
 
 
 def timed(command: list[str]) -> tuple[float, float]:

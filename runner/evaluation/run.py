@@ -269,9 +269,9 @@ def _run_task(
     budget: TokenBudget | None,
 ) -> RunManifest:
     label = task.spec.name if options.progress else None
-    clock = time.perf_counter()
+    clock, cpu = time.perf_counter(), time.process_time()
     scores = score_task(lm, task.items, token_budget=budget, progress=label)
-    scored = time.perf_counter()
+    scored, scored_cpu = time.perf_counter(), time.process_time()
     rotated = None
     if task.rotated:
         rotated = score_task(
@@ -282,16 +282,18 @@ def _run_task(
         scores.choice_logprobs,
         None if rotated is None else to_original_order(task.items, rotated.choice_logprobs),
     )
-    done = time.perf_counter()
+    done, done_cpu = time.perf_counter(), time.process_time()
     record = TaskRecord(
         data_sha256=task.data_sha256,
         n=len(task.items),
         # Rotation 0's time alone, so that the rotations' cost can be read from one run.
         seconds=round((done if rotated is None else scored) - clock, 3),
+        cpu_seconds=round((done_cpu if rotated is None else scored_cpu) - cpu, 3),
         model_tokens=scores.model_tokens,
         multi_token_items=scores.multi_token_items,
         predictions_sha256=predictions.sha256(data),
         rotation_seconds=None if rotated is None else round(done - scored, 3),
+        rotation_cpu_seconds=None if rotated is None else round(done_cpu - scored_cpu, 3),
         rotation_model_tokens=None if rotated is None else rotated.model_tokens,
     )
     # Record first, then rename the predictions into place: the file is the commit point.

@@ -49,8 +49,12 @@ class TaskRecord(_Strict):
     model_tokens: int = Field(ge=0)
     multi_token_items: int = Field(ge=0)
     predictions_sha256: str
+    # CPU time of the process (all threads) beside `seconds`, which is wall time: on a machine
+    # shared with other jobs it is the steadier measure of the work done (bench/README.md).
+    cpu_seconds: float | None = Field(default=None, ge=0.0)
     # --rotations, letter tasks: the rotations' own scoring (`seconds` is rotation 0's).
     rotation_seconds: float | None = Field(default=None, ge=0.0)
+    rotation_cpu_seconds: float | None = Field(default=None, ge=0.0)
     rotation_model_tokens: int | None = Field(default=None, ge=0)
 
 

@@ -32,7 +32,12 @@ from runner.evaluation.tasks import (
 from runner.results_schema import ReliabilityBin, load_result
 from runner.stats import Bootstrap, bootstrap_ci95
 
-ONE_LETTER_RSTD = math.sqrt(3) / 4  # recalls (0, 1, 0, 0): the most a question-blind model gets
+# RStd for n = 4 is at most 1/2: the population standard deviation of four numbers in [0, 1] is
+# largest for two at 0 and two at 1 (a model perfect on two letters, always wrong on the others).
+# A model that ignores the question answers letter l with some fixed share q_l, so on golds
+# balanced over the letters its recalls are q_1..q_4, summing to 1; the largest standard deviation
+# of such a vector is the one-hot's, sqrt(n - 1) / n = sqrt(3) / 4 = 0.433: always one letter.
+ONE_LETTER_RSTD = math.sqrt(3) / 4
 
 
 # ---- the rotation itself ----------------------------------------------------------------------

@@ -82,6 +82,7 @@ def test_rotation_scores_agree_with_the_predictions(pipeline_rotations_run: Path
         record = manifest["tasks"][task]
         assert robustness.prompt_tokens == record["rotation_model_tokens"] > 0
         assert robustness.seconds == record["rotation_seconds"]
+        assert record["rotation_cpu_seconds"] >= 0 and record["cpu_seconds"] >= 0
     assert result.tasks["pubmedqa"].robustness is None
     assert result.tasks["pubmedqa"].letter_bias is None
     average = result.letter_tasks_average.rotations
