@@ -9,6 +9,14 @@ agree before it reports a ratio. See bench/README.md.
     .venv/bin/python bench/run_bench.py                    # 20M Llama, CPU, float32
     .venv/bin/python bench/run_bench.py --preset 1b --device cuda --dtype bfloat16 \
         --peak-tflops 989                                  # also prints tokens/s and MFU
+    .venv/bin/python bench/run_bench.py --rotations        # cost of medlb evaluate --rotations
+
+`--rotations` times no lm_eval: each round runs `medlb evaluate --rotations` and a plain
+`medlb evaluate` (alternating which goes first) and reports, for the eight letter tasks, the
+rotations run's scoring time (rotation 0 plus rotations 1-3) over its own rotation-0 scoring
+time, from run.json's per-task records (`seconds` / `rotation_seconds`, the same figures as
+results.json's `seconds` / `robustness.seconds`, and their CPU-time twins), and as a cross-check
+over the plain run's scoring time of the same tasks.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ sys.path.insert(0, str(REPO / "tests"))  # lmeval_reference: the parity test's t
 from lmeval_reference import PREFIX, write_task_yamls  # noqa: E402
 
 from runner.evaluation.task_data import SAMPLE_DATA_DIR, load_task_rows, write_task_rows  # noqa: E402
-from runner.evaluation.tasks import TASK_NAMES, TASKS  # noqa: E402
+from runner.evaluation.tasks import LETTER_TASK_NAMES, TASK_NAMES, TASKS  # noqa: E402
 from runner.evaluation.tiny_models import TinyModelSpec, build_tiny_model  # noqa: E402
 from runner.precision import PRECISIONS  # noqa: E402
 
@@ -67,6 +75,11 @@ def main() -> int:
     parser.add_argument("--dtype", choices=PRECISIONS, default="float32")
     parser.add_argument("--peak-tflops", type=float, help="device peak, for MFU (GPU runs)")
     parser.add_argument("--workdir", type=Path, help="keep model, data and outputs here")
+    parser.add_argument(
+        "--rotations",
+        action="store_true",
+        help="measure what --rotations costs medlb (no lm_eval run)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="medlb-bench-") as tmp:
@@ -78,6 +91,9 @@ def main() -> int:
         yaml_dir = work / "lm-eval-tasks"
         write_task_yamls(data_dir, yaml_dir)
         print(describe_setup(model_dir, args), flush=True)
+        if args.rotations:
+            rotations_bench(model_dir, data_dir, work, args)
+            return 0
 
         timings: list[Timing] = []
         for round_no in range(args.rounds):
@@ -129,13 +145,73 @@ def run_lm_eval(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args
     return Timing("lm_eval", seconds, cpu_seconds, accs)
 
 
-def run_medlb(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args) -> Timing:
+def run_medlb(
+    model_dir: Path, data_dir: Path, yaml_dir: Path | None, out: Path, args, *extra: str
+) -> Timing:
     command = [sys.executable, "-m", "runner", "evaluate", "--model", str(model_dir)]
     command += ["--data-dir", str(data_dir), "--device", args.device, "--dtype", args.dtype]
-    command += ["--no-progress", "--output", str(out / "medlb")]
+    command += ["--no-progress", "--output", str(out / "medlb"), *extra]
     seconds, cpu_seconds = timed(command)
     results = json.loads((out / "medlb" / "results.json").read_text())
     return Timing("medlb", seconds, cpu_seconds, {n: t["acc"] for n, t in results["tasks"].items()})
+
+
+def rotations_bench(model_dir: Path, data_dir: Path, work: Path, args) -> None:
+    """Scoring time of the letter tasks with --rotations over rotation 0's (see the docstring)."""
+    ratios: dict[str, list[float]] = {
+        "wall": [],
+        "CPU": [],
+        "wall vs plain": [],
+        "CPU vs plain": [],
+    }
+    for round_no in range(args.rounds):
+        outs = {kind: work / f"out-{round_no}-{kind}" for kind in ("plain", "rotations")}
+        kinds = ("rotations", "plain") if round_no % 2 == 0 else ("plain", "rotations")
+        for kind in kinds:
+            shutil.rmtree(outs[kind], ignore_errors=True)
+            extra = ("--rotations",) if kind == "rotations" else ()
+            run_medlb(model_dir, data_dir, None, outs[kind], args, *extra)
+        accuracies = [
+            {
+                n: t["acc"]
+                for n, t in json.loads((out / "medlb/results.json").read_text())["tasks"].items()
+            }
+            for out in outs.values()
+        ]
+        if accuracies[0] != accuracies[1]:
+            sys.exit("rotation 0 of the --rotations run differs from the plain run")
+        rotated, plain = (letter_task_records(outs[k] / "medlb") for k in ("rotations", "plain"))
+        line = []
+        for clock, prefix in (("wall", ""), ("CPU", "cpu_")):
+            rotation_0 = sum(t[f"{prefix}seconds"] for t in rotated)
+            rotations = sum(t[f"rotation_{prefix}seconds"] for t in rotated)
+            plain_s = sum(t[f"{prefix}seconds"] for t in plain)
+            ratios[clock].append((rotation_0 + rotations) / rotation_0)
+            ratios[f"{clock} vs plain"].append((rotation_0 + rotations) / plain_s)
+            line.append(
+                f"{clock} {rotation_0:.2f} + {rotations:.2f} s = {ratios[clock][-1]:.2f}x "
+                f"(plain run {plain_s:.2f} s: {ratios[f'{clock} vs plain'][-1]:.2f}x)"
+            )
+        tokens_0 = sum(t["model_tokens"] for t in rotated)
+        tokens = sum(t["rotation_model_tokens"] for t in rotated)
+        line.append(f"model tokens {tokens_0} + {tokens} ({(tokens_0 + tokens) / tokens_0:.2f}x)")
+        print(f"round {round_no + 1}: " + "; ".join(line), flush=True)
+    options = 4
+    medians = ", ".join(f"{name} {statistics.median(v):.2f}x" for name, v in ratios.items())
+    print(
+        f"letter tasks, (rotation 0 + rotations 1-3) / rotation 0 scoring time (n = {options}, "
+        f"limit {options + 0.3:.1f}x), median of {args.rounds}: {medians}"
+    )
+
+
+def letter_task_records(run_dir: Path) -> list[dict]:
+    """The letter tasks' records in run.json, after checking results.json lists them all."""
+    results = json.loads((run_dir / "results.json").read_text())["tasks"]
+    records = json.loads((run_dir / "run.json").read_text())["tasks"]
+    missing = [n for n in LETTER_TASK_NAMES if n not in results]
+    if missing:
+        sys.exit(f"{run_dir}: no results for {', '.join(missing)}")
+    return [records[n] for n in LETTER_TASK_NAMES]
 
 
 def timed(command: list[str]) -> tuple[float, float]:

@@ -6,6 +6,13 @@ version (HELM's habit): `DIR/results.json` from `medlb evaluate`, published as
 `results/<org>/<model>.failure.json` instead, so the site can show the reason on its queue page.
 Both are written atomically and read back through `load_*`, which turns a malformed file into
 one `UserError` naming the file and the field.
+
+Version 2 adds what goes beyond accuracy (ARCHITECTURE.md, "Beyond accuracy"): per task the
+chance-normalised accuracy, the majority-class rate, the Brier score and reliability-diagram bins,
+per-letter recall and RStd (letter tasks), and, for a `--rotations` run, the option-order
+robustness scores; per result the averages of those and the reliability pooled over tasks.
+Version-1 files still load: their version-2 fields are absent (None), and a validator keeps the
+two versions apart (a version-2 file must have them, a version-1 file must not).
 """
 
 from __future__ import annotations
@@ -16,13 +23,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from runner.atomic_io import write_atomic
 from runner.errors import UserError, describe_validation_error
 from runner.precision import Precision
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
+# Reliability diagrams: a task's own diagram is worth drawing from this many items on (MedQA,
+# MedMCQA, PubMedQA); the MMLU subsets (100-272 items, a few per bin) only count towards the
+# diagram pooled over all tasks (ARCHITECTURE.md, "Calibration").
+RELIABILITY_MIN_ITEMS = 500
 
 
 class _Strict(BaseModel):
@@ -50,6 +62,60 @@ class RowsSource(_Strict):
     sample: bool = False  # local: medlb's bundled sample questions (never rankable)
 
 
+class Estimate(_Strict):
+    """A score with its seeded percentile-bootstrap 95% interval."""
+
+    value: float
+    ci95: tuple[float, float]
+
+
+class ReliabilityBin(_Strict):
+    """One of ten equal-width confidence bins [b/10, (b+1)/10) (the last one closed)."""
+
+    count: int = Field(ge=0)
+    confidence: float | None  # mean top-choice probability of its items; None when empty
+    accuracy: float | None  # share of its items answered right; None when empty
+
+
+class PooledReliability(_Strict):
+    """Reliability bins of every item of the tasks named, pooled (counts add up)."""
+
+    tasks: list[str]
+    n: int = Field(ge=1)
+    ece: float = Field(ge=0.0, le=1.0)
+    bins: list[ReliabilityBin]
+
+
+class LetterBias(_Strict):
+    """Rotation 0 of a letter task: recall per letter (A, B, C, D; None where no gold item has
+    that letter) and RStd, their population standard deviation (Zheng et al. 2023)."""
+
+    recall: list[float | None]
+    rstd: Estimate
+
+
+class RotationScores(_Strict):
+    """Option-order robustness over the n rotations (ARCHITECTURE.md, "Option-order robustness")."""
+
+    acc_by_rotation: list[Estimate]  # r = 0..n-1; r = 0 is the task's accuracy
+    consistent: Estimate  # right under all n rotations
+    flip_rate: Estimate  # the chosen option's content is not the same under all rotations
+    debiased: Estimate  # accuracy of the option probabilities averaged over the rotations
+
+
+class TaskRobustness(RotationScores):
+    consistent_correct: str  # `encode_bits` of [right under all rotations, doc_id 0..n-1]
+    seconds: float = Field(ge=0.0)  # scoring rotations 1..n-1 (and writing the predictions)
+    prompt_tokens: int = Field(ge=0)  # tokens run for rotations 1..n-1
+
+
+class LetterTasksAverage(_Strict):
+    """Unweighted means over the eight letter tasks; intervals from a stratified bootstrap."""
+
+    rstd: Estimate
+    rotations: RotationScores | None  # None unless the run scored rotations
+
+
 class TaskResult(_Strict):
     """One task's scores and the provenance needed to reproduce them."""
 
@@ -75,6 +141,17 @@ class TaskResult(_Strict):
     prompt_tokens: int = Field(ge=0)  # tokens run through the model (unpadded), for tokens/s
     seconds: float = Field(ge=0.0)
     rows_source: RowsSource | None = None  # None: written before rows were traced
+    # ---- version 2 (None in version-1 files) ----
+    options: int | None = Field(default=None, ge=2)  # choices per item: chance is 1/options
+    chance_normalized: Estimate | None = None  # (acc - 1/options) / (1 - 1/options)
+    majority_class_rate: float | None = Field(default=None, ge=0.0, le=1.0)  # commonest gold
+    brier: float | None = Field(default=None, ge=0.0, le=2.0)  # multi-class Brier score
+    reliability: list[ReliabilityBin] | None = None  # ten bins, as ECE uses them
+    letter_bias: LetterBias | None = None  # letter tasks only
+    robustness: TaskRobustness | None = None  # letter tasks of a --rotations run only
+
+
+_V2_TASK_FIELDS = ("options", "chance_normalized", "majority_class_rate", "brier", "reliability")
 
 
 class ModelInfo(_Strict):
@@ -107,7 +184,7 @@ class RunInfo(_Strict):
 
 
 class EvaluationResult(_Strict):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     model: ModelInfo
     environment: Environment
     run: RunInfo
@@ -115,10 +192,48 @@ class EvaluationResult(_Strict):
     average: (
         float | None
     )  # unweighted mean of the nine accuracies; None unless all nine ran in full
+    # ---- version 2 ----
+    rotations: bool = False  # letter tasks also scored under every option rotation
+    chance_normalized_average: Estimate | None = None  # nine tasks, like `average`
+    letter_tasks_average: LetterTasksAverage | None = None  # the eight letter tasks in full
+    reliability_pooled: PooledReliability | None = None  # every task of this result
+
+    @model_validator(mode="after")
+    def _fields_of_its_version(self) -> EvaluationResult:
+        """A version-2 file has every version-2 field it must; a version-1 file has none."""
+        required = {
+            f"tasks.{name}.{field}": getattr(task, field)
+            for name, task in self.tasks.items()
+            for field in _V2_TASK_FIELDS
+        }
+        required["reliability_pooled"] = self.reliability_pooled
+        if self.schema_version == 1:
+            optional = {
+                f"tasks.{name}.{field}": getattr(task, field)
+                for name, task in self.tasks.items()
+                for field in ("letter_bias", "robustness")
+            }
+            optional["chance_normalized_average"] = self.chance_normalized_average
+            optional["letter_tasks_average"] = self.letter_tasks_average
+            optional["rotations"] = self.rotations or None
+            present = [key for key, value in {**required, **optional}.items() if value is not None]
+            if present:
+                raise ValueError(f"{present[0]}: not a field of schema version 1")
+            return self
+        missing = [key for key, value in required.items() if value is None]
+        if missing:
+            raise ValueError(f"{missing[0]}: required in schema version 2")
+        for name, task in self.tasks.items():
+            if (task.robustness is not None) != (self.rotations and task.letter_bias is not None):
+                raise ValueError(
+                    f"tasks.{name}.robustness: present exactly for the letter tasks of a "
+                    "run with rotations"
+                )
+        return self
 
 
 class EvaluationFailure(_Strict):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     model: str
     revision: str
     stage: Literal["validation", "loading", "evaluation", "publishing"]
@@ -153,10 +268,10 @@ def _load(path: Path, model: type[BaseModel]) -> BaseModel:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise UserError(f"{path}: not a JSON document ({str(err)[:120]})") from None
-    if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
+    if isinstance(data, dict) and data.get("schema_version") not in (None, *SUPPORTED_VERSIONS):
         raise UserError(
             f"{path}: schema_version {data.get('schema_version')!r} is not supported "
-            f"(this medlb reads version {SCHEMA_VERSION})"
+            f"(this medlb reads versions {', '.join(map(str, SUPPORTED_VERSIONS))})"
         )
     try:
         return model.model_validate(data)

@@ -2,11 +2,13 @@
 
 Evaluation (`runner.evaluation.metrics`) and the site (`runner.sitegen`) both use these, so a
 number in a results file and the interval drawn around it on a page come from the same formula.
-numpy is imported only by `bootstrap_ci95`: the site is built without it (ARCHITECTURE.md,
-"The site").
+numpy is imported only inside the bootstrap functions: the site is built without it
+(ARCHITECTURE.md, "The site").
 
 - `mean_stderr`: lm-eval's `acc_stderr`, the sample standard deviation over sqrt(n);
 - `bootstrap_ci95`: a seeded percentile bootstrap of a mean of 0/1 outcomes;
+- `Bootstrap`: the same resampling for any statistic of one sample or of several independent
+  samples (the tasks of an average), drawn once and shared by every statistic of those items;
 - `wilson_interval`: the Wilson score interval of a proportion, sensible for a handful of items;
 - `mean_interval`: the mean of independent scores with a normal interval from their errors.
 """
@@ -14,8 +16,9 @@ numpy is imported only by `bootstrap_ci95`: the site is built without it (ARCHIT
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 BOOTSTRAP_RESAMPLES = 1000
@@ -52,13 +55,54 @@ def bootstrap_ci95(
     seed: int = BOOTSTRAP_SEED,
 ) -> tuple[float, float]:
     """95% percentile-bootstrap interval of the mean; seeded, so a rerun gives the same one."""
-    import numpy as np
+    return Bootstrap.of_sizes([len(values)], resamples=resamples, seed=seed).mean_ci95([values])
 
-    array = np.asarray(values, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    means = array[rng.integers(0, len(array), size=(resamples, len(array)))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """Resampled item indices of one or more independent samples, for percentile intervals.
+
+    `indices[g]` is a `[resamples, n_g]` matrix of indices into sample g, drawn with replacement
+    from one seeded generator, sample after sample; so one sample of n items gets exactly the
+    draws `bootstrap_ci95` uses, and every statistic of the same items (accuracy under each
+    rotation, consistent accuracy, RStd, ...) is judged on the same resamples. Several samples
+    are resampled each within itself (a stratified bootstrap): the interval of an average over
+    tasks keeps every task's size fixed, as the average itself does.
+    """
+
+    indices: list[Any]  # numpy int arrays, one per sample
+
+    @classmethod
+    def of_sizes(
+        cls,
+        sizes: Sequence[int],
+        *,
+        resamples: int = BOOTSTRAP_RESAMPLES,
+        seed: int = BOOTSTRAP_SEED,
+    ) -> Bootstrap:
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        return cls([rng.integers(0, n, size=(resamples, n)) for n in sizes])
+
+    def ci95(self, statistic: Callable[[list[Any]], Any]) -> tuple[float, float]:
+        """Interval of `statistic`, which maps the index matrices to one value per resample."""
+        import numpy as np
+
+        low, high = np.percentile(statistic(self.indices), [2.5, 97.5])
+        return float(low), float(high)
+
+    def mean_ci95(self, samples: Sequence[Sequence[bool | float]]) -> tuple[float, float]:
+        """Interval of the unweighted mean, over samples, of each sample's mean."""
+        import numpy as np
+
+        arrays = [np.asarray(values, dtype=np.float64) for values in samples]
+
+        def mean_of_means(indices: list[Any]) -> Any:
+            means = [a[i].mean(axis=1) for a, i in zip(arrays, indices, strict=True)]
+            return means[0] if len(means) == 1 else np.mean(means, axis=0)
+
+        return self.ci95(mean_of_means)
 
 
 def wilson_interval(acc: float, n: int) -> tuple[float, float]:

@@ -23,12 +23,17 @@ def validation_tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def lmeval_task_manager(tmp_path_factory: pytest.TempPathFactory):
-    """lm-eval's TaskManager, with the nine reference tasks of tests/lmeval_reference.py."""
+    """lm-eval's TaskManager, with the nine reference tasks of tests/lmeval_reference.py and the
+    letter tasks' rotated rows (rotations 1-3) as tasks of their own; one index for both."""
     from lmeval_reference import make_task_manager
 
     from runner.evaluation.task_data import SAMPLE_DATA_DIR
 
-    return make_task_manager(SAMPLE_DATA_DIR, tmp_path_factory.mktemp("lmeval-task-yamls"))
+    return make_task_manager(
+        SAMPLE_DATA_DIR,
+        tmp_path_factory.mktemp("lmeval-task-yamls"),
+        rotated_dir=tmp_path_factory.mktemp("lmeval-rotated-rows"),
+    )
 
 
 # ---- pipeline (results merge/publish, rehearsal): a tiny model and its full sample-data run ----
@@ -55,24 +60,47 @@ def pipeline_full_run(tmp_path_factory: pytest.TempPathFactory, pipeline_tiny_mo
     return out
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the parity figures (max |Δ|, equal predictions) that test_parity.py records.
+@pytest.fixture(scope="session")
+def pipeline_rotations_run(
+    tmp_path_factory: pytest.TempPathFactory, pipeline_tiny_model: Path
+) -> Path:
+    """The same run as `pipeline_full_run`, with `--rotations`; read-only."""
+    from runner.cli import main
+    from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
 
-    They travel as `record_property("lm_eval_parity", line)`, which pytest-xdist also carries back
-    from its workers, so the figures appear in CI output with or without `-n`.
+    out = tmp_path_factory.mktemp("pipeline-rotations-run") / "run"
+    argv = ["evaluate", "--model", str(pipeline_tiny_model), "--data-dir", str(SAMPLE_DATA_DIR)]
+    assert main([*argv, "--rotations", "--no-progress", "--output", str(out)]) == 0
+    return out
+
+
+# Figures tests record with `record_property(name, line)`, printed in the terminal summary.
+SUMMARY_SECTIONS = {
+    "lm_eval_parity": "lm-eval parity (float32, CPU)",
+    "always_b": "a model that always answers B (medlb evaluate --rotations)",
+}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures that test_parity.py, test_rotation_parity.py (max |Δ|, equal
+    predictions) and test_robustness.py (the always-B model) record.
+
+    They travel as `record_property(name, line)`, which pytest-xdist also carries back from its
+    workers, so the figures appear in CI output with or without `-n`.
     """
-    lines = [
-        value
-        for reports in terminalreporter.stats.values()
-        for report in reports
-        if getattr(report, "when", None) == "call"
-        for name, value in getattr(report, "user_properties", ())
-        if name == "lm_eval_parity"
-    ]
-    if lines:
-        terminalreporter.section("lm-eval parity (float32, CPU)")
-        for line in lines:
-            terminalreporter.write_line(line)
+    for section, title in SUMMARY_SECTIONS.items():
+        lines = [
+            value
+            for reports in terminalreporter.stats.values()
+            for report in reports
+            if getattr(report, "when", None) == "call"
+            for name, value in getattr(report, "user_properties", ())
+            if name == section
+        ]
+        if lines:
+            terminalreporter.section(title)
+            for line in lines:
+                terminalreporter.write_line(line)
 
 
 # ---- engine and evaluate: tiny models with a short context window (truncation is exercised) ----

@@ -17,13 +17,23 @@ Evaluate a causal LM zero-shot on the leaderboard's multiple-choice tasks with l
 scoring identical to lm-evaluation-harness 0.4 (`lm_eval --model hf`), and write
 
   OUTPUT/predictions/<task>.jsonl   one line per item: doc_id, choice_logprobs, pred, gold
-  OUTPUT/results.json               accuracy, stderr, 95% CI, per-subject accuracy, calibration,
+                                    (and rotation_logprobs with --rotations)
+  OUTPUT/results.json               accuracy, stderr, 95% CI, per-subject accuracy, calibration
+                                    (ECE, Brier, reliability bins), chance-normalised accuracy,
+                                    per-letter recall and RStd, robustness (with --rotations),
                                     per-item correctness and provenance
-                                    (schema: runner/results_schema.py)
+                                    (schema version 2: runner/results_schema.py)
   OUTPUT/run.json                   what the directory holds, for resuming
 
+--rotations: every question of the eight letter-choice tasks (all but PubMedQA) is also scored
+with its n options rotated r = 1..n-1 places (original option (j + r) mod n shown at letter j),
+which gives consistent accuracy (right under every rotation), the answer-flip rate and a
+debiased accuracy. Scoring those tasks costs about n = 4 times as long; rotation 0 (the
+leaderboard's accuracy) is exactly what a run without --rotations scores.
+
 Re-running with the same --output resumes: finished tasks are kept, not recomputed; a run whose
-model, revision, dtype, device, --limit or data differ from the directory's is refused.
+model, revision, dtype, device, --limit, --rotations or data differ from the directory's is
+refused.
 """
 
 EPILOG = f"""\
@@ -33,6 +43,7 @@ tasks (--tasks):
 examples:
   medlb evaluate submissions/org/model.yaml --output out/
   medlb evaluate --model ./my-model --tasks medqa_4options,pubmedqa --limit 50 --output out/
+  medlb evaluate --model ./my-model --rotations --output out/
 exit status: 0 success, 1 invalid input (data, model, output directory), 2 usage error,
 3 the Hub did not answer (re-run later).
 Under GitHub Actions a failure is also an ::error annotation and a job-summary section.
@@ -98,6 +109,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "N: at most N sequences per batch",
     )
     parser.add_argument(
+        "--rotations",
+        action="store_true",
+        help="also score the letter-choice tasks under every rotation of their options "
+        "(robustness metrics; about 4x their scoring time)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         required=True,
@@ -148,5 +165,6 @@ def _run(args: argparse.Namespace) -> int:
         device=args.device,
         batch_size=_batch_size(args.batch_size),
         progress=_progress_bars(args.no_progress),
+        rotations=args.rotations,
     )
     return 0

@@ -3,8 +3,9 @@
 Accuracy and its standard error are lm-eval's (`acc`: argmax of the summed log-likelihoods, ties to
 the first choice as `np.argmax`; `acc_stderr`: sample standard deviation over sqrt(n)). The rest is
 what a leaderboard reader needs to judge a difference: a seeded percentile-bootstrap interval,
-per-subject accuracy, calibration (expected calibration error of the softmax over the choices), and
-the per-item correctness bits that let any two models be compared with a paired test.
+per-subject accuracy, calibration (expected calibration error of the softmax over the choices,
+from `runner.evaluation.calibration`), and the per-item correctness bits that let any two models
+be compared with a paired test.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from runner.evaluation.calibration import expected_calibration_error
 from runner.evaluation.tasks import TASK_NAMES
 from runner.results_schema import encode_bits
 from runner.stats import accuracy, bootstrap_ci95, mean_stderr
-
-ECE_BINS = 10
 
 
 @dataclass(frozen=True)
@@ -61,34 +61,6 @@ def task_metrics(
         subjects=subject_accuracy(correct, subjects),
         correct_bits=encode_bits(correct),
     )
-
-
-def choice_probabilities(choice_logprobs: Sequence[Sequence[float]]) -> list[np.ndarray]:
-    """Softmax over each item's choices (items may have different numbers of choices)."""
-    out = []
-    for row in choice_logprobs:
-        logits = np.asarray(row, dtype=np.float64)
-        weights = np.exp(logits - logits.max())
-        out.append(weights / weights.sum())
-    return out
-
-
-def expected_calibration_error(
-    choice_logprobs: Sequence[Sequence[float]], golds: Sequence[int], *, bins: int = ECE_BINS
-) -> float:
-    """ECE of the normalised choice probabilities: confidence = the top choice's probability,
-    `bins` equal-width bins on [0, 1], sum of |accuracy - mean confidence| weighted by bin size."""
-    probs = choice_probabilities(choice_logprobs)
-    confidence = np.array([p.max() for p in probs])
-    hit = np.array([int(p.argmax()) == g for p, g in zip(probs, golds, strict=True)], dtype=float)
-    which = np.minimum((confidence * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        members = which == b
-        if members.any():
-            gap = abs(hit[members].mean() - confidence[members].mean())
-            total += gap * members.sum() / len(confidence)
-    return float(min(1.0, total))
 
 
 def subject_accuracy(

@@ -10,22 +10,22 @@ The order is chosen so that mistakes cost nothing and a crash costs little:
 4. each task's predictions are written atomically as soon as it finishes; the scores in
    `results.json` are computed from those files, so a resumed run and an uninterrupted one
    report the same numbers.
+
+With `--rotations` a letter task is scored twice: its own items exactly as without rotations (one
+`score_task` call, so rotation 0's bytes do not change), then all its rotated items in a second
+call (one batching, one shared prefix across every rotation).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runner import __version__
 from runner.atomic_io import write_atomic
 from runner.errors import UsageError
 from runner.evaluation import predictions
@@ -39,7 +39,9 @@ from runner.evaluation.engine import (
     safetensors_param_count,
     score_task,
 )
-from runner.evaluation.metrics import leaderboard_average, task_metrics
+from runner.evaluation.environment import ci_run_url, run_environment
+from runner.evaluation.metrics import leaderboard_average
+from runner.evaluation.rotations import to_original_order
 from runner.evaluation.run_manifest import (
     RunIdentity,
     RunManifest,
@@ -48,15 +50,14 @@ from runner.evaluation.run_manifest import (
     open_run,
 )
 from runner.evaluation.run_manifest import record_task as record_finished_task
-from runner.evaluation.tasks import Item, TaskSpec, build_items
+from runner.evaluation.task_results import result_averages, task_result
+from runner.evaluation.tasks import Item, TaskSpec, build_items, build_rotated_items
 from runner.github_actions import append_summary, log_group
 from runner.results_schema import (
-    Environment,
     EvaluationResult,
     ModelInfo,
     RowsSource,
     RunInfo,
-    SubjectScore,
     TaskResult,
     save,
 )
@@ -80,6 +81,7 @@ class EvaluationOptions:
     model_id: str | None = None  # the name results carry; default: Hub id or directory name
     token_budget: TokenBudget | None = None  # overrides `batch_size` (tests simulate memory)
     progress: bool = True
+    rotations: bool = False  # also score the letter tasks under every option rotation
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,11 @@ def evaluate_and_report(
     device: str | None = None,
     batch_size: int | None = None,
     progress: bool = True,
+    rotations: bool = False,
 ) -> EvaluationResult:
     """`medlb evaluate`: run, print the score table, add it to the job summary in Actions."""
     from runner.evaluation.engine import default_device, quiet_transformers
+    from runner.evaluation.robustness import summary_line
     from runner.evaluation.summary import score_lines, score_table, score_title
 
     model, revision, model_id, dtype = choice.resolve()
@@ -134,10 +138,13 @@ def evaluate_and_report(
         dtype=dtype,
         batch_size=batch_size,
         progress=progress,
+        rotations=rotations,
     )
     quiet_transformers()
     result = run_evaluation(options)
     print(f"{score_title(result)}\n{score_lines(result)}", flush=True)
+    if robustness := summary_line(result.letter_tasks_average):
+        print(robustness, flush=True)
     title = score_title(result, markdown=True)
     append_summary(f"### `medlb evaluate`: {title}\n\n{score_table(result)}")
     return result
@@ -147,6 +154,7 @@ def evaluate_and_report(
 class _PreparedTask:
     spec: TaskSpec
     items: list[Item]
+    rotated: list[Item]  # rotations 1..n-1 of every item (--rotations, letter tasks), else []
     n_total: int  # rows in the data (items == rows unless --limit)
     data_sha256: str
     rows_source: RowsSource  # where the rows came from (results.json provenance)
@@ -180,21 +188,23 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
         with log_group(f"{task.spec.name}: {len(task.items)} items"):
             manifest = _run_task(lm, task, manifest, options, budget)
 
-    tasks = {t.spec.name: _task_result(options.output_dir, manifest, t) for t in prepared}
+    rows = {t.spec.name: _read_predictions(options.output_dir, t) for t in prepared}
+    tasks = {t.spec.name: _task_result(manifest, t, rows[t.spec.name]) for t in prepared}
     complete = options.limit is None and all(t.n == t.n_total for t in tasks.values())
     result = EvaluationResult(
         model=_model_info(options, directory, from_hub),
-        environment=_environment(options.device),
+        environment=run_environment(options.device),
         run=RunInfo(
             started_at=started_at,
             finished_at=datetime.now(UTC),
             seconds=round(time.perf_counter() - clock, 3),
             batch_size="auto" if options.batch_size is None else str(options.batch_size),
             limit=options.limit,
-            ci_run_url=_ci_run_url(),
+            ci_run_url=ci_run_url(),
         ),
         tasks=tasks,
         average=leaderboard_average({n: t.acc for n, t in tasks.items()}, complete=complete),
+        **result_averages(tasks, rows, complete=complete, rotations=options.rotations),
     )
     save(options.output_dir / RESULTS_FILE, result)
     return result
@@ -220,9 +230,11 @@ def _prepare(spec: TaskSpec, options: EvaluationOptions) -> _PreparedTask:
 
     task_rows = load_task_rows(spec, options.data_dir)
     rows = task_rows.rows if options.limit is None else task_rows.rows[: options.limit]
+    rotate = options.rotations and spec.letter_choices
     return _PreparedTask(
         spec=spec,
         items=build_items(spec, rows, source=task_rows.source),
+        rotated=build_rotated_items(spec, rows, source=task_rows.source) if rotate else [],
         n_total=len(task_rows.rows),
         data_sha256=task_rows.sha256,
         rows_source=rows_source(spec, task_rows),
@@ -237,6 +249,7 @@ def _identity(options: EvaluationOptions, directory: Path, from_hub: bool) -> Ru
         dtype=options.dtype,
         device=options.device,
         limit=options.limit,
+        rotations=options.rotations,
     )
 
 
@@ -258,7 +271,7 @@ def _finished(output_dir: Path, manifest: RunManifest, task: _PreparedTask) -> b
         return False
     return (
         predictions.sha256(path.read_bytes()) == record.predictions_sha256
-        and predictions.read_matching(path, task.items) is not None
+        and predictions.read_matching(path, task.items, rotations=bool(task.rotated)) is not None
     )
 
 
@@ -269,63 +282,61 @@ def _run_task(
     options: EvaluationOptions,
     budget: TokenBudget | None,
 ) -> RunManifest:
-    clock = time.perf_counter()
-    scores = score_task(
-        lm, task.items, token_budget=budget, progress=task.spec.name if options.progress else None
+    label = task.spec.name if options.progress else None
+    clock, cpu = time.perf_counter(), time.process_time()
+    scores = score_task(lm, task.items, token_budget=budget, progress=label)
+    scored, scored_cpu = time.perf_counter(), time.process_time()
+    rotated = None
+    if task.rotated:
+        rotated = score_task(
+            lm, task.rotated, token_budget=budget, progress=label and f"{label} rotations"
+        )
+    data = predictions.render(
+        task.items,
+        scores.choice_logprobs,
+        None if rotated is None else to_original_order(task.items, rotated.choice_logprobs),
     )
-    data = predictions.render(task.items, scores.choice_logprobs)
+    done, done_cpu = time.perf_counter(), time.process_time()
     record = TaskRecord(
         data_sha256=task.data_sha256,
         n=len(task.items),
-        seconds=round(time.perf_counter() - clock, 3),
+        # Rotation 0's time alone, so that the rotations' cost can be read from one run.
+        seconds=round((done if rotated is None else scored) - clock, 3),
+        cpu_seconds=round((done_cpu if rotated is None else scored_cpu) - cpu, 3),
         model_tokens=scores.model_tokens,
         multi_token_items=scores.multi_token_items,
         predictions_sha256=predictions.sha256(data),
+        rotation_seconds=None if rotated is None else round(done - scored, 3),
+        rotation_cpu_seconds=None if rotated is None else round(done_cpu - scored_cpu, 3),
+        rotation_model_tokens=None if rotated is None else rotated.model_tokens,
     )
     # Record first, then rename the predictions into place: the file is the commit point.
     manifest = record_finished_task(options.output_dir, manifest, task.spec.name, record)
     write_atomic(predictions.predictions_path(options.output_dir, task.spec.name), data)
-    _say(
-        f"{task.spec.name}: {len(task.items)} items, {record.seconds:.1f}s -> {task.relative_path}"
-    )
+    _say(f"{task.spec.name}: {len(task.items)} items, {done - clock:.1f}s -> {task.relative_path}")
     return manifest
 
 
-def _task_result(output_dir: Path, manifest: RunManifest, task: _PreparedTask) -> TaskResult:
-    """Scores from the predictions file as written, so resumed and fresh runs agree exactly."""
+def _read_predictions(output_dir: Path, task: _PreparedTask) -> list[predictions.PredictionRow]:
     path = predictions.predictions_path(output_dir, task.spec.name)
-    rows = predictions.read_matching(path, task.items)
+    rows = predictions.read_matching(path, task.items, rotations=bool(task.rotated))
     if rows is None:  # written by this run a moment ago; only outside interference gets here
         raise RuntimeError(f"{path} changed while the run was finishing")
-    record = manifest.tasks[task.spec.name]
-    metrics = task_metrics(
-        [row.choice_logprobs for row in rows],
-        [item.gold for item in task.items],
+    return rows
+
+
+def _task_result(
+    manifest: RunManifest, task: _PreparedTask, rows: list[predictions.PredictionRow]
+) -> TaskResult:
+    """Scores from the predictions file as written, so resumed and fresh runs agree exactly."""
+    return task_result(
+        task.spec,
+        rows,
         [item.subject for item in task.items],
-    )
-    spec, source = task.spec, task.rows_source
-    # Rows from a local file are the pinned revision's only when their sha256 says so.
-    pinned = source.kind == "hub" or source.sha256_known is True
-    return TaskResult(
-        task=spec.name,
-        dataset=spec.dataset,
-        dataset_config=spec.config,
-        dataset_revision=spec.revision if pinned else None,
-        split=spec.split,
         data_sha256=task.data_sha256,
-        n=metrics.n,
         n_total=task.n_total,
-        acc=metrics.acc,
-        stderr=metrics.stderr,
-        ci95=metrics.ci95,
-        ece=metrics.ece,
-        subjects={name: SubjectScore(n=s.n, acc=s.acc) for name, s in metrics.subjects.items()},
-        correct=metrics.correct_bits,
-        predictions_sha256=record.predictions_sha256,
-        multi_token_items=record.multi_token_items,
-        prompt_tokens=record.model_tokens,
-        seconds=record.seconds,
-        rows_source=source,
+        record=manifest.tasks[task.spec.name],
+        rows_source=task.rows_source,
     )
 
 
@@ -341,45 +352,6 @@ def _model_info(options: EvaluationOptions, directory: Path, from_hub: bool) -> 
         architecture=(config.get("architectures") or [None])[0],
         vocab_size=text_config.get("vocab_size"),
     )
-
-
-def _environment(device: str) -> Environment:
-    import torch
-    import transformers
-
-    on_gpu = device == "cuda"
-    return Environment(
-        medlb_version=__version__,
-        medlb_git_sha=_git_sha(),
-        python=platform.python_version(),
-        torch=torch.__version__,
-        transformers=transformers.__version__,
-        device=torch.cuda.get_device_name(0) if on_gpu else "cpu",
-        device_count=torch.cuda.device_count() if on_gpu else 1,
-    )
-
-
-def _git_sha() -> str | None:
-    """The commit of the medlb checkout that ran (GitHub's env var first, then git itself)."""
-    if os.environ.get("GITHUB_SHA"):
-        return os.environ["GITHUB_SHA"]
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def _ci_run_url() -> str | None:
-    parts = [os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
-    return f"{parts[0]}/{parts[1]}/actions/runs/{parts[2]}" if all(parts) else None
 
 
 def _say(message: str) -> None:

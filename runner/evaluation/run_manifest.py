@@ -1,9 +1,10 @@
 """`DIR/run.json`: what an output directory holds, so that a re-run resumes instead of mixing.
 
 `medlb evaluate --output DIR` writes it before the first task. A re-run with the same DIR reads it:
-if the model, revision, weights, dtype, device or --limit differ, or a task's data changed, the run
-refuses (mixing two runs' predictions in one results file would be silently wrong). Otherwise every
-task whose predictions file is complete and matches the recorded sha256 is kept as it is.
+if the model, revision, weights, dtype, device, --limit or --rotations differ, or a task's data
+changed, the run refuses (mixing two runs' predictions in one results file would be silently
+wrong). Otherwise every task whose predictions file is complete and matches the recorded sha256
+is kept as it is.
 
 A finished task is recorded here *before* its predictions file is renamed into place: the
 predictions file is the commit point, so a kill in between leaves a record without a file, and
@@ -36,6 +37,9 @@ class RunIdentity(_Strict):
     dtype: str
     device: str  # "cpu" or "cuda"
     limit: int | None
+    # --rotations: letter tasks also scored under every option rotation. Absent from manifests
+    # written before rotations existed, which hold runs without them.
+    rotations: bool = False
 
 
 class TaskRecord(_Strict):
@@ -45,6 +49,13 @@ class TaskRecord(_Strict):
     model_tokens: int = Field(ge=0)
     multi_token_items: int = Field(ge=0)
     predictions_sha256: str
+    # CPU time of the process (all threads) beside `seconds`, which is wall time: on a machine
+    # shared with other jobs it is the steadier measure of the work done (bench/README.md).
+    cpu_seconds: float | None = Field(default=None, ge=0.0)
+    # --rotations, letter tasks: the rotations' own scoring (`seconds` is rotation 0's).
+    rotation_seconds: float | None = Field(default=None, ge=0.0)
+    rotation_cpu_seconds: float | None = Field(default=None, ge=0.0)
+    rotation_model_tokens: int | None = Field(default=None, ge=0)
 
 
 class RunManifest(_Strict):

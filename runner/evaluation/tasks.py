@@ -8,6 +8,11 @@ against lm-eval's own code, not against a copy of it.
 
 Every task takes the same request path (lm-eval's habit): `build_items` turns rows into `Item`s,
 and the engine scores `context + target_delimiter + choice` for every choice, whatever the task.
+
+The eight letter-choice tasks (all but PubMedQA) can also rotate a row (ARCHITECTURE.md,
+"Option-order robustness"): rotation r shows ORIGINAL option (j + r) mod n at letter position j and
+moves the gold to (gold - r) mod n, in the Hub row's own columns, so that a rotated item is
+exactly what lm-eval builds from a dataset whose rows were rotated the same way.
 """
 
 from __future__ import annotations
@@ -61,6 +66,12 @@ class TaskSpec:
     # sha256 of the split's rows at `revision` (`task_data.rows_sha256`, what `medlb data fetch`
     # prints); None until a maintainer has fetched them (see "Known row hashes" below)
     rows_sha256: str | None = None
+    # Letter-choice tasks: (row, r) -> the row with its options rotated by r; None for PubMedQA.
+    rotate_row: Callable[[Row, int], Row] | None = None
+
+    @property
+    def letter_choices(self) -> bool:
+        return self.rotate_row is not None
 
 
 # ---- prompt functions (lm-eval 0.4.x, byte for byte) ------------------------------------------
@@ -121,6 +132,40 @@ def _no_subject(doc: Row) -> str | None:
     return None
 
 
+# ---- option rotations (ARCHITECTURE.md, "Option-order robustness") ----------------------------
+
+
+def _rotate_columns(option_columns: tuple[str, ...], gold_column: str) -> Callable[[Row, int], Row]:
+    """Options in one column each (MedQA's ending0..3, MedMCQA's opa..opd)."""
+
+    def rotate(doc: Row, r: int) -> Row:
+        n = len(option_columns)
+        rotated = dict(doc)
+        for j, column in enumerate(option_columns):
+            rotated[column] = doc[option_columns[(j + r) % n]]
+        rotated[gold_column] = (doc[gold_column] - r) % n
+        return rotated
+
+    return rotate
+
+
+def _rotate_list(list_column: str, gold_column: str) -> Callable[[Row, int], Row]:
+    """Options in one list column (MMLU's choices)."""
+
+    def rotate(doc: Row, r: int) -> Row:
+        options = list(doc[list_column])
+        if len(options) != len(LETTERS):
+            raise ValueError(f"{list_column} must hold {len(LETTERS)} options to be rotated")
+        n = len(options)
+        return {
+            **doc,
+            list_column: options[r:] + options[:r],
+            gold_column: (doc[gold_column] - r) % n,
+        }
+
+    return rotate
+
+
 # lm_eval/tasks/mmlu/default/mmlu_<subject>.yaml `description` (the subject with spaces).
 MMLU_DESCRIPTION = "The following are multiple choice questions (with answers) about {subject}.\n\n"
 
@@ -143,6 +188,7 @@ def _mmlu(subject: str, n_total: int, specialty: str) -> TaskSpec:
         doc_to_gold=_int_column("answer"),
         doc_to_subject=lambda doc, _s=spaced: _s,
         specialty=specialty,
+        rotate_row=_rotate_list("choices", "answer"),
     )
 
 
@@ -197,6 +243,9 @@ TASKS: dict[str, TaskSpec] = {
             doc_to_gold=_int_column("label"),
             doc_to_subject=_no_subject,
             specialty="clinical",
+            rotate_row=_rotate_columns(
+                ("ending0", "ending1", "ending2", "ending3"), gold_column="label"
+            ),
         ),
         TaskSpec(
             name="medmcqa",
@@ -214,6 +263,7 @@ TASKS: dict[str, TaskSpec] = {
             doc_to_gold=_int_column("cop"),
             doc_to_subject=lambda doc: doc["subject_name"],
             specialty="clinical",
+            rotate_row=_rotate_columns(("opa", "opb", "opc", "opd"), gold_column="cop"),
         ),
         TaskSpec(
             name="pubmedqa",
@@ -242,6 +292,8 @@ TASKS: dict[str, TaskSpec] = {
 }
 
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
+# The tasks whose choices are letters A-D (every task but PubMedQA): rotations and letter bias.
+LETTER_TASK_NAMES: tuple[str, ...] = tuple(n for n in TASK_NAMES if TASKS[n].letter_choices)
 
 
 def build_item(spec: TaskSpec, doc_id: int, row: Row) -> Item:
@@ -257,15 +309,33 @@ def build_item(spec: TaskSpec, doc_id: int, row: Row) -> Item:
 
 def build_items(spec: TaskSpec, rows: Sequence[Row], *, source: str = "") -> list[Item]:
     """All rows of a split as `Item`s; a row the prompt cannot read is a `UserError`."""
-    items = []
-    for doc_id, row in enumerate(rows):
-        try:
-            items.append(build_item(spec, doc_id, row))
-        except (KeyError, TypeError, ValueError, IndexError) as err:
-            where = source or spec.name
-            detail = f"missing column {err}" if isinstance(err, KeyError) else str(err)
-            raise UserError(f"{where}: row {doc_id}: {detail}"[:400]) from None
-    return items
+    return [_built(spec, doc_id, row, source, build_item) for doc_id, row in enumerate(rows)]
+
+
+def build_rotated_items(spec: TaskSpec, rows: Sequence[Row], *, source: str = "") -> list[Item]:
+    """Rotations r = 1..n-1 of every row, item by item (doc 0 r=1, doc 0 r=2, ...), each built
+    by `build_item` from the rotated row; n is the item's number of choices."""
+    if spec.rotate_row is None:
+        raise ValueError(f"{spec.name}: its choices are not letters; it has no rotations")
+    return [
+        item
+        for doc_id, row in enumerate(rows)
+        for item in _built(spec, doc_id, row, source, _rotations_of)
+    ]
+
+
+def _rotations_of(spec: TaskSpec, doc_id: int, row: Row) -> list[Item]:
+    n = len(build_item(spec, doc_id, row).continuations)  # also checks the row itself
+    return [build_item(spec, doc_id, spec.rotate_row(row, r)) for r in range(1, n)]  # type: ignore[misc]
+
+
+def _built(spec: TaskSpec, doc_id: int, row: Row, source: str, build: Callable) -> Any:
+    try:
+        return build(spec, doc_id, row)
+    except (KeyError, TypeError, ValueError, IndexError) as err:
+        where = source or spec.name
+        detail = f"missing column {err}" if isinstance(err, KeyError) else str(err)
+        raise UserError(f"{where}: row {doc_id}: {detail}"[:400]) from None
 
 
 def resolve_tasks(names: str | None) -> list[TaskSpec]:

@@ -7,12 +7,15 @@ for what measures the run rather than the model (`MAY_DIFFER`):
 
 - `run.started_at`, `run.finished_at`: the earliest start and the latest finish of the parts;
 - `run.seconds`: the sum of the parts' run times (runner time spent, not wall time);
-- `tasks.<task>.seconds`: the time the task took on whichever runner evaluated it;
+- `tasks.<task>.seconds`, `tasks.<task>.robustness.seconds`: the time the task (and its
+  rotations) took on whichever runner evaluated it;
 - `environment.device` / `device_count`: the parts' devices joined with " + " and the largest
   count, when the runners differ in GPU model.
 
 Everything else (model, per-task scores, correctness bits, predictions and their hashes, the
-leaderboard average) must be, and is tested to be, identical to a single-runner run.
+leaderboard average and the other averages over tasks, recomputed from the parts' predictions)
+must be, and is tested to be, identical to a single-runner run. Parts must all be of the current
+results schema and all with or all without `--rotations`.
 A merge of one directory is a checked copy, which is how a GPU job stages its upload.
 """
 
@@ -24,9 +27,17 @@ from pathlib import Path
 from runner.atomic_io import write_atomic
 from runner.errors import UserError
 from runner.evaluation.metrics import leaderboard_average
-from runner.evaluation.predictions import predictions_path, sha256
+from runner.evaluation.predictions import PredictionRow, predictions_path, read_rows, sha256
+from runner.evaluation.task_results import result_averages
 from runner.evaluation.tasks import TASK_NAMES
-from runner.results_schema import EvaluationResult, RunInfo, TaskResult, load_result, save
+from runner.results_schema import (
+    SCHEMA_VERSION,
+    EvaluationResult,
+    RunInfo,
+    TaskResult,
+    load_result,
+    save,
+)
 
 RESULTS_FILE = "results.json"
 MAY_DIFFER = (
@@ -34,6 +45,7 @@ MAY_DIFFER = (
     "run.finished_at",
     "run.seconds",
     "tasks.*.seconds",
+    "tasks.*.robustness.seconds",
     "environment.device",
     "environment.device_count",
 )
@@ -56,8 +68,13 @@ def load_part(part_dir: Path) -> EvaluationResult:
     return result
 
 
-def merge_results(parts: list[EvaluationResult], labels: list[str]) -> EvaluationResult:
-    """One `EvaluationResult` from parts of the same model run on disjoint task sets."""
+def merge_results(
+    parts: list[EvaluationResult],
+    labels: list[str],
+    rows_by_task: dict[str, list[PredictionRow]],
+) -> EvaluationResult:
+    """One `EvaluationResult` from parts of the same model run on disjoint task sets;
+    `rows_by_task` are the parts' predictions, from which the averages over tasks come."""
     first = parts[0]
     tasks: dict[str, TaskResult] = {}
     owner: dict[str, str] = {}
@@ -75,6 +92,7 @@ def merge_results(parts: list[EvaluationResult], labels: list[str]) -> Evaluatio
         update={
             "tasks": ordered,
             "average": leaderboard_average(accuracies, complete=complete),
+            **result_averages(ordered, rows_by_task, complete=complete, rotations=first.rotations),
             "environment": first.environment.model_copy(
                 update={
                     "device": " + ".join(devices),
@@ -106,7 +124,12 @@ def merge_runs(part_dirs: list[Path], out_dir: Path) -> EvaluationResult:
     if any(p.resolve() == out_dir.resolve() for p in part_dirs):
         raise UserError(f"{out_dir}: --output must not be one of the parts")
     parts = [load_part(p) for p in part_dirs]
-    merged = merge_results(parts, [str(p) for p in part_dirs])
+    rows = {
+        name: read_rows(predictions_path(part_dir, name))
+        for part_dir, part in zip(part_dirs, parts, strict=True)
+        for name in part.tasks
+    }
+    merged = merge_results(parts, [str(p) for p in part_dirs], rows)
     (out_dir / RESULTS_FILE).unlink(missing_ok=True)
     shutil.rmtree(out_dir / "predictions", ignore_errors=True)  # no stale task from a past merge
     for part_dir, part in zip(part_dirs, parts, strict=True):
@@ -126,7 +149,14 @@ def merge_and_report(part_dirs: list[Path], out_dir: Path) -> EvaluationResult:
 
 
 def _check_same_run(first: EvaluationResult, first_label: str, part: EvaluationResult, label: str):
-    """Parts must be the same model, revision and precision, run by the same software."""
+    """Parts must be the same model, revision and precision, run by the same software, all with
+    or all without rotations, and written in the current results schema (the averages over
+    tasks need every version-2 field)."""
+    if part.schema_version != SCHEMA_VERSION:
+        raise UserError(
+            f"{label}: results schema version {part.schema_version}, not {SCHEMA_VERSION}; "
+            "re-run this part with the current medlb"
+        )
     mismatches = []
     if part.model != first.model:
         mismatches.append("model")
@@ -135,5 +165,7 @@ def _check_same_run(first: EvaluationResult, first_label: str, part: EvaluationR
         mismatches.append("environment (medlb, python, torch or transformers version)")
     if (part.run.limit, part.run.batch_size) != (first.run.limit, first.run.batch_size):
         mismatches.append("run.limit or run.batch_size")
+    if part.rotations != first.rotations:
+        mismatches.append("rotations (one part ran with --rotations, the other without)")
     if mismatches:
         raise UserError(f"{label}: {', '.join(mismatches)} differs from {first_label}")

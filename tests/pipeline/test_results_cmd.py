@@ -15,11 +15,16 @@ from runner.evaluation.tasks import TASK_NAMES
 from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
 
 HEAD = "ab" * 20
+# What results schema version 2 added to each task.
+V2_TASK_FIELDS = (
+    "options", "chance_normalized", "majority_class_rate", "brier", "reliability", "letter_bias",
+    "robustness",
+)  # fmt: skip
 REVISION = "cd" * 20
 
 
-def _evaluate(model: Path, tasks: list[str], out: Path) -> Path:
-    argv = ["evaluate", "--model", str(model), "--data-dir", str(SAMPLE_DATA_DIR)]
+def _evaluate(model: Path, tasks: list[str], out: Path, *extra: str) -> Path:
+    argv = ["evaluate", "--model", str(model), "--data-dir", str(SAMPLE_DATA_DIR), *extra]
     assert main([*argv, "--tasks", ",".join(tasks), "--no-progress", "--output", str(out)]) == 0
     return out
 
@@ -31,6 +36,8 @@ def _without_run_timings(doc: dict) -> dict:
         doc["run"].pop(key)
     for task in doc["tasks"].values():
         task.pop("seconds")
+        if task["robustness"] is not None:
+            task["robustness"].pop("seconds")
     doc["environment"].pop("device")
     doc["environment"].pop("device_count")
     return doc
@@ -75,6 +82,51 @@ def test_merge_refuses_overlap_tampering_and_unfinished_parts(tmp_path, pipeline
     (copy / "results.json").unlink()  # a part whose runner was lost has no results.json
     assert main(["results", "merge", str(copy), "--output", out]) == 1
     assert "the run did not finish" in capsys.readouterr().err
+    assert not (tmp_path / "m" / "results.json").exists()
+
+
+def test_merged_rotation_parts_equal_a_single_rotations_run(
+    tmp_path, pipeline_tiny_model, pipeline_rotations_run
+):
+    from runner.pipeline.request import plan_parts
+
+    dirs = [
+        _evaluate(pipeline_tiny_model, tasks, tmp_path / f"p{i}", "--rotations")
+        for i, tasks in enumerate(plan_parts(3))
+    ]
+    assert main(["results", "merge", *map(str, dirs), "--output", str(tmp_path / "m")]) == 0
+    single = json.loads((pipeline_rotations_run / "results.json").read_text())
+    merged = json.loads((tmp_path / "m" / "results.json").read_text())
+    assert _without_run_timings(merged) == _without_run_timings(single)
+    assert merged["rotations"] is True and merged["letter_tasks_average"]["rotations"] is not None
+    for task in TASK_NAMES:
+        name = f"predictions/{task}.jsonl"
+        assert (tmp_path / "m" / name).read_bytes() == (pipeline_rotations_run / name).read_bytes()
+
+
+def test_merge_refuses_parts_with_and_without_rotations_or_of_an_older_schema(
+    tmp_path, pipeline_tiny_model, pipeline_full_run, capsys
+):
+    rotated = _evaluate(pipeline_tiny_model, ["medmcqa"], tmp_path / "rotated", "--rotations")
+    plain = tmp_path / "plain"
+    shutil.copytree(pipeline_full_run, plain)
+    doc = json.loads((plain / "results.json").read_text())
+    doc["tasks"].pop("medmcqa")
+    (plain / "results.json").write_text(json.dumps(doc))
+    out = str(tmp_path / "m")
+    assert main(["results", "merge", str(plain), str(rotated), "--output", out]) == 1
+    assert "rotations (one part ran with --rotations, the other without)" in capsys.readouterr().err
+
+    # The same part as a version-1 file (what medlb wrote before schema version 2).
+    for task in doc["tasks"].values():
+        for field in V2_TASK_FIELDS:
+            task.pop(field)
+    for field in ("rotations", "chance_normalized_average", "letter_tasks_average"):
+        doc.pop(field)
+    doc.pop("reliability_pooled")
+    (plain / "results.json").write_text(json.dumps({**doc, "schema_version": 1}))
+    assert main(["results", "merge", str(plain), "--output", out]) == 1
+    assert "results schema version 1, not 2" in capsys.readouterr().err
     assert not (tmp_path / "m" / "results.json").exists()
 
 
