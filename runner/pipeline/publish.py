@@ -205,6 +205,7 @@ def publish_run(
 ) -> EvaluationResult:
     """Check a finished run against its request (or a submission file: every task planned) and
     publish it; print the PR comment, which `out_dir` also gets with the commit plan."""
+    from runner.evaluation.summary import score_lines, score_title
     from runner.evaluation.tasks import TASK_NAMES
     from runner.pipeline.merge import load_part
     from runner.pipeline.request import load_request
@@ -229,7 +230,8 @@ def publish_run(
     target = result_path(results_dir, submission.model)
     markdown = result_markdown(published, target, run_url or result.run.ci_run_url)
     _write_outputs(out_dir, publication, markdown)
-    print(markdown)
+    # The terminal gets text: the comment's Markdown escapes (backslashes) are for GitHub only.
+    print(f"published {target}: {score_title(published)}\n{score_lines(published)}")
     return published
 
 
