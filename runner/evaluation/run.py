@@ -33,6 +33,7 @@ from runner.evaluation.engine import (
     LoadedModel,
     TokenBudget,
     check_device,
+    check_model_source,
     default_token_budget,
     load_model_dir,
     resolve_model_dir,
@@ -168,8 +169,8 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     check_device(options.device, options.dtype)
+    from_hub = check_model_source(options.model, options.revision)  # a typo fails at once
     prepared = [_prepare(spec, options) for spec in options.tasks]
-    from_hub = not Path(options.model).is_dir()
     directory = resolve_model_dir(options.model, options.revision)
     manifest = open_run(options.output_dir, _identity(options, directory, from_hub))
     for task in prepared:

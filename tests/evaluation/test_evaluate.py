@@ -199,6 +199,18 @@ def test_bad_input_is_one_line_and_a_nonzero_exit(case, engine_llama, tmp_path, 
     assert not (out / "results.json").exists()
 
 
+def test_a_mistyped_model_path_fails_before_any_data_is_read(tmp_path, monkeypatch, capsys):
+    """Without --data-dir the rows come from the Hub; a path typo must not wait for them."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # were the data read first, this would stop it
+    argv = ["evaluate", "--model", str(tmp_path / "my-modle"), "--output", str(tmp_path / "o")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert (
+        err == f"medlb: error: --model {tmp_path / 'my-modle'}: no such directory (and not a "
+        "Hub id 'org/name')"
+    )
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
 def test_cuda_without_a_gpu_is_refused_before_anything_is_written(engine_llama, tmp_path, capsys):
     out = tmp_path / "out"

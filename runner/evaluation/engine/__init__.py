@@ -58,6 +58,7 @@ from runner.evaluation.engine.batching import (
 from runner.evaluation.engine.loading import (
     LoadedModel,
     check_device,
+    check_model_source,
     default_device,
     lm_eval_max_length,
     load_model,
@@ -77,6 +78,7 @@ __all__ = [
     "TaskScores",
     "TokenBudget",
     "check_device",
+    "check_model_source",
     "default_device",
     "default_token_budget",
     "encode_pairs",

@@ -117,24 +117,32 @@ def check_device(device: str, dtype: str) -> None:
         raise UserError("--device cuda: no CUDA GPU is visible to torch")
 
 
-def resolve_model_dir(source: str | Path, revision: str | None) -> Path:
-    """A local directory as is; a Hub id downloaded at `revision`. Either must hold safetensors."""
+def check_model_source(source: str | Path, revision: str | None) -> bool:
+    """Whether `source` is a Hub id (True) or a local directory (False), refusing anything else
+    and a --revision that does not fit; cheap, so a run checks it before reading any data."""
     path = Path(source)
     if path.is_dir():
         if revision is not None:
             raise UsageError(f"--revision applies to a Hub id, not to the local directory {path}")
-        directory = path
-    elif isinstance(source, str) and HUB_ID.match(source) and not path.exists():
+        return False
+    if isinstance(source, str) and HUB_ID.match(source) and not path.exists():
         if not revision:
             raise UsageError(f"--model {source}: a Hub model needs --revision (a commit SHA)")
+        return True
+    raise UserError(f"--model {source}: no such directory (and not a Hub id 'org/name')")
+
+
+def resolve_model_dir(source: str | Path, revision: str | None) -> Path:
+    """A local directory as is; a Hub id downloaded at `revision`. Either must hold safetensors."""
+    if check_model_source(source, revision):
         from runner.hub import download_model
 
         try:
-            directory = Path(download_model(source, revision))
+            directory = Path(download_model(str(source), revision))
         except OSError as err:  # huggingface_hub's errors (not found, gated, offline) are OSErrors
             raise UserError(f"{source}@{revision}: cannot download ({first_line(err)})") from None
     else:
-        raise UserError(f"--model {source}: no such directory (and not a Hub id 'org/name')")
+        directory = Path(source)
     if not any(directory.glob("*.safetensors")):
         raise UserError(
             f"{directory}: no *.safetensors weights (medlb loads safetensors only; "
