@@ -57,7 +57,7 @@ def test_evaluate_help_lists_every_task(capsys):
         (
             ["evaluate", "--model", "m", "--data-dir", "nowhere", "--output", "out"],
             "medlb evaluate failed",
-            "nowhere: data directory not found",
+            "--model m: no such directory",
         ),
         (["validate"], "medlb validate failed", "no FILE given and no ./submissions directory"),
         (["data", "check", "nowhere"], "medlb data failed", "nowhere: 9 of 9 tasks failed"),
@@ -79,9 +79,12 @@ def test_under_actions_every_failure_is_an_annotation_and_a_summary_section(
     assert summary.startswith(f"### ❌ {title}\n\n{escape_markdown(message)}")
 
 
+MISSING_MODEL = "--model m: no such directory (and not a Hub id 'org/name')"
+
+
 def test_outside_actions_a_failure_is_one_line_only(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     assert main(["evaluate", "--model", "m", "--data-dir", "nowhere", "--output", "o"]) == 1
     out, err = capsys.readouterr()
-    assert (out, err) == ("", "medlb: error: nowhere: data directory not found\n")
+    assert (out, err) == ("", f"medlb: error: {MISSING_MODEL}\n")
