@@ -7,6 +7,7 @@ in-process through `runner.cli.main`, inside a workspace laid out like the repos
     WORKSPACE/submissions/demo/<name>.yaml      their submission files
     WORKSPACE/runs/<name>/                      `medlb evaluate` outputs (resumable)
     WORKSPACE/results/demo/<name>.json          published results
+    WORKSPACE/details/demo/<name>/<revision>/   their per-item details (the details branch's layout)
     WORKSPACE/pages/, WORKSPACE/site/           the generated Markdown and the built site
 
 The models differ in architecture (Llama with a BOS token, GPT-2 without) and seed, so the
@@ -73,6 +74,12 @@ class DemoWorkspace:
         return self.root / "results"
 
     @property
+    def details(self) -> Path:
+        """Stands in for a checkout of the details branch (ARCHITECTURE.md, "Every answer
+        auditable")."""
+        return self.root / "details"
+
+    @property
     def site(self) -> Path:
         return self.root / "site"
 
@@ -123,16 +130,18 @@ def run_demo(workspace: DemoWorkspace, repo: Path, say: Say = print) -> Path:
         _medlb(say, "evaluate", "--model", workspace.model_dir(model),
                "--data-dir", SAMPLE_DATA_DIR, "--output", workspace.run_dir(model))  # fmt: skip
 
-    say(f"[4/{STAGES}] Publishing the results into {workspace.results}")
+    say(f"[4/{STAGES}] Publishing the results into {workspace.results}, details into details/")
     for model in DEMO_MODELS:
         _medlb(say, "results", "publish", workspace.run_dir(model),
                "--submission", workspace.submission(model),
-               "--results-dir", workspace.results)  # fmt: skip
+               "--results-dir", workspace.results,
+               "--details-dir", workspace.details)  # fmt: skip
 
     say(f"[5/{STAGES}] Building the site into {workspace.site}")
     _medlb(say, "site", "build", "--results", workspace.results,
            "--submissions", workspace.root / "submissions",
            "--references", repo / "references", "--config", repo / "mkdocs.yml",
+           "--details", workspace.details,
            "--pages-dir", workspace.root / "pages", "--out", workspace.site)  # fmt: skip
     return workspace.site
 

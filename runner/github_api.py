@@ -1,7 +1,8 @@
 """Every call to GitHub's REST API lives in this module, and nowhere else (as `runner.hub` does for
 the Hugging Face Hub).
 
-The publish job uses it to commit through the Git Data API and to comment on the submission PR
+The publish job uses it to commit through the Git Data API (the per-item details on the details
+branch, then the results on the default branch) and to comment on the submission PR
 (ARCHITECTURE.md, "Trust boundary"). A `Transport` sends one request and returns the status and
 the decoded JSON body; `urllib_transport` is the real one (standard library only, the token from
 the environment), and tests pass an in-memory fake that answers in GitHub's documented shapes.
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from runner.digests import git_blob_sha1
 from runner.errors import UsageError, UserError
 from runner.untrusted_text import visible_characters
 
@@ -110,13 +112,44 @@ class GitHubRepo:
         ref = self._call("get ref", "GET", f"/git/ref/heads/{quote(branch, safe='/')}")
         return _field(ref, "object", "sha")
 
+    def branch_head_if_any(self, branch: str) -> str | None:
+        """`branch_head`, or None when the repository has no such branch (404)."""
+        try:
+            return self.branch_head(branch)
+        except GitHubApiError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def create_branch(self, branch: str, commit: str) -> None:
+        """A new branch at `commit` (createRef); 422 means it exists already (someone else just
+        made it), which another attempt can build on."""
+        body = {"ref": f"refs/heads/{branch}", "sha": commit}
+        try:
+            self._call("create ref", "POST", "/git/refs", body, ok=201)
+        except GitHubApiError as err:
+            if err.status == 422:
+                err.retryable = True
+            raise
+
+    def create_blob(self, data: bytes) -> str:
+        """Store UTF-8 text as a blob (createBlob); its id, checked against git's own."""
+        body = {"content": data.decode("utf-8"), "encoding": "utf-8"}
+        sha = _field(self._call("create blob", "POST", "/git/blobs", body, ok=201), "sha")
+        if sha != git_blob_sha1(data):
+            raise GitHubApiError("create blob", 201, f"blob id {sha} is not git's", retryable=False)
+        return sha
+
     def commit_tree(self, commit: str) -> str:
         """The tree of a commit (getCommit)."""
         return _field(self._call("get commit", "GET", f"/git/commits/{commit}"), "tree", "sha")
 
-    def create_tree(self, base_tree: str, entries: list[dict[str, Any]]) -> str:
-        """A tree: `base_tree` with `entries` (content to write, or `sha: None` to delete)."""
-        body = {"base_tree": base_tree, "tree": entries}
+    def create_tree(self, base_tree: str | None, entries: list[dict[str, Any]]) -> str:
+        """A tree: `base_tree` with `entries` (content or a blob's `sha` to write, `sha: None` to
+        delete); without a base tree, a tree of `entries` alone (an orphan branch's first)."""
+        body: dict[str, Any] = {"tree": entries}
+        if base_tree is not None:
+            body["base_tree"] = base_tree
         return _field(self._call("create tree", "POST", "/git/trees", body, ok=201), "sha")
 
     def create_commit(self, message: str, tree: str, parents: list[str]) -> str:

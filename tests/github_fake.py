@@ -3,9 +3,10 @@
 - `pull_answer` / `files_answer`: what `GET /repos/{o}/{r}/pulls/{n}` and `GET …/pulls/{n}/files`
   return, for `medlb results intake --pull/--pull-files`;
 - `FakeGitHub`: a `runner.github_api.Transport` serving the Git Data API (getRef, getCommit,
-  createTree, createCommit, updateRef), the contents API and issue comments on top of a real
-  bare git repository, so the SHAs are git's own and a clone sees what was committed. Faults
-  (`fail`) and "someone else pushed meanwhile" (`before`, `push`) are injected per route.
+  createBlob, createTree, createCommit, updateRef, createRef), the contents API and issue
+  comments on top of a real bare git repository, every branch of it (the default branch and the
+  details branch), so the SHAs are git's own and a clone sees what was committed. Faults (`fail`)
+  and "someone else pushed meanwhile" (`before`, `push`) are injected per route.
 """
 
 from __future__ import annotations
@@ -191,22 +192,34 @@ class FakeGitHub:
         """Run `action` once, just before the next matching request is served."""
         self._before.append((method, route, action))
 
-    def push(self, files: dict[str, bytes | None], message: str = "meanwhile") -> str:
-        """Someone else's commit on the branch (None deletes a file)."""
-        head = self.head()
+    def push(
+        self, files: dict[str, bytes | None], message: str = "meanwhile", branch: str | None = None
+    ) -> str:
+        """Someone else's commit on a branch, the default one unless named (None deletes a file);
+        a branch that does not exist yet starts parentless."""
+        branch = branch or self.branch
+        head = self.head(branch)
         entries = [
             {"path": p, "mode": "100644", "type": "blob", "sha": None}
             if data is None
             else {"path": p, "mode": "100644", "type": "blob", "content": data.decode()}
             for p, data in files.items()
         ]
-        tree = self._write_tree(self._tree_of(head), entries)
-        commit = _git(self.git_dir, "commit-tree", tree, "-p", head, "-m", message)
-        _git(self.git_dir, "update-ref", f"refs/heads/{self.branch}", commit)
+        tree = self._write_tree(self._tree_of(head) if head else None, entries)
+        parents = ["-p", head] if head else []
+        commit = _git(self.git_dir, "commit-tree", tree, *parents, "-m", message)
+        _git(self.git_dir, "update-ref", f"refs/heads/{branch}", commit)
         return commit
 
-    def head(self) -> str:
-        return _git(self.git_dir, "rev-parse", f"refs/heads/{self.branch}")
+    def head(self, branch: str | None = None) -> str | None:
+        """The commit a branch points at (the default branch unless named); None: no branch."""
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", f"refs/heads/{branch or self.branch}"],
+            cwd=self.git_dir,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout.strip() if done.returncode == 0 else None
 
     def file(self, path: str, ref: str | None = None) -> bytes | None:
         done = subprocess.run(
@@ -239,8 +252,12 @@ class FakeGitHub:
             return self._get_ref(route.removeprefix("/git/ref/heads/"))
         if method == "GET" and route.startswith("/git/commits/"):
             return self._get_commit(route.removeprefix("/git/commits/"))
+        if method == "POST" and route == "/git/blobs":
+            return self._create_blob(body)
         if method == "POST" and route == "/git/trees":
             return self._create_tree(body)
+        if method == "POST" and route == "/git/refs":
+            return self._create_ref(body)
         if method == "POST" and route == "/git/commits":
             return self._create_commit(body)
         if method == "PATCH" and route.startswith("/git/refs/heads/"):
@@ -256,15 +273,26 @@ class FakeGitHub:
         return 404, {"message": "Not Found"}
 
     def _get_ref(self, branch: str) -> tuple[int, Any]:
-        if branch != self.branch:
+        sha = self.head(branch)
+        if sha is None:
             return 404, {"message": "Not Found"}
-        sha = self.head()
-        return 200, {
-            "ref": f"refs/heads/{branch}",
-            "node_id": "REF_kwDO",
-            "url": f"{API}/repos/{OWNER_REPO}/git/refs/heads/{branch}",
-            "object": {"type": "commit", "sha": sha, "url": f"{API}/git/commits/{sha}"},
-        }
+        return 200, _ref_object(branch, sha)
+
+    def _create_ref(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """createRef: 422 when the ref exists already."""
+        branch = body["ref"].removeprefix("refs/heads/")
+        if self.head(branch) is not None:
+            return 422, {"message": "Reference already exists"}
+        _git(self.git_dir, "update-ref", body["ref"], body["sha"])
+        return 201, _ref_object(branch, body["sha"])
+
+    def _create_blob(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """createBlob: `content` in `encoding` utf-8 or base64."""
+        encoding = body.get("encoding", "utf-8")
+        content = body["content"]
+        data = base64.b64decode(content) if encoding == "base64" else content.encode("utf-8")
+        sha = _git(self.git_dir, "hash-object", "-w", "--stdin", data=data)
+        return 201, {"url": f"{API}/repos/{OWNER_REPO}/git/blobs/{sha}", "sha": sha}
 
     def _tree_of(self, commit: str) -> str:
         return _git(self.git_dir, "rev-parse", f"{commit}^{{tree}}")
@@ -284,28 +312,35 @@ class FakeGitHub:
             "parents": [{"sha": p, "url": f"{API}/git/commits/{p}"} for p in parents],
         }
 
-    def _write_tree(self, base_tree: str, entries: list[dict[str, Any]]) -> str:
+    def _write_tree(self, base_tree: str | None, entries: list[dict[str, Any]]) -> str:
         with tempfile.TemporaryDirectory() as tmp:
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            _git(self.git_dir, "read-tree", base_tree, env=env)
+            if base_tree is not None:
+                _git(self.git_dir, "read-tree", base_tree, env=env)
             lines = []
             for entry in entries:
                 if entry.get("sha", "") is None:  # mode 0 removes the path from the index
                     lines.append(f"0 {'0' * 40}\t{entry['path']}\n")
                     continue
-                data = entry["content"].encode()
-                blob = _git(self.git_dir, "hash-object", "-w", "--stdin", data=data)
+                if "content" in entry:
+                    data = entry["content"].encode()
+                    blob = _git(self.git_dir, "hash-object", "-w", "--stdin", data=data)
+                else:  # a blob made by createBlob
+                    blob = entry["sha"]
                 lines.append(f"{entry['mode']} {blob}\t{entry['path']}\n")
             info = "".join(lines).encode()
             _git(self.git_dir, "update-index", "--index-info", data=info, env=env)
             return _git(self.git_dir, "write-tree", env=env)
 
     def _create_tree(self, body: dict[str, Any]) -> tuple[int, Any]:
-        base = body["base_tree"]
+        base = body.get("base_tree")  # none: a tree of the entries alone
         for entry in body["tree"]:
             # Deleting a path the base tree does not have is refused by GitHub.
-            if entry.get("sha", "") is None and not _in_tree(self.git_dir, base, entry["path"]):
+            deleted = entry.get("sha", "") is None
+            if deleted and (base is None or not _in_tree(self.git_dir, base, entry["path"])):
                 return 422, {"message": "GitRPC::BadObjectState"}
+            if "content" not in entry and not deleted and not _exists(self.git_dir, entry["sha"]):
+                return 422, {"message": "tree.sha is not a valid blob"}
         sha = self._write_tree(base, body["tree"])
         return 201, {"sha": sha, "url": f"{API}/git/trees/{sha}", "tree": [], "truncated": False}
 
@@ -320,17 +355,16 @@ class FakeGitHub:
         }
 
     def _update_ref(self, branch: str, body: dict[str, Any]) -> tuple[int, Any]:
-        head = self.head()
+        head = self.head(branch)
+        if head is None:
+            return 422, {"message": "Reference does not exist"}
         fast_forward = subprocess.run(
             ["git", "merge-base", "--is-ancestor", head, body["sha"]], cwd=self.git_dir
         )
-        if branch != self.branch or (not body.get("force") and fast_forward.returncode != 0):
+        if not body.get("force") and fast_forward.returncode != 0:
             return 422, {"message": "Update is not a fast forward"}
         _git(self.git_dir, "update-ref", f"refs/heads/{branch}", body["sha"])
-        return 200, {
-            "ref": f"refs/heads/{branch}",
-            "object": {"type": "commit", "sha": body["sha"]},
-        }
+        return 200, _ref_object(branch, body["sha"])
 
     def _contents(self, path: str, ref: str) -> tuple[int, Any]:
         data = self.file(path, ref)
@@ -351,5 +385,19 @@ class FakeGitHub:
 
 
 def _in_tree(git_dir: Path, tree: str, path: str) -> bool:
-    done = subprocess.run(["git", "cat-file", "-e", f"{tree}:{path}"], cwd=git_dir)
+    return _exists(git_dir, f"{tree}:{path}")
+
+
+def _exists(git_dir: Path, name: str) -> bool:
+    done = subprocess.run(["git", "cat-file", "-e", name], cwd=git_dir, capture_output=True)
     return done.returncode == 0
+
+
+def _ref_object(branch: str, sha: str) -> dict[str, Any]:
+    """A git reference as getRef, createRef and updateRef answer it."""
+    return {
+        "ref": f"refs/heads/{branch}",
+        "node_id": "REF_kwDO",
+        "url": f"{API}/repos/{OWNER_REPO}/git/refs/heads/{branch}",
+        "object": {"type": "commit", "sha": sha, "url": f"{API}/git/commits/{sha}"},
+    }

@@ -8,8 +8,12 @@
   bootstrap interval, per-subject accuracy, average) with `runner.evaluation.metrics`, so the
   numbers are internally consistent. Calibration and predictions hashes cannot be derived from
   bits and are kept from the real run they start from.
+- `synthesize_details`: per-item details (predictions files, laid out as the details branch) for
+  synthetic results, consistent with their correctness bits (and, for a `--rotations` result, its
+  consistent-correctness bits), each result's `predictions_sha256` updated to pin them.
 
-Run as a script it is the site benchmark (`medlb site build` on N synthetic models):
+Run as a script it is the site benchmark (`medlb site build` on N synthetic models, with their
+per-item details unless --no-details):
     .venv/bin/python tests/site_fixtures.py --models 1000 --full-size
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import random
 import sys
 import time
@@ -49,6 +54,7 @@ class SiteTree:
     evaluated: tuple[str, ...]  # model ids with results
     pending: str  # a submitted model without results
     failed: str  # a model whose run failed
+    details: Path | None = None  # the evaluated models' per-item details (details-branch layout)
 
 
 def write_submission(
@@ -77,8 +83,9 @@ def write_submission(
     return path
 
 
-def publish_tiny_runs(work: Path) -> SiteTree:
-    """Build, evaluate and publish two tiny models through the real CLI."""
+def publish_tiny_runs(work: Path, *, rotations: bool = False) -> SiteTree:
+    """Build, evaluate (with `--rotations` if asked) and publish two tiny models through the real
+    CLI, their per-item details into work/details."""
     from runner.cli import main
     from runner.evaluation.tiny_models import SAMPLE_DATA_DIR, TinyModelSpec, build_tiny_model
 
@@ -96,8 +103,10 @@ def publish_tiny_runs(work: Path) -> SiteTree:
         submission = write_submission(submissions, model_id, revision, model_type=model_type)
         run = work / "runs" / name
         argv = ["evaluate", "--model", str(model_dir), "--data-dir", str(SAMPLE_DATA_DIR)]
+        argv += ["--rotations"] if rotations else []
         assert main([*argv, "--no-progress", "--output", str(run)]) == 0
         publish = ["results", "publish", str(run), "--submission", str(submission)]
+        publish += ["--details-dir", str(work / "details")]
         assert main([*publish, "--results-dir", str(results)]) == 0
         evaluated.append(model_id)
 
@@ -120,6 +129,7 @@ def publish_tiny_runs(work: Path) -> SiteTree:
         evaluated=tuple(evaluated),
         pending=pending,
         failed=failed,
+        details=work / "details",
     )
 
 
@@ -229,11 +239,98 @@ def synthesize_results(
     return ids
 
 
+def synthesize_details(results: Path, details: Path, model_ids: list[str], *, seed: int = 0) -> int:
+    """Write the predictions files of `model_ids`' synthetic results under `details` (the details
+    branch's layout) and pin them in the results; returns the bytes written.
+
+    Each item gets a gold option and log-likelihoods whose argmax is the gold exactly where the
+    result's correctness bit says right. A `--rotations` result's letter tasks also get
+    `rotation_logprobs`: an item right under every rotation where its consistent-correctness bit
+    says so (when the bits fit the item count), else wrong under at least one rotation.
+    """
+    from runner.evaluation.tasks import LETTERS, PUBMEDQA_CHOICES, TASKS
+    from runner.pipeline.details import details_path
+    from runner.results_schema import decode_bits
+
+    rng = random.Random(seed)
+    written = 0
+    for model_id in model_ids:
+        path = results / f"{model_id}.json"
+        result = load_result(path)
+        tasks = {}
+        for name, task in result.tasks.items():
+            k = len(LETTERS if TASKS[name].letter_choices else PUBMEDQA_CHOICES)
+            correct = decode_bits(task.correct, task.n)
+            consistent = _consistent_bits(task, correct, rng) if result.rotations else None
+            lines = [
+                _synthetic_row(i, k, correct[i], None if consistent is None else consistent[i], rng)
+                for i in range(task.n)
+            ]
+            data = ("\n".join(lines) + "\n").encode()
+            target = details / details_path(model_id, result.model.revision or "", name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            written += len(data)
+            digest = hashlib.sha256(data).hexdigest()
+            tasks[name] = task.model_copy(update={"predictions_sha256": digest})
+        save(path, result.model_copy(update={"tasks": tasks}))
+    return written
+
+
+def _consistent_bits(task, correct: list[bool], rng: random.Random) -> list[bool] | None:
+    """Right under every rotation: the result's bits where they fit, else drawn (never where the
+    item is wrong at rotation 0). None for a task without rotations."""
+    from runner.results_schema import decode_bits
+
+    if task.robustness is None:
+        return None
+    try:
+        bits = decode_bits(task.robustness.consistent_correct, task.n)
+    except ValueError:  # bits of the real run a synthetic result was tiled from
+        bits = [rng.random() < 0.6 for _ in correct]
+    return [b and c for b, c in zip(bits, correct, strict=True)]
+
+
+def _synthetic_row(
+    doc_id: int, k: int, right: bool, consistent: bool | None, rng: random.Random
+) -> str:
+    """One predictions row: right (at rotation 0) as told; with `consistent` set, rotation scores
+    that keep the gold under every rotation exactly when it is True (it implies `right`)."""
+    gold = rng.randrange(k)
+    pred = gold if right else rng.choice([o for o in range(k) if o != gold])
+    row = {"doc_id": doc_id, "choice_logprobs": _scores(k, pred, rng), "pred": pred, "gold": gold}
+    if consistent is not None:
+        slip = None if consistent or not right else rng.randrange(1, k)  # wrong there only
+        chosen = [
+            rng.randrange(k)
+            if not right
+            else rng.choice([o for o in range(k) if o != gold])
+            if r == slip
+            else gold
+            for r in range(1, k)
+        ]
+        row["rotation_logprobs"] = [_scores(k, option, rng) for option in chosen]
+    return json.dumps(row)
+
+
+def _scores(k: int, top: int, rng: random.Random) -> list[float]:
+    """Log-likelihoods of k options whose largest is option `top`'s."""
+    scores = [rng.uniform(-9.0, -0.05) for _ in range(k)]
+    scores[top] = max(scores) + rng.uniform(0.01, 3.0)
+    return scores
+
+
 def build_synthetic_site(
-    tree: SiteTree, work: Path, count: int, *, seed: int, full_size: bool = False
+    tree: SiteTree,
+    work: Path,
+    count: int,
+    *,
+    seed: int,
+    full_size: bool = False,
+    details: bool = False,
 ) -> list[str]:
-    """`tree`'s real runs plus `count` synthetic results, built into work/html; returns the
-    synthetic model ids."""
+    """`tree`'s real runs plus `count` synthetic results, built into work/html (with every
+    model's per-item details in work/details if asked); returns the synthetic model ids."""
     import shutil
 
     from runner.cli import main
@@ -243,7 +340,12 @@ def build_synthetic_site(
     shutil.copytree(tree.submissions, submissions)
     bases = list(published_results(tree.results).values())
     ids = synthesize_results(bases, count, results, submissions, seed=seed, full_size=full_size)
-    assert main(site_build_argv(results, submissions, tree.references, work)) == 0
+    argv = site_build_argv(results, submissions, tree.references, work)
+    if details:
+        shutil.copytree(tree.details, work / "details")
+        synthesize_details(results, work / "details", ids, seed=seed)
+        argv += ["--details", str(work / "details")]
+    assert main(argv) == 0
     return ids
 
 
@@ -268,12 +370,16 @@ def _benchmark(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Time `medlb site build` on synthetic results.")
     parser.add_argument("--models", type=int, default=1000, help="synthetic models (default 1000)")
     parser.add_argument("--full-size", action="store_true", help="tile items to full split sizes")
+    parser.add_argument(
+        "--no-details", action="store_true", help="no per-item details (no question views)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        tree = publish_tiny_runs(work / "tiny")
+        # The GPU workflow runs --rotations: the details (and the views) have their real weight.
+        tree = publish_tiny_runs(work / "tiny", rotations=True)
         clock = time.perf_counter()
-        synthesize_results(
+        ids = synthesize_results(
             list(published_results(tree.results).values()),
             args.models,
             work / "results",
@@ -281,14 +387,28 @@ def _benchmark(argv: list[str]) -> int:
             full_size=args.full_size,
         )
         print(f"generated {args.models} results in {time.perf_counter() - clock:.1f} s")
-        clock = time.perf_counter()
         argv = site_build_argv(work / "results", work / "submissions", tree.references, work)
+        if not args.no_details:
+            clock = time.perf_counter()
+            size = synthesize_details(work / "results", work / "details", ids)
+            print(
+                f"generated their per-item details in {time.perf_counter() - clock:.1f} s: "
+                f"{size / 2**20:.0f} MiB, {size / len(ids) / 2**20:.2f} MiB per model"
+            )
+            argv += ["--details", str(work / "details")]
+        largest = max(p.stat().st_size for p in (work / "results").rglob("*.json"))
+        print(f"largest results file (a model's weight on the default branch): {largest >> 10} KiB")
+        clock = time.perf_counter()
         code = main([a for a in argv if a != "--quiet"])
         print(f"medlb site build: {time.perf_counter() - clock:.2f} s wall (exit {code})")
-        index = work / "html" / "index.html"
-        print(f"leaderboard page: {index.stat().st_size / 1024:.0f} KiB")
-        data = sum(p.stat().st_size for p in (work / "html" / "data").rglob("*.json"))
-        print(f"per-model results files (downloads, compare page): {data / 1024 / 1024:.1f} MiB")
+        html = work / "html"
+        print(f"leaderboard page: {(html / 'index.html').stat().st_size / 1024:.0f} KiB")
+        results = sum(p.stat().st_size for p in (html / "data" / "results").rglob("*.json"))
+        print(f"per-model results files (downloads, compare page): {results / 2**20:.1f} MiB")
+        views = sum(p.stat().st_size for p in (html / "data" / "questions").rglob("*.json"))
+        print(f"question views' data: {views / 2**20:.1f} MiB")
+        total = sum(p.stat().st_size for p in html.rglob("*") if p.is_file())
+        print(f"built site: {total / 2**20:.0f} MiB in {sum(1 for _ in html.rglob('*'))} entries")
     return code
 
 

@@ -36,6 +36,20 @@ def test_demo_builds_a_site_with_both_models_and_the_references(tmp_path, capsys
     # The repository's paper-reported scores are shown beside the demo models.
     assert "GPT-4-base" in (site / "index.html").read_text()
 
+    # Every answer auditable: the publish step wrote the details where the details branch keeps
+    # them, and the site shows a question view of every task of both models.
+    for model in DEMO_MODELS:
+        published = load_result(workspace / "results" / f"{model.model_id}.json")
+        for task in published.tasks:
+            view = json.loads(
+                (site / "data" / "questions" / model.model_id / f"{task}.json").read_text()
+            )
+            assert view["n"] == published.tasks[task].n
+            assert view["predictions"]["sha256"] == published.tasks[task].predictions_sha256
+        revision = published.model.revision
+        assert (workspace / "details" / model.model_id / revision / "predictions").is_dir()
+    assert (site / "questions" / "index.html").is_file()
+
 
 def test_demo_refuses_a_bad_port_before_doing_any_work(tmp_path, capsys):
     assert main(["demo", "--workspace", str(tmp_path / "w"), "--port", "70000"]) == 2

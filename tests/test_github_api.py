@@ -112,3 +112,40 @@ def test_the_token_and_repository_come_from_the_environment(monkeypatch):
         repo_from_environment()
     monkeypatch.setenv("GITHUB_REPOSITORY", "medlb-org/leaderboard")
     assert repo_from_environment().full_name == "medlb-org/leaderboard"
+
+
+def test_the_details_branch_calls_send_githubs_documented_bodies():
+    """createBlob (utf-8 content; the answered id must be git's own), createTree without a base
+    (an orphan branch's first tree), createRef, and getRef's 404 read as "no such branch"."""
+    from runner.digests import git_blob_sha1
+
+    data = b'{"doc_id": 0, "choice_logprobs": [-1.5, -0.25], "pred": 1, "gold": 1}\n'
+    blob = git_blob_sha1(data)
+    answers = [
+        FakeResponse(201, {"url": "https://api.github.com/repos/o/r/git/blobs/x", "sha": blob}),
+        FakeResponse(201, {"url": "https://api.github.com/repos/o/r/git/blobs/x", "sha": "e" * 40}),
+        FakeResponse(201, {"sha": "t" * 40, "tree": [], "truncated": False}),
+        FakeResponse(201, {"ref": "refs/heads/details", "object": {"sha": "c" * 40}}),
+        _http_error(422, "Reference already exists"),
+        _http_error(404, "Not Found"),
+    ]
+    sent: list = []
+    repo = GitHubRepo("o/r", urllib_transport("tok", opener=_opener(answers, sent)))
+    assert repo.create_blob(data) == blob
+    assert json.loads(sent[0].data) == {"content": data.decode(), "encoding": "utf-8"}
+    with pytest.raises(GitHubApiError, match="is not git's") as caught:
+        repo.create_blob(data)
+    assert not caught.value.retryable
+    entry = {"path": "a/b.jsonl", "mode": "100644", "type": "blob", "sha": blob}
+    assert repo.create_tree(None, [entry]) == "t" * 40
+    assert json.loads(sent[2].data) == {"tree": [entry]}  # no base_tree: a new tree
+    repo.create_branch("details", "c" * 40)
+    assert (sent[3].get_method(), sent[3].full_url) == (
+        "POST",
+        "https://api.github.com/repos/o/r/git/refs",
+    )
+    assert json.loads(sent[3].data) == {"ref": "refs/heads/details", "sha": "c" * 40}
+    with pytest.raises(GitHubApiError) as caught:
+        repo.create_branch("details", "c" * 40)
+    assert caught.value.retryable  # made meanwhile: another attempt builds on it
+    assert repo.branch_head_if_any("details") is None

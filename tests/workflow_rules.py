@@ -23,6 +23,9 @@ _GROUPS = {"results", "site", "data"}
 # The one `ref:` a privileged checkout may name: the default branch as it is now (the publish job
 # decides against the current branch, not the commit the triggering event saw).
 DEFAULT_BRANCH_REF = "${{ github.event.repository.default_branch }}"
+# The other: the details branch, which only the publish job writes (predictions files, data never
+# run), checked out into a folder of its own beside the default branch's code (pages.yml).
+DETAILS_REF = "details"
 LOCKED_INSTALLER = "requirements/install-locked.sh"
 
 
@@ -118,9 +121,9 @@ def trust_problems(workflow: dict[str, Any]) -> list[str]:
             options = step.get("with") or {}
             if options.get("persist-credentials") is not False:
                 problems.append(f"{name}: checkout without persist-credentials: false")
-            chosen = "repository" in options or options.get("ref", DEFAULT_BRANCH_REF) != (
-                DEFAULT_BRANCH_REF
-            )
+            ref = options.get("ref", DEFAULT_BRANCH_REF)
+            data_beside = ref == DETAILS_REF and str(options.get("path", "")).strip("./") != ""
+            chosen = "repository" in options or (ref != DEFAULT_BRANCH_REF and not data_beside)
             if is_privileged(workflow) and chosen:
                 problems.append(f"{name}: privileged workflow checks out a chosen ref/repository")
         run = str(step.get("run", ""))

@@ -7,9 +7,11 @@ The GitHub workflows call these, one per step, in this order:
                            plan the task split
                 merge      check and combine the parts of a split run (or stage one part)
                 publish    write results/<org>/<model>.json, the commit plan and the PR comment
+                           (and stage the per-item details for the details branch)
                 fail       explain a run that published nothing; plan a failure record if a GPU
                            job started
-                deliver    commit the plan to the default branch, then comment on the PR
+                deliver    commit the details to the details branch, then the plan to the default
+                           branch, then comment on the PR
 """
 
 from __future__ import annotations
@@ -222,6 +224,14 @@ def _register_publish(steps: argparse._SubParsersAction) -> None:
     source.add_argument("--request", type=Path, metavar="DIR", help="the request directory")
     source.add_argument("--submission", type=Path, metavar="FILE", help="a submission file")
     _add_output_options(p)
+    p.add_argument(
+        "--details-dir",
+        type=Path,
+        metavar="DIR",
+        help="also copy the run's predictions files (each checked against its sha256 in the "
+        "result) to DIR/<org>/<model>/<revision>/predictions/<task>.jsonl, the layout of the "
+        "details branch, and plan their commit there before the result's (`deliver`)",
+    )
     p.set_defaults(handler=_publish)
 
 
@@ -235,6 +245,7 @@ def _publish(args: argparse.Namespace) -> int:
         results_dir=args.results_dir,
         out_dir=args.out,
         run_url=args.run_url,
+        details_dir=args.details_dir,
     )
     return 0
 
@@ -300,21 +311,28 @@ def _register_deliver(steps: argparse._SubParsersAction) -> None:
         description="Commit OUT/changes.json through GitHub's Git Data API (retried with backoff; "
         "each attempt re-decides against the branch's live head: the model's submission file "
         "must still name this revision, and a stale failure record is deleted only if present), "
-        "then post OUT/comment.md on the request's PR. If the commit fails, a comment says so "
-        "instead and the exit status is 1. Needs GITHUB_TOKEN (or GH_TOKEN) and "
-        "GITHUB_REPOSITORY.",
+        "then post OUT/comment.md on the request's PR. A result's per-item details (publish "
+        "--details-dir) are committed first, on the details branch (created if missing); if that "
+        "fails, nothing is published. If a commit fails, a comment says so instead and the exit "
+        "status is 1. Needs GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY.",
     )
     p.add_argument("--request", required=True, type=Path, metavar="DIR", help="request directory")
     p.add_argument(
         "--out", required=True, type=Path, metavar="DIR", help="where publish/fail wrote"
     )
     p.add_argument("--branch", required=True, help="the default branch")
+    p.add_argument(
+        "--details-branch",
+        metavar="BRANCH",
+        help="the branch that keeps per-item details (default: details)",
+    )
     p.add_argument("--run-url", help="link to the CI run, shown in a failure comment")
     p.set_defaults(handler=_deliver)
 
 
 def _deliver(args: argparse.Namespace) -> int:
     from runner.github_api import repo_from_environment
+    from runner.pipeline.details import DETAILS_BRANCH
     from runner.pipeline.landing import deliver
 
     deliver(
@@ -323,5 +341,6 @@ def _deliver(args: argparse.Namespace) -> int:
         repo=repo_from_environment(),
         branch=args.branch,
         run_url=args.run_url,
+        details_branch=args.details_branch or DETAILS_BRANCH,
     )
     return 0

@@ -78,6 +78,15 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
             help=f"{what} (default: {default})",
         )
     parser.add_argument(
+        "--details",
+        type=Path,
+        metavar="DIR",
+        help="a checkout of the details branch (<org>/<model>/<revision>/predictions/"
+        "<task>.jsonl): each file is checked against the predictions_sha256 of its result and "
+        "becomes a question view; a model without details gets none, said on its page "
+        "(default: no question views)",
+    )
+    parser.add_argument(
         "--config",
         type=Path,
         default=Path("mkdocs.yml"),
@@ -107,6 +116,7 @@ def _options(args: argparse.Namespace):
         submissions_dir=args.submissions,
         references_dir=args.references,
         repo_url=args.repo_url,
+        details_dir=args.details,
     )
 
 

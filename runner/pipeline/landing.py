@@ -15,6 +15,13 @@ every attempt decides again against the head it has just read:
 The whole sequence is retried, a bounded number of times with exponential backoff and jitter,
 when GitHub answers with a server error, throttles, or the branch moved (422 on updateRef). The PR
 comment is posted only after the commit landed; otherwise a comment says it did not.
+
+A result's per-item details (its predictions files, `runner.pipeline.details`) land FIRST, as one
+commit on the details branch, made the same way (its blobs through createBlob, each id checked
+against git's own) and decided on the same live default-branch head; the first publication
+creates that branch, parentless (createRef). Only then is the result committed: a details commit
+that fails publishes nothing and the PR is told, so the default branch never names details that
+are not there (ARCHITECTURE.md, "Every answer auditable").
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import TypeVar
 from runner import github_actions
 from runner.errors import UserError
 from runner.github_api import GitHubApiError, GitHubRepo
+from runner.pipeline.details import DETAILS_BRANCH, is_details_path
 from runner.pipeline.publish import (
     COMMENT_FILE,
     PLAN_FILE,
@@ -40,6 +48,7 @@ from runner.pipeline.publish import (
 from runner.pipeline.request import load_request
 from runner.pipeline.score_report import landing_failure_markdown
 from runner.submissions.schema import is_submission_path, submission_from_bytes
+from runner.untrusted_text import escape_markdown
 
 T = TypeVar("T")
 _FILE_MODE = "100644"
@@ -79,13 +88,19 @@ def with_retries(what: str, action: Callable[[], T], backoff: Backoff) -> T:
 
 
 def commit_publication(
-    repo: GitHubRepo, branch: str, plan: Publication, checkout: Path, backoff: Backoff
+    repo: GitHubRepo,
+    branch: str,
+    plan: Publication,
+    checkout: Path,
+    backoff: Backoff,
+    message: str | None = None,
 ) -> str | None:
     """Commit `plan` on `branch`; the new commit, or None when the branch already had it all."""
     _check_paths(plan)
     contents = {}
     for path in plan.write:
         contents[path] = (Path(checkout) / path).read_text(encoding="utf-8")
+    plan = plan if message is None else plan.model_copy(update={"message": message})
     return with_retries(
         f"commit to {branch}",
         lambda: _commit_once(repo, branch, plan, contents),
@@ -93,11 +108,48 @@ def commit_publication(
     )
 
 
+def commit_details(
+    repo: GitHubRepo,
+    details_branch: str,
+    branch: str,
+    plan: Publication,
+    checkout: Path,
+    backoff: Backoff,
+) -> str | None:
+    """Commit the plan's details files on `details_branch` (created if missing), decided on
+    `branch`'s live head; the new commit, or None when the details branch had them all."""
+    _check_paths(plan)
+    root = Path(checkout) / (plan.details_dir or "")
+    files = {}
+    for path in plan.details:
+        try:
+            files[path] = (root / path).read_bytes()
+        except OSError as err:
+            raise UserError(f"{root / path}: cannot read it ({err.strerror})") from None
+    return with_retries(
+        f"commit to {details_branch}",
+        lambda: _commit_details_once(repo, details_branch, branch, plan, files),
+        backoff,
+    )
+
+
+def _commit_details_once(
+    repo: GitHubRepo, details_branch: str, branch: str, plan: Publication, files: dict[str, bytes]
+) -> str | None:
+    check_still_submitted(repo, repo.branch_head(branch), plan, branch)
+    entries: list[dict[str, object]] = [
+        {"path": path, "mode": _FILE_MODE, "type": "blob", "sha": repo.create_blob(data)}
+        for path, data in files.items()
+    ]
+    message = f"details: {plan.model}@{plan.revision[:7]}, predictions of {len(files)} tasks"
+    head = repo.branch_head_if_any(details_branch)  # None: the first publication
+    return _commit_entries(repo, details_branch, head, entries, message)
+
+
 def _commit_once(
     repo: GitHubRepo, branch: str, plan: Publication, contents: dict[str, str]
 ) -> str | None:
     head = repo.branch_head(branch)
-    tree = repo.commit_tree(head)
     check_still_submitted(repo, head, plan, branch)
     entries: list[dict[str, object]] = [
         {"path": path, "mode": _FILE_MODE, "type": "blob", "content": contents[path]}
@@ -108,10 +160,23 @@ def _commit_once(
         for path in plan.delete_if_present
         if repo.file_at(path, head) is not None
     ]
+    return _commit_entries(repo, branch, head, entries, plan.message)
+
+
+def _commit_entries(
+    repo: GitHubRepo, branch: str, head: str | None, entries: list[dict[str, object]], message: str
+) -> str | None:
+    """One commit of `entries` on `branch` at `head`, fast-forward only; with no head, the first
+    commit of a new, parentless (orphan) branch. None when the branch already has them all."""
+    if head is None:
+        commit = repo.create_commit(message, repo.create_tree(None, entries), [])
+        repo.create_branch(branch, commit)
+        return commit
+    tree = repo.commit_tree(head)
     new_tree = repo.create_tree(tree, entries)
     if new_tree == tree:
         return None  # a re-run of a publish that landed: nothing to change
-    commit = repo.create_commit(plan.message, new_tree, [head])
+    commit = repo.create_commit(message, new_tree, [head])
     repo.update_branch(branch, commit)
     return commit
 
@@ -148,6 +213,15 @@ def _check_paths(plan: Publication) -> None:
     }
     if not plan.write or any(path not in allowed for path in plan.paths):
         raise UserError(f"{PLAN_FILE}: may change only {sorted(allowed)}")
+    from runner.evaluation.tasks import TASK_NAMES
+
+    details_ok = all(
+        is_details_path(path, plan.model, plan.revision, set(TASK_NAMES)) for path in plan.details
+    )
+    if not details_ok or len(set(plan.details)) != len(plan.details):
+        raise UserError(f"{PLAN_FILE}: details may hold only {plan.model}@{plan.revision}'s")
+    if plan.details and (plan.kind != "result" or plan.details_dir is None):
+        raise UserError(f"{PLAN_FILE}: details without a result or a details_dir")
     own_file = f"submissions/{plan.model}.yaml"
     if not is_submission_path(plan.submission) or plan.submission != own_file:
         raise UserError(f"{PLAN_FILE}: submission is not the file of {plan.model}")
@@ -164,9 +238,11 @@ def deliver(
     branch: str,
     run_url: str | None,
     backoff: Backoff | None = None,
+    details_branch: str = DETAILS_BRANCH,
 ) -> str | None:
-    """Commit `out_dir/changes.json` (if any), then comment `out_dir/comment.md` on the PR; if
-    the commit fails, comment that instead and fail. Returns the commit, if one was made."""
+    """Commit `out_dir/changes.json` (if any: its details on `details_branch` first, then the
+    rest on `branch`), then comment `out_dir/comment.md` on the PR; if a commit fails, comment
+    that instead and fail. Returns the commit on `branch`, if one was made."""
     backoff = backoff or Backoff()
     request = load_request(request_dir)
     plan_file, comment_file = Path(out_dir) / PLAN_FILE, Path(out_dir) / COMMENT_FILE
@@ -175,18 +251,35 @@ def deliver(
     if plan_file.is_file():
         plan = load_plan(plan_file)
         try:
-            commit = commit_publication(repo, branch, plan, Path.cwd(), backoff)
+            commit, landed = _land(repo, branch, details_branch, plan, backoff)
         except UserError as err:
             failed = landing_failure_markdown(plan.model, plan.revision, str(err), run_url)
             _answer(repo, request.pr, failed, backoff)
             raise
-        landed = f"committed as {commit}" if commit else f"already on {branch}"
-        print(github_actions.escape_data(f"{', '.join(plan.write)}: {landed}"))
         if comment is not None:
-            comment += f"\n{landed.capitalize()}.\n"
+            comment += "\n" + "".join(f"{line}.\n" for line in landed)
     if comment is not None:
         _answer(repo, request.pr, comment, backoff)
     return commit
+
+
+def _land(
+    repo: GitHubRepo, branch: str, details_branch: str, plan: Publication, backoff: Backoff
+) -> tuple[str | None, list[str]]:
+    """The plan's details commit (if any), then its commit on `branch`: that commit, and what
+    landed in the PR comment's words."""
+    landed, message = [], plan.message
+    if plan.details:
+        details = commit_details(repo, details_branch, branch, plan, Path.cwd(), backoff)
+        where = f"{details_branch} at {plan.model}/{plan.revision}/"
+        done = f"committed to {where} as {details}" if details else f"already on {where}"
+        print(github_actions.escape_data(f"per-item details: {done}"))
+        landed.append(f"Per-item details {escape_markdown(done)}")
+        message += f"\n\nPer-item details: branch {where}"
+    commit = commit_publication(repo, branch, plan, Path.cwd(), backoff, message)
+    done = f"committed as {commit}" if commit else f"already on {branch}"
+    print(github_actions.escape_data(f"{', '.join(plan.write)}: {done}"))
+    return commit, [done.capitalize(), *landed]
 
 
 def _answer(repo: GitHubRepo, pr: int | None, markdown: str, backoff: Backoff) -> None:

@@ -49,6 +49,11 @@ class Publication(BaseModel):
     # in changes.json, relative to the checkout.
     write: list[str]
     delete_if_present: list[str] = []
+    # The per-item details, committed first on the details branch (runner.pipeline.details):
+    # `details` are paths on that branch, and the files under `details_dir` (in changes.json,
+    # relative to the checkout) hold their bytes.
+    details_dir: str | None = None
+    details: list[str] = []
 
     @property
     def paths(self) -> list[str]:
@@ -172,10 +177,12 @@ def _repository_path(path: Path) -> str:
 
 def write_plan(publication: Publication, path: Path) -> None:
     """`changes.json`, its paths relative to the checkout the commit is made from."""
+    details_dir = publication.details_dir
     relative = publication.model_copy(
         update={
             "write": [_repository_path(Path(p)) for p in publication.write],
             "delete_if_present": [_repository_path(Path(p)) for p in publication.delete_if_present],
+            "details_dir": None if details_dir is None else _repository_path(Path(details_dir)),
         }
     )
     write_atomic(path, relative.model_dump_json(indent=2) + "\n")
@@ -202,9 +209,12 @@ def publish_run(
     results_dir: Path,
     out_dir: Path | None,
     run_url: str | None,
+    details_dir: Path | None = None,
 ) -> EvaluationResult:
     """Check a finished run against its request (or a submission file: every task planned) and
-    publish it; print the PR comment, which `out_dir` also gets with the commit plan."""
+    publish it; print the score table, and write the PR comment to `out_dir` with the commit
+    plan. With `details_dir`, the run's predictions files are copied there at their
+    details-branch paths (runner.pipeline.details) and the plan commits them first."""
     from runner.evaluation.summary import score_lines, score_title
     from runner.evaluation.tasks import TASK_NAMES
     from runner.pipeline.merge import load_part
@@ -227,6 +237,13 @@ def publish_run(
     publication, published = publish_result(
         result, submission, results_dir, planned_tasks=planned, base_revision=base_revision
     )
+    if details_dir is not None:
+        from runner.pipeline.details import stage_details
+
+        staged = stage_details(run_dir, published, details_dir)
+        publication = publication.model_copy(
+            update={"details_dir": str(details_dir), "details": staged}
+        )
     target = result_path(results_dir, submission.model)
     markdown = result_markdown(published, target, run_url or result.run.ci_run_url)
     _write_outputs(out_dir, publication, markdown)

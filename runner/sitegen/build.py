@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from runner.sitegen.git_dates import last_commit_dates
 from runner.sitegen.inputs import collect_inputs
 from runner.sitegen.mkdocs_build import run_mkdocs
 from runner.sitegen.pages import RenderedSite, SiteSources, render_pages
+from runner.sitegen.question_views import load_question_views, with_question_views
 from runner.sitegen.repository import Repository, repository_from
 
 MARKER = ".medlb-site"  # present in every directory this module may replace
@@ -35,6 +36,7 @@ class BuildOptions:
     submissions_dir: Path
     references_dir: Path
     repo_url: str | None = None  # overrides mkdocs.yml's repo_url (--repo-url)
+    details_dir: Path | None = None  # a checkout of the details branch (--details)
 
 
 @dataclass
@@ -43,6 +45,7 @@ class BuildReport:
     pages: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # step -> wall time
     leaderboard_bytes: int = 0
+    question_views: int = 0  # per-model-per-task data files of the question view
 
     @property
     def total_seconds(self) -> float:
@@ -51,8 +54,8 @@ class BuildReport:
     def summary(self, out_dir: Path) -> str:
         steps = ", ".join(f"{step} {seconds:.2f} s" for step, seconds in self.seconds.items())
         return (
-            f"built {out_dir}: {self.models} models, {self.pages} pages in "
-            f"{self.total_seconds:.2f} s ({steps}); leaderboard page "
+            f"built {out_dir}: {self.models} models, {self.pages} pages, {self.question_views} "
+            f"question views in {self.total_seconds:.2f} s ({steps}); leaderboard page "
             f"{self.leaderboard_bytes / 1024:.0f} KiB"
         )
 
@@ -98,6 +101,13 @@ def build_site(options: BuildOptions) -> BuildReport:
     )
     report.models = len(entries)
     report.seconds["read inputs"] = _lap(clock)
+
+    clock = time.perf_counter()
+    questions = load_question_views(options.details_dir, inputs.results, repository)
+    entries = with_question_views(entries, questions, repository)
+    sources = replace(sources, questions=questions)
+    report.question_views = len(questions.files)
+    report.seconds["read details"] = _lap(clock)
 
     clock = time.perf_counter()
     rendered = render_pages(inputs, entries, source_dir / "templates", sources)

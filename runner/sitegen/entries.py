@@ -36,6 +36,10 @@ class ModelEntry:
     place: RankPlace | None
     task_places: dict[str, RankPlace] = field(default_factory=dict)
     unranked_reason: str | None = None  # why `place` is None, in words the site shows
+    # Per-item details (runner.sitegen.question_views), set by the build when it read them:
+    # the tasks with a question view, and the folder of predictions files on the details branch.
+    question_tasks: tuple[str, ...] = ()
+    predictions_url: str | None = None
 
     @property
     def model_id(self) -> str:
@@ -73,15 +77,6 @@ class ModelEntry:
     def results_download(self) -> str:
         """The published results file as the site serves it (path under the site root)."""
         return f"data/results/{self.key}.json"
-
-    @property
-    def predictions_url(self) -> str | None:
-        """Where this model's per-item predictions can be downloaded: none yet.
-
-        The predictions files are kept outside the default branch (ARCHITECTURE.md, "The site");
-        until they have a durable home this is None and the model page shows no link for them.
-        """
-        return None
 
     def task(self, name: str) -> TaskResult | None:
         return self.result.tasks.get(name)

@@ -29,6 +29,7 @@ from runner.sitegen.entries import ModelEntry, sample_data_site, task_unranked_r
 from runner.sitegen.formatting import percent_text, size_label
 from runner.sitegen.inputs import SiteInputs
 from runner.sitegen.model_page import model_context, task_medians
+from runner.sitegen.question_views import QuestionViews
 from runner.sitegen.queue import queue_rows
 from runner.sitegen.ranking_rules import RankingRules, ranking_rules
 from runner.sitegen.raw_html import extract_raw_blocks
@@ -60,6 +61,7 @@ class SiteSources:
     submitting_md: str | None = None  # SUBMITTING.md
     submitted_at: Mapping[Path, datetime] = field(default_factory=dict)  # submission file dates
     year: int = 2026  # the citation's year: when the site was built
+    questions: QuestionViews = field(default_factory=QuestionViews)  # from --details
 
 
 @dataclass
@@ -109,6 +111,7 @@ def render_pages(
         rules=ranking_rules(entries, sample_data_site(inputs)),
         repository=sources.repository,
         submissions=len(inputs.submissions),
+        details_read=sources.questions.read,
     )
     site = RenderedSite()
     locked = locked_versions()
@@ -141,11 +144,12 @@ def render_pages(
             models=script_json(
                 {
                     "tasks": [[n, TASKS[n].title, FACTS[n].short] for n in TASK_NAMES],
-                    "models": [[e.key, e.model_id] for e in entries],
+                    "models": [[e.key, e.model_id, _view_tasks(e)] for e in entries],
                 }
             ),
         ),
     )
+    _question_views(site, env, entries, sources.questions)
     queue = queue_rows(inputs, sources.repository, sources.submitted_at)
     site.add_page("queue.md", env.get_template("queue.md.j2").render(root="../", queue=queue))
     guide = (
@@ -163,6 +167,26 @@ def render_pages(
     )
     site.nav = [_nav_item(title, page) for title, page in NAV]
     return site
+
+
+def _view_tasks(entry: ModelEntry) -> str:
+    """The tasks with a question view, as digits of their place in TASK_NAMES ("0134")."""
+    return "".join(str(TASK_NAMES.index(name)) for name in entry.question_tasks)
+
+
+def _question_views(site: RenderedSite, env, entries: list[ModelEntry], views: QuestionViews):
+    """The one question-view page and its per-model-per-task data files (question_views)."""
+    site.files.update(views.files)
+    models = [[e.key, e.model_id, _view_tasks(e)] for e in entries if e.question_tasks]
+    tasks = [[n, TASKS[n].title, FACTS[n].short] for n in TASK_NAMES]
+    site.add_page(
+        "questions.md",
+        env.get_template("questions.md.j2").render(
+            root=root_prefix("questions.md"),
+            read=views.read,
+            payload=script_json({"tasks": tasks, "models": models}),
+        ),
+    )
 
 
 def _nav_item(title: str, page: str) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Its URL is `repo_url` in mkdocs.yml, which `medlb site build --repo-url URL` overrides (the Pages
 workflow passes its own repository). The links are GitHub's own URL forms: the new-file editor
 (which forks the repository for a reader without write access and proposes a pull request), the
-pull-request search and a file on the default branch.
+pull-request search, a file on the default branch and a folder on another branch (the per-item
+details).
 """
 
 from __future__ import annotations
@@ -44,7 +45,15 @@ class Repository:
 
     def file_url(self, path: str) -> str:
         """A file of the repository on its default branch."""
-        return f"{self.url}/blob/{self.branch}/{quote(path)}"
+        return self.file_on(self.branch, path)
+
+    def folder_url(self, branch: str, path: str) -> str:
+        """A folder of the repository on `branch` (GitHub lists its files, each downloadable)."""
+        return f"{self.url}/tree/{quote(branch)}/{quote(path)}"
+
+    def file_on(self, branch: str, path: str) -> str:
+        """A file of the repository on `branch`."""
+        return f"{self.url}/blob/{quote(branch)}/{quote(path)}"
 
 
 def repository_from(url: str, *, flag: str) -> Repository:

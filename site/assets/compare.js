@@ -1,7 +1,8 @@
 /* The compare page: two models' per-item correctness bits, from their published results files
  * (data/results/<key>.json, served as published),
  * an exact McNemar test per task on the items both answered (same data, same count), and the
- * ids of the questions where exactly one of them is right. Models are picked by name or part of
+ * ids of the questions where exactly one of them is right, each linked to its question view where
+ * the site has the per-item details (question_links.js). Models are picked by name or part of
  * one; the page opens on the two best by average (the list is in leaderboard order). */
 (function () {
   "use strict";
@@ -45,11 +46,12 @@
     root.dataset.ready = "1";
     var base = root.dataset.root || "";
     var data = JSON.parse(document.getElementById("cmp-data").textContent);
-    var models = data.models;  // [key, id], leaderboard order
-    var byKey = {}, cache = {};
+    var models = data.models;  // [key, id, tasks with a question view as digits], leaderboard order
+    var byKey = {}, cache = {}, views = {};
     var list = document.getElementById("cmp-models");
     models.forEach(function (m) {
       byKey[m[0]] = m[1];
+      views[m[0]] = (m[2] || "").split("").map(function (d) { return data.tasks[+d][0]; });
       var option = document.createElement("option");
       option.value = m[1];
       list.appendChild(option);
@@ -162,12 +164,21 @@
       body.appendChild(tr);
     }
 
-    /* "A only: 3 17 25" with each id linked where the site has a page for the question. */
-    function idList(task, ids) {
+    /* The question view to open for `task`: A's, with B's answer beside it (B's if only B's
+     * per-item details are on the site); null when neither has them. */
+    function viewFor(task, keyA, keyB) {
+      if (views[keyA].indexOf(task) >= 0) return [keyA, keyB];
+      if (views[keyB].indexOf(task) >= 0) return [keyB, keyA];
+      return null;
+    }
+
+    /* "A only: 3 17 25" with each id linked to its question view where the site has one. */
+    function idList(task, ids, pair) {
       var p = document.createElement("p");
       ids.forEach(function (id, i) {
         if (i) p.appendChild(document.createTextNode(" "));
-        var href = window.MedlbQuestions ? window.MedlbQuestions.link(base, task, id) : null;
+        var href = pair && window.MedlbQuestions ?
+          window.MedlbQuestions.link(base, task, id, pair[0], pair[1]) : null;
         var node = href ? document.createElement("a") : document.createElement("span");
         if (href) node.href = href;
         node.textContent = String(id);
@@ -176,7 +187,7 @@
       return p;
     }
 
-    function addIds(box, task, title, onlyA, onlyB) {
+    function addIds(box, task, title, onlyA, onlyB, pair) {
       var details = document.createElement("details");
       details.dataset.task = task;
       var summary = document.createElement("summary");
@@ -186,7 +197,7 @@
         var label = document.createElement("p");
         label.innerHTML = "<b>" + part[0] + "</b> (" + part[1].length + ")";
         details.appendChild(label);
-        var ids = idList(task, part[1]);
+        var ids = idList(task, part[1], pair);
         ids.dataset.side = part[2];
         details.appendChild(ids);
       });
@@ -229,7 +240,7 @@
             if (bitsB[i] && !bitsA[i]) onlyB.push(i);
           }
           addRow(body, task, ta.n, a, b, onlyA.length, onlyB.length);
-          addIds(idsBody, task[0], task[1], onlyA, onlyB);
+          addIds(idsBody, task[0], task[1], onlyA, onlyB, viewFor(task[0], keyA, keyB));
           total.shared += ta.n; total.a += a; total.b += b;
           total.onlyA += onlyA.length; total.onlyB += onlyB.length;
         });

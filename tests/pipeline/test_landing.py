@@ -183,3 +183,127 @@ def test_the_backoff_is_exponential_capped_and_jittered():
     backoff = Backoff(first=2.0, cap=10.0, jitter=lambda: 0.0)
     assert [backoff.delay(n) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
     assert Backoff(jitter=lambda: 1.0).delay(3) == 8.0
+
+
+# ---- the per-item details: committed first, on the details branch ------------------------------
+
+DETAILS = [
+    f"acme/med-7b/{REVISION}/predictions/{task}.jsonl" for task in ("medqa_4options", "pubmedqa")
+]
+
+
+@pytest.fixture
+def details_job(job) -> Path:
+    """`job`, published with `--details-dir details-out`: two predictions files to land first."""
+    for path in DETAILS:
+        target = job / "details-out" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        row = {"doc_id": 0, "choice_logprobs": [-1.0, -2.0], "pred": 0, "gold": 0, "at": path}
+        target.write_text(json.dumps(row) + "\n")
+    plan_file = job / "publish" / "changes.json"
+    plan = json.loads(plan_file.read_text())
+    plan_file.write_text(json.dumps({**plan, "details_dir": "details-out", "details": DETAILS}))
+    return job
+
+
+def _commits_of(github: FakeGitHub, branch: str) -> list[str]:
+    return _git(github.git_dir, "rev-list", f"refs/heads/{branch}").split()
+
+
+def test_the_details_land_first_on_a_new_orphan_branch_then_the_result_then_the_comment(
+    github, details_job
+):
+    assert github.head("details") is None
+    commit = _deliver(github)
+    [details] = _commits_of(github, "details")  # one commit, parentless: an orphan branch
+    assert _git(github.git_dir, "rev-list", "--parents", "-n", "1", details) == details
+    for path in DETAILS:
+        assert github.file(path, "details") == (details_job / "details-out" / path).read_bytes()
+        assert github.file(path) is None  # nothing of it on the default branch
+    assert json.loads(github.file(RESULT))["model"]["revision"] == REVISION
+    routes = [f"{m} {r.split('?')[0]}" for m, r in github.requests]
+    assert routes.index("POST /git/refs") < routes.index("PATCH /git/refs/heads/main")
+    assert routes.index("PATCH /git/refs/heads/main") < routes.index("POST /issues/7/comments")
+    # The results commit says where the details are; the comment says both landed.
+    assert f"Per-item details: branch details at acme/med-7b/{REVISION}/" in _git(
+        github.git_dir, "log", "-1", "--format=%B", commit
+    )
+    [(_, body)] = github.comments
+    assert f"Committed as {commit}." in body
+    assert f"committed to details at acme/med-7b/{REVISION}/ as {details}" in shown(body)
+
+
+def test_a_details_branch_that_exists_gets_one_more_commit(github, details_job):
+    earlier = github.push({"other/model/x/predictions/pubmedqa.jsonl": b"{}\n"}, branch="details")
+    _deliver(github)
+    assert _commits_of(github, "details")[1:] == [earlier]
+    assert github.file("other/model/x/predictions/pubmedqa.jsonl", "details") == b"{}\n"
+    assert github.file(DETAILS[0], "details") is not None
+
+
+def test_a_failed_details_commit_publishes_nothing_and_the_pr_is_told(github, details_job):
+    for _ in range(5):
+        github.fail("POST", "/git/blobs", 502, "Bad Gateway")
+    start = github.head()
+    with pytest.raises(UserError, match="commit to details: gave up after 5 attempt"):
+        _deliver(github)
+    assert github.head() == start and github.file(RESULT) is None
+    assert github.head("details") is None
+    [(pr, body)] = github.comments
+    assert pr == 7 and "was not published" in body and "scores" not in body
+    assert "PATCH /git/refs/heads/main" not in {f"{m} {r}" for m, r in github.requests}
+
+
+def test_the_details_commit_is_retried_with_backoff(github, details_job):
+    github.fail("POST", "/git/trees", 503)
+    github.fail("POST", "/git/commits", 500)
+    sleeps: list[float] = []
+    commit = _deliver(github, sleeps)
+    assert sleeps == [2.0, 4.0] and commit == github.head()
+    assert len(_commits_of(github, "details")) == 1 and len(github.comments) == 1
+
+
+def test_when_someone_creates_the_details_branch_meanwhile_the_commit_goes_on_top(
+    github, details_job
+):
+    """createRef answers 422 (the branch exists now): the next attempt commits on that head."""
+    other = {}
+    made = lambda: other.update(sha=github.push({"x.jsonl": b"{}\n"}, branch="details"))  # noqa: E731
+    github.before("POST", "/git/refs", made)
+    sleeps: list[float] = []
+    _deliver(github, sleeps)
+    assert sleeps == [2.0]
+    assert _commits_of(github, "details")[1:] == [other["sha"]]
+    assert github.file("x.jsonl", "details") == b"{}\n" and github.file(RESULT) is not None
+
+
+def test_details_of_a_revision_main_no_longer_submits_are_not_committed(github, details_job):
+    github.push({SUBMISSION: submission_yaml(NEWER)})
+    with pytest.raises(UserError, match=f"now names {NEWER}"):
+        _deliver(github)
+    assert github.head("details") is None and github.file(RESULT) is None
+
+
+def test_a_rerun_changes_neither_branch(github, details_job):
+    _deliver(github)
+    heads = (github.head(), github.head("details"))
+    assert _deliver(github) is None and (github.head(), github.head("details")) == heads
+    assert "Per-item details already on details" in shown(github.comments[-1][1])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"acme/other/{REVISION}/predictions/pubmedqa.jsonl",  # another model's place
+        f"acme/med-7b/{NEWER}/predictions/pubmedqa.jsonl",  # another revision
+        f"acme/med-7b/{REVISION}/predictions/not_a_task.jsonl",
+        f"acme/med-7b/{REVISION}/predictions/../../../../README.md",
+    ],
+)
+def test_a_plan_with_details_outside_the_models_own_place_is_refused(github, details_job, path):
+    plan_file = details_job / "publish" / "changes.json"
+    plan = json.loads(plan_file.read_text())
+    plan_file.write_text(json.dumps({**plan, "details": [path]}))
+    with pytest.raises(UserError, match="details may hold only"):
+        _deliver(github)
+    assert github.head("details") is None and github.file(RESULT) is None

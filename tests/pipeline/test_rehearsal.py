@@ -2,9 +2,11 @@
 
 PR branch adds a submission → validate.yml → evaluate.yml (ask GitHub about the PR, intake,
 re-validate, a two-part GPU split with a lost runner that a re-run resumes, merge, publish, commit
-through the Git Data API, comment) → pages.yml (site build). Each job runs in its own fresh clone
-of the default branch, as on GitHub, and the `medlb` commands each job runs are compared with the
-`run:` steps of the workflow files, job by job and in order. GitHub's API is
+the per-item details to the details branch and then the result to the default branch through the
+Git Data API, comment) → pages.yml (site build, reading the details branch checked out beside).
+Each job runs in its own fresh clone of the default branch, as on GitHub, and the `medlb` commands
+each job runs are compared with the `run:` steps of the workflow files, job by job and in order.
+GitHub's API is
 `github_fake.FakeGitHub` over the bare "origin" repository. Two deliberate differences from CI,
 because tests are offline: validation passes `--offline` (and `--model-dir` for the model
 checks), and `medlb evaluate` reads the model from a local directory and the bundled sample
@@ -193,24 +195,42 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
     flow.medlb("results", "merge", *parts, "--output", "merged")
     flow.medlb(
         "results", "publish", "merged", "--request", "request", "--results-dir", "results",
-        "--out", "publish",
+        "--out", "publish", "--details-dir", "details-out",
     )  # fmt: skip
     changes = json.loads((publish / "publish" / "changes.json").read_text())
     assert changes["write"] == [f"results/{MODEL_ID}.json"]
+    assert len(changes["details"]) == 9 and changes["details_dir"] == "details-out"
+    assert github.head("details") is None  # the first publication makes the branch
     deliver = ["results", "deliver", "--request", "request", "--out", "publish"]
     flow.medlb(*deliver, "--branch", "main")
     assert _git(origin, "rev-parse", "main^") == before  # one commit on the branch
     [(pr, comment)] = github.comments
     assert pr == 1 and MODEL_ID in shown(comment) and "Committed as" in comment
+    assert "Per-item details committed to details at" in shown(comment)
+    # The default branch gained the result only; the details branch, parentless, the predictions.
+    added = _git(origin, "diff", "--name-only", "main^", "main").split()
+    assert added == [f"results/{MODEL_ID}.json"]
+    size = int(_git(origin, "cat-file", "-s", f"main:results/{MODEL_ID}.json"))
+    assert size < 100_000, "at most 100 KB per model on the default branch"
+    assert _git(origin, "rev-list", "--count", "details") == "1"
 
-    # pages.yml: the default branch, now with the results.
+    # pages.yml: the default branch, now with the results, and the details branch beside it.
     pages = flow.job("pages")
-    flow.medlb("site", "build", "--out", "site-out")
+    _git(pages, "clone", "-q", "--branch", "details", str(origin), "details-branch")
+    flow.medlb("site", "build", "--out", "site-out", "--details", "details-branch")
     html = "\n".join(p.read_text(errors="replace") for p in (pages / "site-out").rglob("*.html"))
     assert MODEL_ID in html
     published = json.loads((pages / "results" / f"{MODEL_ID}.json").read_text())
     assert published["model"]["id"] == MODEL_ID and published["average"] is not None
     assert set(published["tasks"]) == {t for e in matrix for t in e["tasks"].split(",")}
+    revision = published["model"]["revision"]
+    for task, result in published["tasks"].items():
+        on_branch = pages / "details-branch" / MODEL_ID / revision / "predictions" / f"{task}.jsonl"
+        assert hashlib.sha256(on_branch.read_bytes()).hexdigest() == result["predictions_sha256"]
+        view = pages / "site-out" / "data" / "questions" / MODEL_ID / f"{task}.json"
+        assert json.loads(view.read_text())["n"] == result["n"]
+    model_page = (pages / "site-out" / "models" / MODEL_ID / "index.html").read_text()
+    assert f"questions/?model={MODEL_ID}&amp;task=medqa_4options" in model_page
 
     # The rehearsal ran what the workflow files run, job by job, in order.
     expected = {}

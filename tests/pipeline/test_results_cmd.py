@@ -272,6 +272,30 @@ def test_publish_writes_the_result_and_replaces_a_failure_record(
     assert "\nmedqa_4options " in printed and "\naverage " in printed and "\\" not in printed
 
 
+def test_publish_stages_the_details_byte_for_byte_at_their_branch_paths(
+    pr_repo, monkeypatch, pipeline_rotations_run
+):
+    """`--details-dir`: every predictions file, at <org>/<model>/<revision>/predictions/, with
+    the sha256 the published result pins; the plan commits them first (test_landing.py)."""
+    import hashlib
+
+    from runner.results_schema import load_result
+
+    assert _bundle_and_intake(pr_repo, monkeypatch) == 0
+    assert _publish(pipeline_rotations_run, "--details-dir", str(pr_repo / "details-out")) == 0
+    published = load_result(pr_repo / "results" / "acme" / "med-7b.json")
+    changes = json.loads((pr_repo / "publish" / "changes.json").read_text())
+    expected = [f"acme/med-7b/{REVISION}/predictions/{task}.jsonl" for task in sorted(TASK_NAMES)]
+    assert (changes["details_dir"], changes["details"]) == ("details-out", expected)
+    for task in TASK_NAMES:
+        staged = pr_repo / "details-out" / f"acme/med-7b/{REVISION}/predictions/{task}.jsonl"
+        original = pipeline_rotations_run / "predictions" / f"{task}.jsonl"
+        assert staged.read_bytes() == original.read_bytes()
+        assert hashlib.sha256(staged.read_bytes()).hexdigest() == (
+            published.tasks[task].predictions_sha256
+        )
+
+
 def test_publish_refuses_incomplete_or_mismatched_runs(
     pr_repo, monkeypatch, pipeline_tiny_model, pipeline_full_run, capsys
 ):

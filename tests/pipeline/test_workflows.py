@@ -324,3 +324,30 @@ def test_the_evaluate_step_clears_a_run_directory_on_a_runs_first_attempt(
     env = {"RUNNER_WORKSPACE": str(tmp_path), "RUN_ID": "4242", "PART": "1", "ATTEMPT": attempt}
     subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, check=True)
     assert (planted / "run.json").exists() is kept
+
+
+def test_the_details_branch_is_checked_out_only_as_data_beside_the_code(workflows):
+    """pages.yml reads the per-item predictions from the details branch in a folder of its own;
+    the same ref as the workspace itself (code), or another repository, is still refused."""
+    wf = workflows["pages"]
+    details = _step(wf, "build", "Check out the details branch")
+    assert details["with"]["ref"] == rules.DETAILS_REF and details["with"]["path"]
+    assert details["with"]["persist-credentials"] is False and details["continue-on-error"]
+    build = _step(wf, "build", "Build the site")
+    assert '--details "$DETAILS"' in build["run"]
+    assert "steps.details.outcome == 'success'" in build["env"]["DETAILS"]
+    for edit in ("          path: details-branch\n", "          path: .\n"):
+        replaced = "" if edit.endswith("details-branch\n") else edit
+        mutated = _mutated("pages", "          path: details-branch\n", replaced)
+        assert any("checks out a chosen ref" in p for p in rules.trust_problems(mutated)), edit
+    elsewhere = "          ref: details\n          repository: someone/else\n"
+    other = _mutated("pages", "          ref: details\n", elsewhere)
+    assert any("checks out a chosen ref" in p for p in rules.trust_problems(other))
+
+
+def test_publishing_stages_the_details_and_deliver_commits_them_first(workflows):
+    wf = workflows["evaluate"]
+    publish = _step(wf, "publish", "Publish the results")
+    assert "--details-dir details-out" in publish["run"]
+    deliver = _step(wf, "publish", "Commit the details and the results")
+    assert "results deliver" in deliver["run"]

@@ -1,0 +1,266 @@
+"""Every answer auditable: per model and task, the data of the site's question view.
+
+`medlb site build --details DIR` reads DIR laid out as the details branch
+(`runner.pipeline.details`): for each published result and each of its tasks, the predictions file
+`<org>/<model>/<revision>/predictions/<task>.jsonl`. A missing file means no question view for that
+task, which the model page says; a file whose sha256 is not the result's `predictions_sha256`
+stops the build with one line naming it, like any bad input. Each verified file becomes one
+compact JSON file, `data/questions/<org>/<model>/<task>.json`, that the site's one question-view
+page (`questions.md.j2`, `assets/questions.js`) loads:
+
+    model, revision, task, labels (the choices), n, dataset (id, config, split, the revision the
+    rows are known to be, the Hub links), predictions (sha256, where to download the file),
+    gold[i], pred[i], p[i][k] = round(1000 * softmax(choice_logprobs[i])[k]) (per mille),
+    rot[i] = the option chosen under rotation r = 0..n-1, as digits ("1121"), or null without
+    rotations.
+
+The option chosen under rotation r is defined in ARCHITECTURE.md ("Option-order robustness"): the
+first letter with the highest log-likelihood on the rotated prompt, mapped back to the option it
+labels. `runner.evaluation.rotations.chosen_options` is its numpy twin; this is plain Python
+because the Pages job installs no numpy, and tests compare the two. Thousands of full-size files
+are parsed in worker processes (ARCHITECTURE.md, "The site").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import quote
+
+from runner.errors import UserError
+from runner.evaluation.tasks import LETTERS, PUBMEDQA_CHOICES, TASK_NAMES, TASKS
+from runner.pipeline.details import DETAILS_BRANCH, details_path, predictions_dir
+from runner.results_schema import TaskResult
+from runner.sitegen.entries import ModelEntry
+from runner.sitegen.inputs import ResultFile
+from runner.sitegen.repository import Repository
+
+HUB_DATASETS = "https://huggingface.co/datasets"
+# Below this much JSON to parse, starting worker processes costs more than it saves.
+PARALLEL_FROM_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class ViewSource:
+    """A predictions file on its details-branch path, what its result pins, and the fixed part of
+    its view."""
+
+    key: str  # the result's "org/model"
+    task: str
+    path: Path
+    sha256: str  # what the result pins
+    n: int
+    header: dict  # model, revision, task, labels, dataset: the view's fixed part
+
+
+@dataclass
+class QuestionViews:
+    """What a build made of the details: the views' data files and, per model, their tasks."""
+
+    files: dict[str, str] = field(default_factory=dict)  # path under docs_dir -> JSON text
+    tasks: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> tasks with a view
+    read: bool = False  # False: no --details given (nothing was looked for)
+
+
+def data_path(key: str, task: str) -> str:
+    return f"data/questions/{key}/{task}.json"
+
+
+def load_question_views(
+    details_dir: Path | None,
+    results: list[ResultFile],
+    repository: Repository,
+    *,
+    workers: int | None = None,
+) -> QuestionViews:
+    """Verify and condense the details of every result found in `details_dir`; `repository`
+    keeps them on its details branch (the download links)."""
+    views = QuestionViews(read=details_dir is not None)
+    if details_dir is None:
+        return views
+    if not Path(details_dir).is_dir():
+        raise UserError(
+            f"--details: {details_dir} is not a directory (a checkout of the details branch)"
+        )
+    sources = [s for r in results for s in _sources(Path(details_dir), r, repository)]
+    for key, task, text in _condense_all(sources, workers):
+        views.files[data_path(key, task)] = text
+        views.tasks[key] = (*views.tasks.get(key, ()), task)
+    views.tasks = {k: tuple(t for t in TASK_NAMES if t in v) for k, v in views.tasks.items()}
+    return views  # registry order, whatever order the files were condensed in
+
+
+def _sources(
+    details_dir: Path, result_file: ResultFile, repository: Repository
+) -> list[ViewSource]:
+    model = result_file.result.model
+    if model.revision is None:
+        return []
+    found = []
+    for name, task in result_file.result.tasks.items():
+        relative = details_path(model.id, model.revision, name)
+        path = details_dir / relative
+        if path.is_file():
+            header = {
+                "model": model.id,
+                "revision": model.revision,
+                "task": name,
+                "labels": choice_labels(name),
+                "dataset": dataset_links(task),
+                "predictions": {"url": repository.file_on(DETAILS_BRANCH, relative)},
+            }
+            found.append(
+                ViewSource(result_file.key, name, path, task.predictions_sha256, task.n, header)
+            )
+    return found
+
+
+def choice_labels(task: str) -> list[str]:
+    return list(LETTERS if TASKS[task].letter_choices else PUBMEDQA_CHOICES)
+
+
+def dataset_links(task: TaskResult) -> dict:
+    """The rows' provenance and the Hub links a question view shows.
+
+    The Hub's dataset viewer (`/datasets/<id>/viewer/<config>/<split>?row=<i>`) shows a dataset's
+    current version and takes no revision, so a row link cannot be pinned; the view shows the
+    pinned revision beside it with a link to the dataset's files at that commit. Both links exist
+    only when the rows are known to be the pinned ones (`dataset_revision` set): the bundled
+    sample questions and unverified local copies are not the Hub's rows."""
+    source = task.rows_source
+    rows = "unknown" if source is None else "sample" if source.sample else source.kind
+    pinned = task.dataset_revision
+    base = f"{HUB_DATASETS}/{quote(task.dataset)}"
+    config = quote(task.dataset_config or "default")
+    return {
+        "id": task.dataset,
+        "config": task.dataset_config,
+        "split": task.split,
+        "revision": pinned,
+        "rows": rows,
+        "viewer": f"{base}/viewer/{config}/{quote(task.split)}" if pinned else None,
+        "files": f"{base}/tree/{pinned}" if pinned else None,
+    }
+
+
+def _condense_all(sources: list[ViewSource], workers: int | None) -> list[tuple[str, str, str]]:
+    if workers is None:
+        size = sum(s.path.stat().st_size for s in sources)
+        workers = 1 if size < PARALLEL_FROM_BYTES else min(os.cpu_count() or 1, 8)
+    if workers <= 1 or len(sources) < 2:
+        return [condense(s) for s in sources]
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent (tests)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return list(pool.map(condense, sources, chunksize=8))
+
+
+def condense(source: ViewSource) -> tuple[str, str, str]:
+    """(key, task, the view's JSON text) of one predictions file, after checking its sha256."""
+    try:
+        data = source.path.read_bytes()
+    except OSError as err:
+        raise UserError(f"{source.path}: cannot read it ({err.strerror})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != source.sha256:
+        raise UserError(
+            f"{source.path}: sha256 {digest[:12]}… is not the predictions_sha256 "
+            f"{source.sha256[:12]}… that results/{source.key}.json pins for {source.task}"
+        )
+    items = [_item(source, row, i) for i, row in enumerate(_rows(source, data))]
+    rotations = [rot for *_, rot in items]
+    view = {
+        **source.header,
+        "n": len(items),
+        "predictions": {**source.header["predictions"], "sha256": digest},
+        "gold": [gold for gold, *_ in items],
+        "pred": [pred for _, pred, *_ in items],
+        "p": [p for *_, p, _ in items],
+        "rot": None if None in rotations else rotations,
+    }
+    return source.key, source.task, json.dumps(view, separators=(",", ":"))
+
+
+def _rows(source: ViewSource, data: bytes) -> list:
+    try:
+        text = data.decode("utf-8").rstrip("\n")
+        rows = json.loads("[" + text.replace("\n", ",") + "]")
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UserError(f"{source.path}: not JSON lines ({err})") from None
+    if len(rows) != source.n:
+        raise UserError(
+            f"{source.path}: {len(rows)} rows, results/{source.key}.json says {source.n}"
+        )
+    return rows
+
+
+def _item(source: ViewSource, row: object, doc_id: int) -> tuple:
+    """(gold, pred, per-mille probabilities, options chosen under rotation as digits or None) of
+    one row, checked to be the predictions row of item `doc_id` of this task."""
+    k = len(source.header["labels"])
+    try:
+        gold, pred, scores = row["gold"], row["pred"], row["choice_logprobs"]  # type: ignore[index]
+        rotated = row.get("rotation_logprobs")  # type: ignore[union-attr]
+        if not (
+            row["doc_id"] == doc_id  # type: ignore[index]
+            and gold in range(k)
+            and pred in range(k)
+            and len(scores) == k
+            and (rotated is None or [len(r) for r in rotated] == [k] * (k - 1))
+        ):
+            raise ValueError(doc_id)
+        p = [round(1000 * x) for x in probabilities(scores)]
+        rot = (
+            None if rotated is None else "".join(map(str, chosen_under_rotations(scores, rotated)))
+        )
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise UserError(
+            f"{source.path}: line {doc_id + 1}: not a predictions row of {source.task}"
+        ) from None
+    return gold, pred, p, rot
+
+
+def probabilities(logprobs: Sequence[float]) -> list[float]:
+    """softmax over an item's choices (ARCHITECTURE.md, "Calibration")."""
+    top = max(logprobs)
+    weights = [math.exp(x - top) for x in logprobs]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def chosen_under_rotations(
+    choice_logprobs: Sequence[float], rotation_logprobs: Sequence[Sequence[float]]
+) -> list[int]:
+    """The original option chosen under each rotation r = 0..n-1: under rotation r letter j
+    labels option (j + r) mod n; the first letter with the highest score wins, mapped back."""
+    chosen = []
+    for r, scores in enumerate([choice_logprobs, *rotation_logprobs]):
+        n = len(scores)
+        letters = [scores[(j + r) % n] for j in range(n)]
+        chosen.append((letters.index(max(letters)) + r) % n)
+    return chosen
+
+
+def with_question_views(
+    entries: list[ModelEntry], views: QuestionViews, repository: Repository
+) -> list[ModelEntry]:
+    """The entries with their question views and, where the details were read, the folder of
+    their predictions files on the details branch (the model page's download)."""
+    return [
+        replace(
+            entry,
+            question_tasks=views.tasks[entry.key],
+            predictions_url=repository.folder_url(
+                DETAILS_BRANCH, predictions_dir(entry.model_id, entry.revision or "")
+            ),
+        )
+        if entry.key in views.tasks
+        else entry
+        for entry in entries
+    ]
