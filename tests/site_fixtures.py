@@ -1,13 +1,17 @@
 """Inputs for the site tests and the site benchmark, all derived from real runner output.
 
 - `publish_tiny_runs`: two tiny real models evaluated by `medlb evaluate` on the bundled sample
-  questions and published by `medlb results publish`, plus a pending submission and a failure
-  record: a small but complete `results/` + `submissions/` tree.
-- `synthesize_results`: many results files made from those real runs by perturbing the per-item
-  correctness bits and recomputing everything derived from them (accuracy, standard error,
-  bootstrap interval, per-subject accuracy, average) with `runner.evaluation.metrics`, so the
-  numbers are internally consistent. Calibration and predictions hashes cannot be derived from
-  bits and are kept from the real run they start from.
+  questions (the Llama with `--rotations`, the GPT-2 without) and published by `medlb results
+  publish`, plus a pending submission and a failure record: a small but complete `results/` +
+  `submissions/` tree.
+- `synthesize_results`: many results files in the shape of those real runs (same tasks, items,
+  golds and subjects, tiled to the full splits' sizes if asked), each from synthetic predictions
+  rows: per item, the log-likelihood of every option under every rotation, drawn from a model
+  with a skill, a favourite letter and a strength of preference for it. Every score of the file
+  (accuracy, intervals, subjects, calibration, letter bias, robustness, averages) is computed
+  from those rows by `runner.evaluation.task_results`, as `medlb evaluate` computes it, so the
+  numbers are consistent with each other; one model in ten is synthesized without rotations.
+- `write_flag`: a maintainer's flag (flags/<org>/<model>.yaml).
 
 Run as a script it is the site benchmark (`medlb site build` on N synthetic models):
     .venv/bin/python tests/site_fixtures.py --models 1000 --full-size
@@ -26,19 +30,13 @@ from pathlib import Path
 
 import yaml
 
-from runner.results_schema import (
-    EvaluationFailure,
-    EvaluationResult,
-    SubjectScore,
-    load_result,
-    save,
-)
+from runner.results_schema import EvaluationFailure, EvaluationResult, load_result, save
 
 TINY_ORG = "medlb-tiny"
 MODEL_TYPES = ("pretrained", "fine-tuned", "instruction-tuned", "rl-tuned", "merged")
 LICENSES = ("apache-2.0", "mit", "llama3", "cc-by-nc-4.0", "other")
 PRECISIONS = ("bfloat16", "float16", "float32")
-SYNTHETIC_BOOTSTRAP_RESAMPLES = 200  # fewer than a real run's 1,000: generation speed only
+WITHOUT_ROTATIONS_EVERY = 10  # synthetic model i has no rotation scores when i % 10 == 9
 
 
 @dataclass(frozen=True)
@@ -83,12 +81,12 @@ def publish_tiny_runs(work: Path) -> SiteTree:
     from runner.evaluation.tiny_models import SAMPLE_DATA_DIR, TinyModelSpec, build_tiny_model
 
     results, submissions = work / "results", work / "submissions"
-    specs = {
-        "tiny-llama": (TinyModelSpec(arch="llama", seed=11, vocab_size=500), "fine-tuned"),
-        "tiny-gpt2": (TinyModelSpec(arch="gpt2", seed=12, vocab_size=500), "pretrained"),
+    specs = {  # name: (model, type, evaluated with --rotations)
+        "tiny-llama": (TinyModelSpec(arch="llama", seed=11, vocab_size=500), "fine-tuned", True),
+        "tiny-gpt2": (TinyModelSpec(arch="gpt2", seed=12, vocab_size=500), "pretrained", False),
     }
     evaluated = []
-    for name, (spec, model_type) in specs.items():
+    for name, (spec, model_type, rotations) in specs.items():
         model_dir = build_tiny_model(work / "models" / name, spec)
         # A content hash stands in for the Hub commit a real submission pins.
         revision = hashlib.sha1((model_dir / "model.safetensors").read_bytes()).hexdigest()
@@ -96,6 +94,7 @@ def publish_tiny_runs(work: Path) -> SiteTree:
         submission = write_submission(submissions, model_id, revision, model_type=model_type)
         run = work / "runs" / name
         argv = ["evaluate", "--model", str(model_dir), "--data-dir", str(SAMPLE_DATA_DIR)]
+        argv += ["--rotations"] if rotations else []
         assert main([*argv, "--no-progress", "--output", str(run)]) == 0
         publish = ["results", "publish", str(run), "--submission", str(submission)]
         assert main([*publish, "--results-dir", str(results)]) == 0
@@ -140,12 +139,33 @@ def page_words(page: Path) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
 
 
-def site_build_argv(results: Path, submissions: Path, references: Path, work: Path) -> list[str]:
-    """`medlb site build` on these inputs, writing work/html and work/docs."""
-    config = Path(__file__).resolve().parent.parent / "mkdocs.yml"
+def site_build_argv(
+    results: Path, submissions: Path, references: Path, work: Path, flags: Path | None = None
+) -> list[str]:
+    """`medlb site build` on these inputs, writing work/html and work/docs; flags from `flags`
+    (default: the repository's flags/, which flags no model)."""
+    repo = Path(__file__).resolve().parent.parent
     argv = ["site", "build", "--results", str(results), "--submissions", str(submissions)]
     argv += ["--references", str(references), "--out", str(work / "html")]
-    return [*argv, "--pages-dir", str(work / "docs"), "--config", str(config), "--quiet"]
+    argv += ["--flags", str(flags or repo / "flags")]
+    return [
+        *argv,
+        "--pages-dir",
+        str(work / "docs"),
+        "--config",
+        str(repo / "mkdocs.yml"),
+        "--quiet",
+    ]
+
+
+def write_flag(flags: Path, model: str, reason: str, discussion: str) -> Path:
+    """flags/<org>/<model>.yaml, as a maintainer writes it (flags/README.md)."""
+    org, name = model.split("/")
+    path = flags / org / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = {"model": model, "reason": reason, "discussion": discussion, "date": "2026-01-15"}
+    path.write_text(yaml.safe_dump(fields, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def synthesize_results(
@@ -157,75 +177,63 @@ def synthesize_results(
     seed: int = 0,
     full_size: bool = False,
 ) -> list[str]:
-    """Write `count` results (and their submissions) derived from `bases`; returns model ids.
+    """Write `count` results (and their submissions) shaped like `bases`; returns model ids.
 
-    Model i has a skill s_i; each item keeps its real correctness bit with probability 0.4 and is
-    otherwise redrawn as correct with probability s_i. `full_size` tiles each task's items up to
-    the real split's size, so pages and data files have their production weight.
+    `full_size` tiles each task's items up to the real split's size, so pages and data files
+    have their production weight.
     """
-    from runner.evaluation.metrics import leaderboard_average, subject_accuracy
+    from synthetic_results import SyntheticModel, fewer_resamples, sample_items, task_result_of
+
+    from runner.evaluation.metrics import leaderboard_average
+    from runner.evaluation.task_results import result_averages
     from runner.evaluation.tasks import TASKS
-    from runner.results_schema import decode_bits, encode_bits
-    from runner.stats import accuracy, bootstrap_ci95, mean_stderr
 
     rng = random.Random(seed)
-    subjects_of = _item_subjects()
+    items = sample_items()
     ids = []
-    for i in range(count):
-        base = bases[i % len(bases)]
-        skill = rng.uniform(0.2, 0.85)
-        tasks = {}
-        for name, task in base.tasks.items():
-            n = TASKS[name].n_total if full_size else task.n
-            real = decode_bits(task.correct, task.n)
-            correct = [
-                real[j % task.n] if rng.random() < 0.4 else rng.random() < skill for j in range(n)
-            ]
-            subjects = [subjects_of[name][j % task.n] for j in range(n)]
-            tasks[name] = task.model_copy(
+    with fewer_resamples():
+        for i in range(count):
+            base = bases[i % len(bases)]
+            model = SyntheticModel.draw(rng)
+            rotations = i % WITHOUT_ROTATIONS_EVERY != WITHOUT_ROTATIONS_EVERY - 1
+            tasks, rows_by_task = {}, {}
+            for name, task in base.tasks.items():
+                n = TASKS[name].n_total if full_size else task.n
+                rows = model.predictions(items[name], n, rotations=rotations, rng=rng)
+                tasks[name] = task_result_of(name, task, rows, items[name], n, rotations=rotations)
+                rows_by_task[name] = rows
+            model_id = f"synth-org-{i % 41}/synth-model-{i:04d}"
+            revision = f"{rng.getrandbits(160):040x}"
+            precision = rng.choice(PRECISIONS)
+            result = base.model_copy(
                 update={
-                    "n": n,
-                    "n_total": n,
-                    "acc": accuracy(correct),
-                    "stderr": mean_stderr(correct),
-                    "ci95": bootstrap_ci95(correct, resamples=SYNTHETIC_BOOTSTRAP_RESAMPLES),
-                    "subjects": {
-                        s: SubjectScore(n=a.n, acc=a.acc)
-                        for s, a in subject_accuracy(correct, subjects).items()
-                    },
-                    "correct": encode_bits(correct),
-                    "data_sha256": hashlib.sha256(f"{task.data_sha256}:{n}".encode()).hexdigest(),
+                    "model": base.model.model_copy(
+                        update={
+                            "id": model_id,
+                            "source": "hub",
+                            "revision": revision,
+                            "precision": precision,
+                            "params": int(10 ** rng.uniform(8, 11.3)),
+                        }
+                    ),
+                    "tasks": tasks,
+                    "average": leaderboard_average(
+                        {k: t.acc for k, t in tasks.items()}, complete=True
+                    ),
+                    **result_averages(tasks, rows_by_task, complete=True, rotations=rotations),
                 }
             )
-        model_id = f"synth-org-{i % 41}/synth-model-{i:04d}"
-        revision = f"{rng.getrandbits(160):040x}"
-        precision = rng.choice(PRECISIONS)
-        result = base.model_copy(
-            update={
-                "model": base.model.model_copy(
-                    update={
-                        "id": model_id,
-                        "source": "hub",
-                        "revision": revision,
-                        "precision": precision,
-                        "params": int(10 ** rng.uniform(8, 11.3)),
-                    }
-                ),
-                "tasks": tasks,
-                "average": leaderboard_average({k: t.acc for k, t in tasks.items()}, complete=True),
-            }
-        )
-        org, name = model_id.split("/")
-        save(results / org / f"{name}.json", result)
-        write_submission(
-            submissions,
-            model_id,
-            revision,
-            model_type=rng.choice(MODEL_TYPES),
-            license=rng.choice(LICENSES),
-            precision=precision,
-        )
-        ids.append(model_id)
+            org, name = model_id.split("/")
+            save(results / org / f"{name}.json", result)
+            write_submission(
+                submissions,
+                model_id,
+                revision,
+                model_type=rng.choice(MODEL_TYPES),
+                license=rng.choice(LICENSES),
+                precision=precision,
+            )
+            ids.append(model_id)
     return ids
 
 
@@ -245,19 +253,6 @@ def build_synthetic_site(
     ids = synthesize_results(bases, count, results, submissions, seed=seed, full_size=full_size)
     assert main(site_build_argv(results, submissions, tree.references, work)) == 0
     return ids
-
-
-def _item_subjects() -> dict[str, list[str | None]]:
-    """The subject of every bundled sample item, per task, in item order."""
-    from runner.evaluation.task_data import load_task_rows
-    from runner.evaluation.tasks import TASKS
-    from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
-
-    out = {}
-    for name, spec in TASKS.items():
-        rows = load_task_rows(spec, SAMPLE_DATA_DIR).rows
-        out[name] = [spec.doc_to_subject(row) for row in rows]
-    return out
 
 
 def _benchmark(argv: list[str]) -> int:

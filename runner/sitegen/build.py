@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.errors import UsageError, UserError, first_line
+from runner.github_actions import warning_line
 from runner.sitegen.entries import build_entries
 from runner.sitegen.git_dates import last_commit_dates
 from runner.sitegen.inputs import collect_inputs
@@ -35,6 +37,7 @@ class BuildOptions:
     submissions_dir: Path
     references_dir: Path
     repo_url: str | None = None  # overrides mkdocs.yml's repo_url (--repo-url)
+    flags_dir: Path | None = None  # maintainer flags, flags/<org>/<model>.yaml (--flags)
 
 
 @dataclass
@@ -43,6 +46,7 @@ class BuildReport:
     pages: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # step -> wall time
     leaderboard_bytes: int = 0
+    warnings: list[str] = field(default_factory=list)  # one line each (a flag without a result)
 
     @property
     def total_seconds(self) -> float:
@@ -60,6 +64,8 @@ class BuildReport:
 def build_and_report(options: BuildOptions, *, quiet: bool = False) -> BuildReport:
     """`medlb site build`: build, then print what was built and where the time went."""
     report = build_site(options)
+    for line in report.warnings:  # printed even with --quiet: a maintainer has something to fix
+        print(warning_line(line), file=sys.stderr)
     if not quiet:
         print(report.summary(options.out_dir))
     return report
@@ -87,7 +93,9 @@ def build_site(options: BuildOptions) -> BuildReport:
     repository = _repository(options)
 
     clock = time.perf_counter()
-    inputs = collect_inputs(options.results_dir, options.submissions_dir, options.references_dir)
+    inputs = collect_inputs(
+        options.results_dir, options.submissions_dir, options.references_dir, options.flags_dir
+    )
     entries = build_entries(inputs)
     sources = SiteSources(
         repository=repository,
@@ -97,6 +105,7 @@ def build_site(options: BuildOptions) -> BuildReport:
         year=datetime.now(UTC).year,
     )
     report.models = len(entries)
+    report.warnings = list(inputs.warnings)
     report.seconds["read inputs"] = _lap(clock)
 
     clock = time.perf_counter()
