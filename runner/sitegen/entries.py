@@ -108,12 +108,6 @@ class ModelEntry:
             return None
         return self.unranked_reason or NO_ROTATIONS
 
-    @property
-    def normalized_unranked_reason(self) -> str | None:
-        if self.normalized_place is not None:
-            return None
-        return self.unranked_reason or NO_NORMALIZED
-
 
 def consistent_accuracy(result: EvaluationResult) -> Estimate | None:
     average = result.letter_tasks_average

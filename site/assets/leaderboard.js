@@ -112,11 +112,13 @@
     return '<td class="num rank sticky-1">' + p[0] + tie + "</td>";
   }
 
-  /* A flagged model's marker: what the flag says, and a link to the page that explains it. */
-  function flagBadge(row, base) {
-    return ' <a class="badge flag" href="' + base + "models/" + esc(row.k) + '/#flagged" ' +
+  /* A flagged model's marker, before its name so that a long name never hides it: what the
+   * flag says, and a link to the banner on the model's page. */
+  function flagMark(row, base) {
+    return '<a class="flag-mark" href="' + base + "models/" + esc(row.k) + '/#flagged" ' +
       'title="Flagged by a maintainer on ' + esc(row.f[2]) + ": " + esc(row.f[0]) +
-      ' The scores stay published; a flag records a documented reason to doubt them.">flagged</a>';
+      ' The scores stay published; a flag records a documented reason to doubt them." ' +
+      'aria-label="flagged: ' + esc(row.f[0]) + '">⚑</a>';
   }
 
   function modelCell(row, base) {
@@ -127,9 +129,8 @@
       name = '<span class="name">' + modelName(row.m) + '</span> <a class="badge" href="' +
         esc(row.ref) + '" title="' + esc(row.note) + '">reported</a>';
     } else {
-      name = '<a class="name" href="' + base + "models/" + esc(row.k) + '/" title="' + esc(row.m) +
-        '">' + modelName(row.m) + "</a>";
-      if (row.f) name += flagBadge(row, base);
+      name = (row.f ? flagMark(row, base) : "") + '<a class="name" href="' + base + "models/" +
+        esc(row.k) + '/" title="' + esc(row.m) + '">' + modelName(row.m) + "</a>";
       if (row.u) {
         name += ' <a class="hub" href="' + esc(row.u) +
           '" title="Hugging Face Hub page at the evaluated revision" aria-label="' + esc(row.m) +
@@ -329,15 +330,18 @@
       if ((before === "cons") !== (state.basis === "cons")) keepConsistentShown();
     }
 
-    /* While the table is ranked by consistent accuracy its column stays, whatever the width. */
+    /* While the table is ranked by consistent accuracy its column stays on a narrow screen, where
+     * the Average makes way for it; from 1280 px on the nine tasks, the average, params and type
+     * come first, and the column shows whenever it fits beside them. */
+    var wide = window.matchMedia("(min-width: 80em)");
     function keepConsistentShown() {
+      var ranked = state.basis === "cons" && !wide.matches;
       priority.length = 0;
-      PRIORITY.forEach(function (col) {
-        if (col !== "cons" || state.basis !== "cons") priority.push(col);
-      });
-      if (state.basis === "cons") priority.push("avg");
+      PRIORITY.forEach(function (col) { if (col !== "cons" || !ranked) priority.push(col); });
+      if (ranked) priority.push("avg");
       if (columns) columns.fit();
     }
+    wide.addEventListener("change", keepConsistentShown);
 
     /* The view in the address, so that a ranking can be linked: ?rank=consistent&scores=normalized */
     function remember() {
@@ -400,6 +404,7 @@
     columns = window.MedlbColumns.attach({
       table: table, box: el("lb-box"), chooser: el("lb-column-list"),
       storageKey: "medlb-leaderboard-columns", priority: priority, fixed: ["rank", "model"],
+      onChange: function (hidden) { el("lb-cons-hidden").hidden = !hidden.cons; },
     });
     columns.fit();
   }

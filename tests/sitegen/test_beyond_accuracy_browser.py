@@ -13,6 +13,7 @@ import json
 
 import pytest
 from site_browser import (
+    BROKEN_WORDS_JS,
     CHART_TEXT_JS,
     WIDE_TABLES_JS,
     WIDTHS,
@@ -133,7 +134,7 @@ def test_flagged_models_are_marked_and_can_be_hidden(browser, base_url, built):
     with watched_tab(browser, base_url, 1400) as tab:
         tab.goto(base_url)
         tab.wait_for_selector("#lb-body tr")
-        badge = tab.locator("#lb-body tr.flagged a.badge.flag")
+        badge = tab.locator("#lb-body tr.flagged a.flag-mark")
         assert badge.count() == 1 and REASON in badge.get_attribute("title")
         before = shown_models(tab)
         assert flagged in before
@@ -161,10 +162,13 @@ def test_the_new_views_fit_every_width(browser, base_url, built, width):
             assert box_overflow(tab) <= 0, f"{name}: the table fits its box"
             if width >= 1280:
                 assert {f"t{i}" for i in range(9)} | {"avg", "params", "type"} <= set(visible)
-            elif name == "consistent":
-                assert visible[:3] == ["rank", "model", "cons"], "ranked by it, it stays"
+            elif name == "consistent":  # ranked by it, it stays (the average may make way)
+                assert visible[:2] == ["rank", "model"] and "cons" in visible[2:4]
+                cell = tab.locator("#lb-body tr").first.locator("td.cons").bounding_box()
+                assert cell["x"] + cell["width"] <= width, "the first consistent score in view"
             else:
                 assert visible[:3] == ["rank", "model", "avg"]
+            assert tab.evaluate(BROKEN_WORDS_JS, "#lb-table th, #lb-body .nb, .lb-note") == []
             shot(tab, f"leaderboard-{name}-{width}")
 
         model = built[1][0]
@@ -173,6 +177,13 @@ def test_the_new_views_fit_every_width(browser, base_url, built, width):
         assert page_overflow(tab) <= 0, "the model page scrolls sideways"
         if width >= 1280:
             assert tab.evaluate(WIDE_TABLES_JS) == [], "a table needs scrolling"
+        assert (
+            tab.evaluate(
+                BROKEN_WORDS_JS,
+                ".md-content th, .md-content td:first-child, .medlb-chart, .model-facts",
+            )
+            == []
+        )
         smallest = tab.evaluate(CHART_TEXT_JS)
         assert smallest is not None and smallest >= 11, f"chart text of {smallest} px"
         assert tab.locator(".medlb-chart.reliability").count() == 4, "pooled + three own"
@@ -180,3 +191,16 @@ def test_the_new_views_fit_every_width(browser, base_url, built, width):
             tab, f"model-robustness-{width}", "#robustness-to-option-order", "#per-subject-accuracy"
         )
         shot_between(tab, f"model-calibration-{width}", "#calibration", "#provenance")
+
+
+def test_at_1280_px_params_and_type_stay_when_ranked_by_consistent_accuracy(browser, base_url):
+    """Issue 12's columns come first from 1280 px on; the Consistent column shows when it fits
+    beside them, and when it does not the note says where its values are."""
+    with watched_tab(browser, base_url, 1280, 800) as tab:
+        tab.goto(base_url + "?rank=consistent")
+        tab.wait_for_selector("#lb-body tr")
+        visible = visible_columns(tab)
+        assert {f"t{i}" for i in range(9)} | {"avg", "params", "type"} <= set(visible)
+        assert box_overflow(tab) <= 0
+        assert tab.locator("#lb-cons-hidden").is_visible() == ("cons" not in visible)
+        assert tab.inner_text("#lb-rank-basis") == "consistent"
