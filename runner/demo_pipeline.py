@@ -13,6 +13,8 @@ in-process through `runner.cli.main`, inside a workspace laid out like the repos
 The models differ in architecture (Llama with a BOS token, GPT-2 without) and seed, so the
 leaderboard has two distinct rows. Questions are the bundled samples (runner/sample_data), so the
 scores are those of random-weight models on 108 questions: they show the pipeline, not medicine.
+They are evaluated with `--rotations`, as the GPU workflow evaluates, so the site shows the
+robustness measures (ARCHITECTURE.md, "Beyond accuracy") as it will for real models.
 A model's "revision" is the sha1 of its weights file, a stand-in for the Hub commit it would have.
 """
 
@@ -125,9 +127,10 @@ def run_demo(workspace: DemoWorkspace, repo: Path, say: Say = print) -> Path:
         _medlb(say, "validate", workspace.submission(model), "--offline",
                "--model-dir", workspace.model_dir(model))  # fmt: skip
 
-    say(f"[3/{STAGES}] Evaluating both on the bundled sample questions ({SAMPLE_DATA_DIR.name}/)")
+    say(f"[3/{STAGES}] Evaluating both on the bundled sample questions ({SAMPLE_DATA_DIR.name}/),")
+    say("      each question also with its options rotated, as the GPU workflow does")
     for model in DEMO_MODELS:
-        _medlb(say, "evaluate", "--model", workspace.model_dir(model),
+        _medlb(say, "evaluate", "--model", workspace.model_dir(model), "--rotations",
                "--data-dir", SAMPLE_DATA_DIR, "--output", workspace.run_dir(model))  # fmt: skip
 
     say(f"[4/{STAGES}] Publishing the results into {workspace.results}, details into details/")
@@ -140,8 +143,8 @@ def run_demo(workspace: DemoWorkspace, repo: Path, say: Say = print) -> Path:
     say(f"[5/{STAGES}] Building the site into {workspace.site}")
     _medlb(say, "site", "build", "--results", workspace.results,
            "--submissions", workspace.root / "submissions",
-           "--references", repo / "references", "--config", repo / "mkdocs.yml",
-           "--details", workspace.details,
+           "--references", repo / "references", "--flags", repo / "flags",
+           "--config", repo / "mkdocs.yml", "--details", workspace.details,
            "--pages-dir", workspace.root / "pages", "--out", workspace.site)  # fmt: skip
     return workspace.site
 

@@ -69,6 +69,11 @@ def error_line(message: str, *, title: str | None = None) -> str:
     return f"::error{props}::{escape_data(message)}"
 
 
+def warning_line(message: str) -> str:
+    """`::warning::message` under GitHub Actions (an annotation), else `warning: message`."""
+    return f"::warning::{escape_data(message)}" if in_actions() else f"warning: {message}"
+
+
 def set_outputs(outputs: dict[str, str]) -> None:
     """Append step outputs to `$GITHUB_OUTPUT` (heredoc form: a value may hold anything)."""
     path = os.environ.get("GITHUB_OUTPUT")

@@ -101,6 +101,22 @@ def shot(tab, name: str) -> Path:
     return path
 
 
+def shot_between(tab, name: str, start: str, end: str) -> Path:
+    """A screenshot of the page from element `start` down to element `end` (a panel)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    top, bottom = (
+        tab.evaluate(
+            "s => document.querySelector(s).getBoundingClientRect().top + window.scrollY", selector
+        )
+        for selector in (start, end)
+    )
+    width = tab.viewport_size["width"]
+    clip = {"x": 0, "y": max(0, top - 16), "width": width, "height": max(1, bottom - top)}
+    tab.screenshot(path=str(path), full_page=True, clip=clip)
+    return path
+
+
 # Words whose text spans more than one line box: a break inside a word (or at a hyphen inside a
 # name). Text is split at whitespace; separate elements ("org/" and "name") are separate words.
 BROKEN_WORDS_JS = """(selector) => {
@@ -178,6 +194,22 @@ STICKY_JS = """(boxSelector) => {
   }
   return {scrolled: box.scrollLeft, problems: problems};
 }"""
+
+
+def visible_columns(tab, table: str = "#lb-table") -> list[str]:
+    """The `data-col` of every header cell shown, left to right."""
+    return tab.eval_on_selector_all(
+        f"{table} thead th",
+        "els => els.filter(e => e.getClientRects().length).map(e => e.dataset.col)",
+    )
+
+
+def box_overflow(tab, box: str = "lb-box") -> int:
+    """How far the element with id `box` scrolls sideways (0: its table fits it)."""
+    return tab.evaluate(
+        "id => { const b = document.getElementById(id); return b.scrollWidth - b.clientWidth; }",
+        box,
+    )
 
 
 def page_overflow(tab) -> int:

@@ -30,6 +30,11 @@ def test_demo_builds_a_site_with_both_models_and_the_references(tmp_path, capsys
         assert rows[model.model_id]["average"] == round(published.average, 4)  # as downloaded
         page = (site / "models" / model.model_id / "index.html").read_text()
         assert model.model_id in page
+        # Evaluated with --rotations, so the site shows how robust each answer is.
+        assert published.rotations and published.letter_tasks_average.rotations is not None
+        consistent = published.letter_tasks_average.rotations.consistent.value
+        row = re.search(r'<tr data-measure="consistent">(.*?)</tr>', page, re.S).group(1)
+        assert f'<td class="num">{100 * consistent:.1f}<' in row
     averages = [rows[m.model_id]["average"] for m in DEMO_MODELS]
     assert averages[0] != averages[1]  # two different models, not one model twice
 

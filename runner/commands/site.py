@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 
 DESCRIPTION = """\
-Build the leaderboard site: read results/, submissions/ and references/, render Markdown pages
-from the jinja2 templates in site/templates, and run `mkdocs build --strict` with mkdocs.yml.
-A malformed input file stops the build with its name and field; the previous site stays.
+Build the leaderboard site: read results/, submissions/, references/ and flags/, render Markdown
+pages from the jinja2 templates in site/templates, and run `mkdocs build --strict` with mkdocs.yml.
+A malformed input file stops the build with its name and field; the previous site stays. A flag
+of a submitted model without a result yet is a warning; a flag of an unknown model is an error.
 """
 
 DEFAULT_OUT = Path(".site-build/html")
@@ -17,6 +18,7 @@ INPUT_DIRS = (  # flag, default directory, what it holds
     ("--results", "results", "results/<org>/<model>.json and .failure.json files"),
     ("--submissions", "submissions", "<org>/<model>.yaml files; those without results are pending"),
     ("--references", "references", "paper-reported scores of closed models, *.yaml"),
+    ("--flags", "flags", "maintainer flags, <org>/<model>.yaml: the site marks those models"),
 )
 
 
@@ -101,7 +103,9 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
         "(default: repo_url in the mkdocs configuration)",
     )
     parser.add_argument(
-        "--quiet", action="store_true", help="print nothing but errors (default: print timings)"
+        "--quiet",
+        action="store_true",
+        help="print nothing but errors and warnings (default: print timings)",
     )
 
 
@@ -117,6 +121,7 @@ def _options(args: argparse.Namespace):
         references_dir=args.references,
         repo_url=args.repo_url,
         details_dir=args.details,
+        flags_dir=args.flags,
     )
 
 

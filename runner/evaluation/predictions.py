@@ -45,13 +45,28 @@ def render(
     """The file's bytes for scored items (with their rotations' scores, if any)."""
     preds = argmax_choices(choice_logprobs)
     rotations = rotation_logprobs if rotation_logprobs is not None else [None] * len(items)
+    rows = [
+        PredictionRow(item.doc_id, scores, pred, item.gold, rotated)
+        for item, scores, pred, rotated in zip(
+            items, choice_logprobs, preds, rotations, strict=True
+        )
+    ]
+    return render_rows(rows)
+
+
+def render_rows(rows: Sequence[PredictionRow]) -> bytes:
+    """The file's bytes for prediction rows, in their order (floats as Python floats)."""
     lines = []
-    for item, scores, pred, rotated in zip(items, choice_logprobs, preds, rotations, strict=True):
-        row = {"doc_id": item.doc_id, "choice_logprobs": list(scores), "pred": pred}
-        row["gold"] = item.gold
-        if rotated is not None:
-            row["rotation_logprobs"] = [list(r) for r in rotated]
-        lines.append(json.dumps(row))
+    for row in rows:
+        data = {
+            "doc_id": row.doc_id,
+            "choice_logprobs": [float(x) for x in row.choice_logprobs],
+            "pred": row.pred,
+            "gold": row.gold,
+        }
+        if row.rotation_logprobs is not None:
+            data["rotation_logprobs"] = [[float(x) for x in r] for r in row.rotation_logprobs]
+        lines.append(json.dumps(data))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

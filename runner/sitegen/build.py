@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.errors import UsageError, UserError, first_line
+from runner.github_actions import warning_line
 from runner.sitegen.entries import build_entries
 from runner.sitegen.git_dates import last_commit_dates
 from runner.sitegen.inputs import collect_inputs
@@ -37,6 +39,7 @@ class BuildOptions:
     references_dir: Path
     repo_url: str | None = None  # overrides mkdocs.yml's repo_url (--repo-url)
     details_dir: Path | None = None  # a checkout of the details branch (--details)
+    flags_dir: Path | None = None  # maintainer flags, flags/<org>/<model>.yaml (--flags)
 
 
 @dataclass
@@ -46,6 +49,7 @@ class BuildReport:
     seconds: dict[str, float] = field(default_factory=dict)  # step -> wall time
     leaderboard_bytes: int = 0
     question_views: int = 0  # per-model-per-task data files of the question view
+    warnings: list[str] = field(default_factory=list)  # one line each (a flag without a result)
 
     @property
     def total_seconds(self) -> float:
@@ -63,6 +67,8 @@ class BuildReport:
 def build_and_report(options: BuildOptions, *, quiet: bool = False) -> BuildReport:
     """`medlb site build`: build, then print what was built and where the time went."""
     report = build_site(options)
+    for line in report.warnings:  # printed even with --quiet: a maintainer has something to fix
+        print(warning_line(line), file=sys.stderr)
     if not quiet:
         print(report.summary(options.out_dir))
     return report
@@ -90,7 +96,9 @@ def build_site(options: BuildOptions) -> BuildReport:
     repository = _repository(options)
 
     clock = time.perf_counter()
-    inputs = collect_inputs(options.results_dir, options.submissions_dir, options.references_dir)
+    inputs = collect_inputs(
+        options.results_dir, options.submissions_dir, options.references_dir, options.flags_dir
+    )
     entries = build_entries(inputs)
     sources = SiteSources(
         repository=repository,
@@ -100,6 +108,7 @@ def build_site(options: BuildOptions) -> BuildReport:
         year=datetime.now(UTC).year,
     )
     report.models = len(entries)
+    report.warnings = list(inputs.warnings)
     report.seconds["read inputs"] = _lap(clock)
 
     clock = time.perf_counter()

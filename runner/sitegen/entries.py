@@ -11,6 +11,10 @@ with no full-split result at all (the demo, the tests) ranks its sample-data res
 themselves, and its pages say so (`sample_data_site`). `unranked_reason` and
 `task_unranked_reason` put the rule into words for a result it leaves unranked; `rankable_task` is
 defined by the latter, so the reason shown is the rule applied.
+
+Two more rankings use the same rule among the models ranked by average (ARCHITECTURE.md, "The
+site"): by consistent accuracy over the eight letter tasks (only results with rotation scores;
+`NO_ROTATIONS` says why the others are not), and by the chance-normalised average.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runner.evaluation.tasks import TASK_NAMES, TASKS
-from runner.results_schema import EvaluationResult, TaskResult
+from runner.results_schema import Estimate, EvaluationResult, TaskResult
+from runner.sitegen.flags import Flag
 from runner.sitegen.inputs import SiteInputs
 from runner.sitegen.ranking import RankPlace, rank_places
 from runner.stats import Interval, mean_interval
 from runner.submissions.schema import Submission
 
 HUB = "https://huggingface.co"
+NO_ROTATIONS = "no rotation scores (evaluated without --rotations)"
+NO_NORMALIZED = "no chance-normalised scores (a results file of schema version 1)"
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,9 @@ class ModelEntry:
     # the tasks with a question view, and the folder of predictions files on the details branch.
     question_tasks: tuple[str, ...] = ()
     predictions_url: str | None = None
+    consistent_place: RankPlace | None = None  # rank by consistent accuracy (ranked models only)
+    normalized_place: RankPlace | None = None  # rank by the chance-normalised average
+    flag: Flag | None = None  # a maintainer's flag (flags/<org>/<model>.yaml)
 
     @property
     def model_id(self) -> str:
@@ -81,6 +91,23 @@ class ModelEntry:
     def task(self, name: str) -> TaskResult | None:
         return self.result.tasks.get(name)
 
+    @property
+    def consistent(self) -> Estimate | None:
+        """Consistent accuracy, mean of the eight letter tasks; None without rotation scores."""
+        return consistent_accuracy(self.result)
+
+    @property
+    def consistent_unranked_reason(self) -> str | None:
+        """Why this model has no rank by consistent accuracy (None when it has one)."""
+        if self.consistent_place is not None:
+            return None
+        return self.unranked_reason or NO_ROTATIONS
+
+
+def consistent_accuracy(result: EvaluationResult) -> Estimate | None:
+    average = result.letter_tasks_average
+    return average.rotations.consistent if average and average.rotations else None
+
 
 def on_full_splits(result: EvaluationResult) -> bool:
     """Every task the result holds ran on the registry's whole split (not a local sample)."""
@@ -99,7 +126,10 @@ def rankable_task(result: EvaluationResult, name: str, sample_site: bool) -> boo
 
 
 def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
-    """Entries sorted as the leaderboard lists them: ranked by average, then the rest by name."""
+    """Entries sorted as the leaderboard lists them: ranked by average, then the rest by name.
+
+    A model ranked by average is also ranked by consistent accuracy when its result has rotation
+    scores, and by the chance-normalised average when its result has one (schema version 2)."""
     submissions = {s.key: s.submission for s in inputs.submissions}
     sample_site = sample_data_site(inputs)
     averages = {
@@ -112,6 +142,9 @@ def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
     ranked = [key for key, average in averages.items() if average is not None]
     places = dict(zip(ranked, rank_places([averages[k] for k in ranked]), strict=True))
     task_places = _task_places(inputs, sample_site)
+    by_key = {f.key: f.result for f in inputs.results}
+    consistent = _places(ranked, lambda key: consistent_accuracy(by_key[key]))
+    normalized = _places(ranked, lambda key: by_key[key].chance_normalized_average)
     entries = [
         ModelEntry(
             key=f.key,
@@ -121,6 +154,9 @@ def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
             place=places.get(f.key),
             task_places={t: p[f.key] for t, p in task_places.items() if f.key in p},
             unranked_reason=None if f.key in places else unranked_reason(f.result, sample_site),
+            consistent_place=consistent.get(f.key),
+            normalized_place=normalized.get(f.key),
+            flag=inputs.flags.get(f.result.model.id),
         )
         for f in inputs.results
     ]
@@ -161,6 +197,13 @@ def task_unranked_reason(result: EvaluationResult, name: str, sample_site: bool)
 def _average(result: EvaluationResult) -> Interval:
     tasks = [result.tasks[name] for name in TASK_NAMES]
     return mean_interval([t.acc for t in tasks], [t.stderr for t in tasks])
+
+
+def _places(keys: list[str], estimate_of) -> dict[str, RankPlace]:
+    """The places of the models among `keys` that have the estimate, by its 95% interval."""
+    scored = [(key, e) for key in keys if (e := estimate_of(key)) is not None]
+    intervals = [Interval(e.value, e.ci95[0], e.ci95[1]) for _, e in scored]
+    return {key: p for (key, _), p in zip(scored, rank_places(intervals), strict=True)}
 
 
 def _task_places(inputs: SiteInputs, sample_site: bool) -> dict[str, dict[str, RankPlace]]:

@@ -6,6 +6,12 @@ open. The scores stay published; the site marks the model, says why, and lets re
 flagged models (ARCHITECTURE.md, "Flags"). The format is in flags/README.md. Like references/,
 every file is checked strictly: an unknown or missing field, a model that does not match the
 file's path, a link that is not https, or a date in the future is one error naming the file.
+
+A flag must also name a model the site knows (`flag_targets`, ARCHITECTURE.md "Flags"): one
+whose model was submitted but has no result yet is a warning (a maintainer may flag a model
+before its run; the flag shows once the result is published), and one that names a model with
+neither a result nor a submission stops the build, because it can never mark anything: almost
+certainly a misspelled model id, which would otherwise leave the model it meant unmarked.
 """
 
 from __future__ import annotations
@@ -69,3 +75,26 @@ def _load_flag(path: Path) -> Flag:
         return Flag.model_validate(mapping.data)
     except ValidationError as err:
         raise UserError(f"{path}: {describe_validation_error(err)}") from None
+
+
+def flag_path(directory: Path, model: str) -> Path:
+    """Where the flag of `model` lives under `directory` (the path rule of `load_flags`)."""
+    org, name = model.split("/")
+    return Path(directory) / org / (name + FLAG_SUFFIX)
+
+
+def flag_targets(
+    flags: dict[str, Flag], directory: Path, evaluated: set[str], submitted: set[str]
+) -> list[str]:
+    """Check that every flag names a model with a result; returns one warning line per flag of a
+    submitted model without a result yet, and raises `UserError` for a flag of an unknown model."""
+    warnings = []
+    for model in sorted(set(flags) - evaluated):
+        path = flag_path(directory, model)
+        if model not in submitted:
+            raise UserError(
+                f"{path}: flags {model}, which has no result and no submission "
+                "(a misspelled model id?)"
+            )
+        warnings.append(f"{path}: flags {model}, which has no result yet; shown once published")
+    return warnings

@@ -4,6 +4,8 @@
 - `percent_number`: a fraction as a percentage rounded to one decimal, for the JSON the
   leaderboard's script reads (`0.7366` -> `73.7`);
 - `percent_text`: the same as text for a table cell, "—" for a missing score (`73.7`);
+- `signed_percent_text`: the same with a real minus sign, for scores that can be negative
+  (chance-normalised accuracy: `−4.3`);
 - `percent_label`: text with its sign, for plot labels and hover text (`73.7%`);
 - `size_label`: a parameter count as people say it (`7.2B`, `338K`).
 """
@@ -24,6 +26,10 @@ def percent_number(value: float | None) -> float | None:
 
 def percent_text(value: float | None, digits: int = 1) -> str:
     return MISSING if value is None else f"{100 * value:.{digits}f}"
+
+
+def signed_percent_text(value: float | None) -> str:
+    return percent_text(value).replace("-", "−")
 
 
 def percent_label(value: float) -> str:

@@ -1,7 +1,8 @@
 """What one model's page shows beyond its results file: charts, per-subject ranks, the medians.
 
 `pages.render_pages` renders `site/templates/model.md.j2` with `model_context` for every entry;
-the per-task medians and the specialty table are computed once for all of them.
+the per-task medians and the specialty table are computed once for all of them. The robustness
+and calibration panels are `model_panels`'.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.sitegen import svg_plots
 from runner.sitegen.entries import ModelEntry
+from runner.sitegen.model_panels import calibration_panel, robustness_panel
 from runner.sitegen.ranking import RankPlace
 from runner.sitegen.specialties import SpecialtyTable
 from runner.sitegen.task_facts import FACTS
@@ -59,6 +61,8 @@ def model_context(
         "profile": _profile_chart(entry, medians),
         "subjects": subjects,
         "subject_chart": _subject_chart(subjects),
+        "robustness": robustness_panel(entry.result),
+        "calibration": calibration_panel(entry.result),
     }
 
 

@@ -25,8 +25,14 @@ from runner.sitegen.data_files import (
     script_json,
     table_payload,
 )
-from runner.sitegen.entries import ModelEntry, sample_data_site, task_unranked_reason
-from runner.sitegen.formatting import percent_text, size_label
+from runner.sitegen.entries import (
+    NO_NORMALIZED,
+    NO_ROTATIONS,
+    ModelEntry,
+    sample_data_site,
+    task_unranked_reason,
+)
+from runner.sitegen.formatting import percent_text, signed_percent_text, size_label
 from runner.sitegen.inputs import SiteInputs
 from runner.sitegen.model_page import model_context, task_medians
 from runner.sitegen.question_views import QuestionViews
@@ -97,6 +103,7 @@ def template_environment(templates_dir: Path):
         keep_trailing_newline=True,
     )
     env.filters["pct"] = percent_text
+    env.filters["spct"] = signed_percent_text
     env.filters["size"] = size_label
     env.filters["short"] = lambda sha, n=10: "—" if not sha else sha[:n]
     env.globals.update(tasks=TASKS, task_names=TASK_NAMES, facts=FACTS, site_name=SITE_NAME)
@@ -127,6 +134,9 @@ def render_pages(
             payload=script_json(table_payload(entries, inputs.references)),
             size_plot=_size_plot(entries, inputs),
             queue=len(queue_rows(inputs)),
+            no_rotations=NO_ROTATIONS,
+            no_normalized=NO_NORMALIZED,
+            majority=_majority_reference(),
         ),
     )
     _model_pages(site, env, inputs, entries, specialties, locked)
@@ -206,6 +216,7 @@ def _model_pages(
     template = env.get_template("model.md.j2")
     medians = task_medians(entries)
     ranked_count = sum(1 for e in entries if e.place)
+    consistent_count = sum(1 for e in entries if e.consistent_place)
     task_counts = {n: sum(1 for e in entries if n in e.task_places) for n in TASK_NAMES}
     paths = {f.key: f.path for f in inputs.results}
     for entry in entries:
@@ -215,6 +226,7 @@ def _model_pages(
                 root=root_prefix(entry.page),
                 md_root="../" * (len(PurePosixPath(entry.page).parts) - 1),
                 ranked_count=ranked_count,
+                consistent_count=consistent_count,
                 task_counts=task_counts,
                 card_yaml=_card_snippet(entry),
                 software=software_mismatch(entry.result.environment, locked),
@@ -270,6 +282,13 @@ def _size_plot(entries: list[ModelEntry], inputs: SiteInputs) -> str:
     ]
     lines.append(svg_plots.ReferenceLine(f"chance {100 * chance:.1f}%", chance, kind="chance"))
     return svg_plots.size_vs_average(points, lines) if points else ""
+
+
+def _majority_reference() -> tuple[str, str]:
+    """PubMedQA's majority answer as accuracy and chance-normalised, in percent, as text."""
+    baseline = FACTS["pubmedqa"].baseline
+    majority = baseline.majority or 0.0
+    return percent_text(majority), percent_text(baseline.normalized(majority))
 
 
 def _card_snippet(entry: ModelEntry) -> str:

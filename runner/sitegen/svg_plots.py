@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from runner.results_schema import ReliabilityBin
 from runner.sitegen.formatting import percent_label, size_label
 
 _NS = 'preserveAspectRatio="none" aria-hidden="true" focusable="false"'
@@ -46,6 +47,11 @@ class Bar:
     chance: float | None = None  # accuracy of guessing uniformly among the options
     majority: float | None = None  # accuracy of always giving the most common answer
     title: str = ""  # the label's full text on hover, when `label` is short
+
+
+def _signed(value: float) -> str:
+    """A number as text with a real minus sign (−25, not -25)."""
+    return f"{value:g}".replace("-", "−")
 
 
 def _pos(value: float) -> str:
@@ -94,38 +100,112 @@ def size_vs_average(points: Sequence[ScatterPoint], references: Sequence[Referen
     )
 
 
-def interval_bars(bars: Sequence[Bar], *, caption: str = "") -> str:
-    """Horizontal accuracy bars on a 0–100% axis with 95% interval whiskers, one row per bar."""
-    rows = [_bar_row(bar) for bar in bars]
-    axis = "".join(
-        f'<span style="left:{tick}%"{" class=minor" if tick % 50 else ""}>{tick}%</span>'
-        for tick in range(0, 101, 25)
+def interval_bars(bars: Sequence[Bar], *, caption: str = "", axis_min: float = 0.0) -> str:
+    """Horizontal bars on an `axis_min`–100% axis with 95% interval whiskers, one row per bar.
+
+    `axis_min` below 0 (a multiple of 25%) makes room for scores below zero, such as a
+    chance-normalised accuracy under chance: bars then grow from the zero line either way."""
+    axis = Axis(axis_min)
+    ticks = "".join(
+        f'<span style="left:{_pos(axis.x(tick / 100))}%"'
+        f"{' class=minor' if tick % 50 else ''}>{_signed(tick)}%</span>"
+        for tick in axis.ticks()
     )
+    rows = [_bar_row(bar, axis) for bar in bars]
     figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
     return (
         '<figure class="medlb-chart bars" role="group" aria-label="Accuracy with 95% intervals">'
-        f'{"".join(rows)}<div class="bar-row axis"><span></span><div class="bar-axis">{axis}'
+        f'{"".join(rows)}<div class="bar-row axis"><span></span><div class="bar-axis">{ticks}'
         f"</div><span></span></div>{figcaption}</figure>"
     )
 
 
-def _bar_row(bar: Bar) -> str:
+@dataclass(frozen=True)
+class Axis:
+    """A horizontal percent axis from `low` (0, or a negative multiple of 25%) to 100%."""
+
+    low: float = 0.0
+
+    def x(self, value: float) -> float:
+        """Where `value` sits, as a fraction of the axis (clamped to it)."""
+        return min(1.0, max(0.0, (value - self.low) / (1.0 - self.low)))
+
+    def ticks(self) -> range:
+        return range(round(100 * self.low), 101, 25)
+
+
+def _bar_row(bar: Bar, axis: Axis) -> str:
     interval = f"{percent_label(bar.low)}–{percent_label(bar.high)}"
     hover = f"{bar.title or bar.label}: {percent_label(bar.value)} (95% interval {interval})"
     if bar.note:
         hover += f", {bar.note}"
+    zero, end = axis.x(0.0), axis.x(bar.value)
+    inner = [t for t in axis.ticks() if t not in (round(100 * axis.low), 100)]
     marks = [
-        *(f'<line class="grid" x1="{t}" x2="{t}" y1="0" y2="10"/>' for t in (25, 50, 75)),
-        f'<rect class="bar" x="0" y="2" width="{_pos(bar.value)}" height="6"/>',
-        f'<line class="whisker" x1="{_pos(bar.low)}" x2="{_pos(bar.high)}" y1="5" y2="5"/>',
+        *(
+            f'<line class="{"zero" if t == 0 else "grid"}" x1="{(x := _pos(axis.x(t / 100)))}" '
+            f'x2="{x}" y1="0" y2="10"/>'
+            for t in inner
+        ),
+        f'<rect class="bar" x="{_pos(min(zero, end))}" y="2" width="{_pos(abs(end - zero))}" '
+        'height="6"/>',
+        f'<line class="whisker" x1="{_pos(axis.x(bar.low))}" x2="{_pos(axis.x(bar.high))}" '
+        'y1="5" y2="5"/>',
     ]
     for kind, value in (("chance", bar.chance), ("majority", bar.majority), ("marker", bar.marker)):
         if value is not None:
-            x = _pos(value)
+            x = _pos(axis.x(value))
             marks.append(f'<line class="{kind}" x1="{x}" x2="{x}" y1="0" y2="10"/>')
     return (
         f'<div class="bar-row" title="{escape(hover)}"><span class="bar-label">'
         f"{escape(bar.label)}</span>"
         f'<svg class="bar-track" viewBox="0 0 100 10" {_NS}>{"".join(marks)}</svg>'
-        f'<span class="bar-value">{percent_label(bar.value)}</span></div>'
+        f'<span class="bar-value">{percent_label(bar.value).replace("-", "−")}</span></div>'
+    )
+
+
+def reliability_diagram(bins: Sequence[ReliabilityBin], *, title: str, caption: str) -> str:
+    """Accuracy against confidence in equal-width bins (Guo et al. 2017): a bar per populated
+    bin up to its accuracy, a tick at its mean confidence, the shaded gap between them, and the
+    diagonal where confidence equals accuracy. Hover a bar for its count and means."""
+    width = 100 / len(bins)
+    marks, labels = [], []
+    for tick in (0, 50, 100):
+        at = _pos(tick / 100)
+        marks.append(
+            f'<line class="grid" x1="0" x2="100" y1="{_pos(1 - tick / 100)}" '
+            f'y2="{_pos(1 - tick / 100)}"/>'
+        )
+        marks.append(f'<line class="grid" x1="{at}" x2="{at}" y1="0" y2="100"/>')
+        labels.append(f'<span class="tick y" style="top:{_pos(1 - tick / 100)}%">{tick}%</span>')
+        labels.append(f'<span class="tick x" style="left:{at}%">{tick}%</span>')
+    marks.append('<line class="diagonal" x1="0" y1="100" x2="100" y2="0"/>')
+    for b, cell in enumerate(bins):
+        if not cell.count or cell.accuracy is None or cell.confidence is None:
+            continue
+        left, right = b * width, (b + 1) * width
+        hover = (
+            f"confidence {_pos(left / 100)}–{_pos(right / 100)}%: {cell.count} question"
+            f"{'s' if cell.count != 1 else ''}, mean confidence {percent_label(cell.confidence)}, "
+            f"accuracy {percent_label(cell.accuracy)}"
+        )
+        top, gap_top = 1 - cell.accuracy, 1 - max(cell.accuracy, cell.confidence)
+        gap = abs(cell.accuracy - cell.confidence)
+        x, w = _pos((left + width * 0.08) / 100), _pos(width * 0.84 / 100)
+        marks.append(
+            f"<g><title>{escape(hover)}</title>"
+            f'<rect class="bar" x="{x}" y="{_pos(top)}" width="{w}" '
+            f'height="{_pos(cell.accuracy)}"/>'
+            f'<rect class="gap" x="{x}" y="{_pos(gap_top)}" width="{w}" height="{_pos(gap)}"/>'
+            f'<line class="confidence" x1="{x}" x2="{_pos((left + width * 0.92) / 100)}" '
+            f'y1="{_pos(1 - cell.confidence)}" y2="{_pos(1 - cell.confidence)}"/></g>'
+        )
+    return (
+        '<figure class="medlb-chart scatter reliability" role="group" '
+        f'aria-label="Reliability diagram: {escape(title)}">'
+        '<div class="axis-title y">accuracy</div>'
+        f'<div class="plot"><svg viewBox="0 0 100 100" {_NS}>{"".join(marks)}</svg>'
+        f"{''.join(labels)}</div>"
+        '<div class="axis-title x">confidence</div>'
+        f"<figcaption><strong>{escape(title)}</strong> {caption}</figcaption></figure>"
     )

@@ -29,6 +29,11 @@ class Baseline:
     def chance(self) -> float:
         return 1 / self.options
 
+    def normalized(self, accuracy: float) -> float:
+        """Chance-normalised accuracy, (acc - chance) / (1 - chance): 0 at chance, 1 all right
+        (the results file's `chance_normalized`, ARCHITECTURE.md "Calibration")."""
+        return (accuracy - self.chance) / (1 - self.chance)
+
     @property
     def text(self) -> str:
         line = f"Chance: {100 * self.chance:.1f}% (one of {self.options} options at random)"

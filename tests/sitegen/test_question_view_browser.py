@@ -3,7 +3,8 @@ what its data file says, a question opens as a card, and the compare page's ques
 the right question with both models' answers.
 
 Two tiny models run with `--rotations` and 12 synthetic models derived from them, each with
-per-item details (`site_fixtures.synthesize_details`) but one, whose page says so. Screenshots:
+per-item details (`site_fixtures.synthesize_results(details=…)`) but one, whose page says so.
+Screenshots:
 .site-build/screenshots/questions-<width>.png and questions-card-<width>.png.
 """
 
@@ -28,7 +29,6 @@ from site_fixtures import (
     publish_tiny_runs,
     published_results,
     site_build_argv,
-    synthesize_details,
     synthesize_results,
 )
 
@@ -42,15 +42,13 @@ TASK = "medmcqa"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     work = tmp_path_factory.mktemp("question-view")
-    tree = publish_tiny_runs(work / "tiny", rotations=True)
+    tree = publish_tiny_runs(work / "tiny")
     results, submissions, details = work / "results", work / "submissions", work / "details"
     shutil.copytree(tree.results, results)
     shutil.copytree(tree.submissions, submissions)
     shutil.copytree(tree.details, details)
-    ids = synthesize_results(
-        list(published_results(tree.results).values()), 12, results, submissions, seed=7
-    )
-    synthesize_details(results, details, ids, seed=7)
+    bases = list(published_results(tree.results).values())
+    ids = synthesize_results(bases, 12, results, submissions, seed=7, details=details)
     without = ids[-1]
     shutil.rmtree(details / without)  # a model whose details are not on the branch
     argv = site_build_argv(results, submissions, tree.references, work)
@@ -100,7 +98,7 @@ def test_the_question_view_fits_every_width(browser, base_url, built, width):
 
 
 def test_filters_and_sorting_show_what_the_data_says(browser, base_url, built):
-    model = built["tiny"][1]
+    model = built["tiny"][0]  # the Llama, evaluated with --rotations
     data = view_data(built, model)
     n = data["n"]
     conf = [data["p"][i][data["pred"][i]] for i in range(n)]
@@ -130,6 +128,10 @@ def test_filters_and_sorting_show_what_the_data_says(browser, base_url, built):
         )
         i = shown_ids(tab)[0]
         assert first[3:7] == [f"{p / 10:.1f}" for p in data["p"][i]]
+        # The GPT-2 ran without --rotations: there is nothing to call unstable.
+        tab.goto(f"{base_url}questions/?model={built['tiny'][1]}&task={TASK}")
+        tab.wait_for_selector("#qv-body tr")
+        assert tab.is_disabled("#qv-unstable")
 
 
 def test_a_model_without_details_says_so_and_its_view_is_refused(browser, base_url, built):

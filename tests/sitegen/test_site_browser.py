@@ -21,8 +21,9 @@ from runner.sitegen.task_facts import FACTS
 
 pytestmark = pytest.mark.browser
 
-AVERAGE_COLUMN = 3  # rank, model, average, then the nine tasks (1-based, as :nth-child counts)
-FIRST_TASK_COLUMN = 4
+AVERAGE_COLUMN = 3  # rank, model, average, consistent, then the nine tasks (1-based, as
+CONSISTENT_COLUMN = 4  # :nth-child counts)
+FIRST_TASK_COLUMN = 5
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +151,10 @@ def test_model_page_from_the_leaderboard(page, base_url, site_tree):
     assert page.inner_text("h1").rstrip("¶") == model_id
     for heading in ("Scores", "Per-subject accuracy", "Calibration", "Provenance"):
         assert page.locator(f"h2:has-text('{heading}')").is_visible()
-    assert page.locator(".medlb-chart").count() == 2, "a per-task and a per-subject chart"
+    # a per-task and a per-subject chart; since issue 13 also consistent accuracy per task,
+    # chance-normalised accuracy per task and the pooled reliability diagram (12 items a task)
+    assert page.locator(".medlb-chart.bars").count() == 4
+    assert page.locator(".medlb-chart.reliability").count() == 1
     assert page.locator(".medlb-chart").first.bounding_box()["width"] > 400
 
 

@@ -85,7 +85,7 @@ def test_leaderboard_rows_are_the_published_results(site, site_tree):
         for i, name in enumerate(TASK_NAMES):
             task = result.tasks[name]
             assert row["s"][i] == [pct(task.acc), pct(task.ci95[0]), pct(task.ci95[1])]
-        page = site / "models" / row["k"] / "index.html"
+        page = site / "models" / row.get("k", row["m"]) / "index.html"  # k: when not the id
         assert page.is_file(), f"model page for {model_id}"
     assert {r["t"] for r in evaluated.values()} == {"fine-tuned", "pretrained"}
     check_rank_rule(site)
@@ -271,6 +271,12 @@ def test_a_thousand_models_keep_the_leaderboard_page_small(site_tree, tmp_path):
     assert len(set(ranks)) < len(ranks), "overlapping intervals share ranks"
     assert max(ranks) > 1, "clearly worse models rank lower"
     assert sum(1 for _ in (tmp_path / "html" / "models").rglob("index.html")) == 1000
+    # Beyond accuracy: nine in ten synthetic models have rotation scores, all are ranked by them
+    # and by the chance-normalised average, and every row carries its chance-normalised scores.
+    evaluated = [r for r in rows if "ref" not in r]
+    assert sum(1 for r in evaluated if "cr" in r) == 900
+    assert all("c" in r for r in evaluated if "cr" in r)
+    assert all("nr" in r and len(r["ns"]) == 9 for r in evaluated)
 
 
 def test_sample_data_is_never_ranked_against_full_splits(site_tree, tmp_path):

@@ -13,10 +13,12 @@ from site_browser import (
     STICKY_JS,
     WIDE_TABLES_JS,
     WIDTHS,
+    box_overflow,
     chromium,
     page_overflow,
     served,
     shot,
+    visible_columns,
     watched_tab,
 )
 from site_fixtures import build_synthetic_site
@@ -62,6 +64,7 @@ def pages(site_tree) -> dict[str, tuple[str, str]]:
         "queue": ("queue/", "table.queue-pending"),
         "submit": ("submit/", ".md-typeset__table"),
         "tasks": ("tasks/", "table.tasks-index"),
+        "about": ("about/", "#what-each-number-means"),
     }
 
 
@@ -87,15 +90,8 @@ def test_leaderboard_fits_every_task_column_or_hides_the_rest(browser, base_url,
     with watched_tab(browser, base_url, width) as tab:
         tab.goto(base_url)
         tab.wait_for_selector("#lb-body tr")
-        visible = tab.eval_on_selector_all(
-            "#lb-table thead th",
-            "els => els.filter(e => e.getClientRects().length).map(e => e.dataset.col)",
-        )
-        box = tab.evaluate(
-            "(() => { const b = document.getElementById('lb-box');"
-            " return b.scrollWidth - b.clientWidth; })()"
-        )
-        assert box <= 0, "the table fits its box"
+        visible = visible_columns(tab)
+        assert box_overflow(tab) <= 0, "the table fits its box"
         if width >= 1280:
             assert {f"t{i}" for i in range(9)} | {"avg", "params", "type"} <= set(visible)
         else:

@@ -3,6 +3,8 @@
 Two sites: one with results on the full splits and on the bundled sample questions together (the
 sample results must be shown unranked, and every page must say ranks are on the full splits), and
 one with sample-data results only (ranked among themselves, and the pages must say exactly that).
+The ranking by consistent accuracy is checked the same way: in both sites one ranked model has no
+rotation scores, and the pages must name it and rank the others by the stated rule.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from site_fixtures import build_synthetic_site, page_words, site_build_argv
+from site_fixtures import build_synthetic_site, page_words, published_results, site_build_argv
 
 from runner.cli import main
 from runner.evaluation.tasks import TASK_NAMES, TASKS
@@ -28,9 +30,10 @@ def rows_of(site: Path) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def mixed(site_tree, tmp_path_factory):
-    """The two sample-data runs beside three results on the full splits."""
+    """The two sample-data runs beside ten results on the full splits (the tenth without
+    rotation scores)."""
     work = tmp_path_factory.mktemp("site-mixed")
-    full = build_synthetic_site(site_tree, work, 3, seed=3, full_size=True)
+    full = build_synthetic_site(site_tree, work, 10, seed=3, full_size=True)
     return work / "html", set(full)
 
 
@@ -107,3 +110,40 @@ def test_the_words_about_intervals_match_their_default(sample_only):
     assert "shows on hover, and in the table when Show intervals is ticked (off by default)" in (
         words
     )
+
+
+def consistent_words(ranked: int, without: str, them: str) -> str:
+    return (
+        f"It ranks the {ranked} ranked model{'s' if ranked != 1 else ''} evaluated with rotations; "
+        f"1 ranked model evaluated without them is listed after {them} without a rank ({without})."
+    )
+
+
+def test_the_words_about_the_consistent_ranking_match_its_ranks(mixed):
+    """The pages name the ranked model without rotations, and rank the others by 1 + the models
+    whose interval of consistent accuracy lies wholly above (from the exact results files)."""
+    site, _ = mixed
+    rows = rows_of(site)
+    results = published_results(site.parent / "results")
+    ranked = {m for m, r in rows.items() if r["r"] is not None}
+    consistent = {m for m in ranked if "cr" in rows[m]}
+    without = "synth-org-9/synth-model-0009"
+    assert ranked - consistent == {without} and not results[without].rotations
+    intervals = {m: results[m].letter_tasks_average.rotations.consistent.ci95 for m in consistent}
+    for model, (_, high) in intervals.items():
+        above = sum(1 for other, (low, _) in intervals.items() if other != model and low > high)
+        assert rows[model]["cr"][0] == 1 + above, model
+    for page in ("index.html", "about/index.html"):
+        assert consistent_words(len(consistent), without, "them") in page_words(site / page)
+    unranked_here = len(rows) - len(consistent)
+    assert f"{unranked_here} of the {len(rows)} models have no rank here" in page_words(
+        site / "index.html"
+    )
+
+
+def test_a_sample_data_site_names_its_run_without_rotations(sample_only, site_tree):
+    rows = rows_of(sample_only)
+    llama, gpt2 = site_tree.evaluated
+    assert rows[llama]["cr"] == [1, 0] and "cr" not in rows[gpt2]
+    words = page_words(sample_only / "index.html")
+    assert consistent_words(1, gpt2, "it") in words
