@@ -18,7 +18,6 @@ from site_browser import (
     WIDE_TABLES_JS,
     WIDTHS,
     box_overflow,
-    chromium,
     page_overflow,
     served,
     shot,
@@ -60,12 +59,6 @@ def records(built):
 def base_url(built):
     with served(built[0] / "html") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as instance:
-        yield instance
 
 
 def shown_models(tab) -> list[str]:

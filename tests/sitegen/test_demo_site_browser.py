@@ -8,7 +8,7 @@ reached from the top navigation ranks both demo models in every MedMCQA subject.
 from __future__ import annotations
 
 import pytest
-from site_browser import chromium, page_overflow, served, shot, watched_tab
+from site_browser import page_overflow, served, shot, watched_tab
 
 from runner.cli import main
 from runner.demo_pipeline import DEMO_MODELS
@@ -23,12 +23,6 @@ def demo(tmp_path_factory):
     workspace = tmp_path_factory.mktemp("demo-site") / "demo"
     assert main(["demo", "--workspace", str(workspace), "--no-serve"]) == 0
     return workspace
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from site_browser import (
     BROKEN_WORDS_JS,
     WIDE_TABLES_JS,
     WIDTHS,
-    chromium,
     page_overflow,
     served,
     shot,
@@ -54,12 +53,6 @@ def built(tmp_path_factory):
     argv = site_build_argv(results, submissions, tree.references, work)
     assert main([*argv, "--details", str(details)]) == 0
     return {"work": work, "ids": ids, "without": without, "tiny": tree.evaluated}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import math
 from fractions import Fraction
 
 import pytest
-from site_browser import chromium, served, watched_tab
+from site_browser import served, watched_tab
 from site_fixtures import build_synthetic_site, published_results
 
 from runner.evaluation.tasks import TASK_NAMES, TASKS
@@ -38,12 +38,6 @@ def built(site_tree, tmp_path_factory):
 def base_url(built):
     with served(built / "html") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture

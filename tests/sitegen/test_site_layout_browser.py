@@ -14,7 +14,6 @@ from site_browser import (
     WIDE_TABLES_JS,
     WIDTHS,
     box_overflow,
-    chromium,
     page_overflow,
     served,
     shot,
@@ -40,12 +39,6 @@ def built(site_tree, tmp_path_factory):
     work = tmp_path_factory.mktemp("site-layout")
     build_synthetic_site(site_tree, work, 30, seed=11)
     return work
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture(scope="module")
