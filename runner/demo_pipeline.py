@@ -133,7 +133,8 @@ def run_demo(workspace: DemoWorkspace, repo: Path, say: Say = print) -> Path:
         _medlb(say, "evaluate", "--model", workspace.model_dir(model), "--rotations",
                "--data-dir", SAMPLE_DATA_DIR, "--output", workspace.run_dir(model))  # fmt: skip
 
-    say(f"[4/{STAGES}] Publishing the results into {workspace.results}, details into details/")
+    say(f"[4/{STAGES}] Publishing the results into {workspace.results},")
+    say(f"      their per-item details into {workspace.details}")
     for model in DEMO_MODELS:
         _medlb(say, "results", "publish", workspace.run_dir(model),
                "--submission", workspace.submission(model),
