@@ -147,22 +147,22 @@ def page_words(page: Path) -> str:
 
 
 def site_build_argv(
-    results: Path, submissions: Path, references: Path, work: Path, flags: Path | None = None
+    results: Path,
+    submissions: Path,
+    references: Path,
+    work: Path,
+    flags: Path | None = None,
+    details: Path | None = None,
 ) -> list[str]:
     """`medlb site build` on these inputs, writing work/html and work/docs; flags from `flags`
-    (default: the repository's flags/, which flags no model)."""
+    (default: the repository's flags/, which flags no model), per-item details from `details`."""
     repo = Path(__file__).resolve().parent.parent
     argv = ["site", "build", "--results", str(results), "--submissions", str(submissions)]
     argv += ["--references", str(references), "--out", str(work / "html")]
     argv += ["--flags", str(flags or repo / "flags")]
-    return [
-        *argv,
-        "--pages-dir",
-        str(work / "docs"),
-        "--config",
-        str(repo / "mkdocs.yml"),
-        "--quiet",
-    ]
+    argv += ["--details", str(details)] if details is not None else []
+    argv += ["--pages-dir", str(work / "docs"), "--config", str(repo / "mkdocs.yml")]
+    return [*argv, "--quiet"]
 
 
 def write_flag(flags: Path, model: str, reason: str, discussion: str) -> Path:
@@ -289,9 +289,7 @@ def build_synthetic_site(
     ids = synthesize_results(
         bases, count, results, submissions, seed=seed, full_size=full_size, details=folder
     )
-    argv = site_build_argv(results, submissions, tree.references, work)
-    if folder is not None:
-        argv += ["--details", str(folder)]
+    argv = site_build_argv(results, submissions, tree.references, work, details=folder)
     assert main(argv) == 0
     return ids
 
@@ -324,11 +322,12 @@ def _benchmark(argv: list[str]) -> int:
         )
         what = "results" if details is None else "results and their per-item details"
         print(f"generated {len(ids)} {what} in {time.perf_counter() - clock:.1f} s")
-        argv = site_build_argv(work / "results", work / "submissions", tree.references, work)
+        argv = site_build_argv(
+            work / "results", work / "submissions", tree.references, work, details=details
+        )
         if details is not None:
             size = sum(p.stat().st_size for p in details.rglob("*.jsonl"))
             print(f"details: {size / 2**20:.0f} MiB, {size / len(ids) / 2**20:.2f} MiB per model")
-            argv += ["--details", str(details)]
         largest = max(p.stat().st_size for p in (work / "results").rglob("*.json"))
         print(f"largest results file (a model's weight on the default branch): {largest >> 10} KiB")
         clock = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Test data shared by the validation tests: a valid submission and a git helper."""
+"""Test data shared by the validation tests: a valid submission, its variants and a git helper."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ base_model: Qwen/Qwen2.5-7B
 license: apache-2.0
 description: A general instruction-tuned model used as a reference point.
 """
+
+
+def variant(old: str, new: str) -> str:
+    """The valid submission with `old` replaced by `new` (`old` must be in it)."""
+    assert old in VALID_SUBMISSION, old
+    return VALID_SUBMISSION.replace(old, new)
+
 
 _GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "test",

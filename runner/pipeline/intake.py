@@ -92,7 +92,7 @@ def intake_pull_request(
         verdict = resubmission_check(base, submission, bundle.submission)
         if verdict.failed:
             raise UserError(f"{bundle.submission}: {verdict.message}")
-        base_revision = _base_revision(base, submission)
+        base_revision = submitted_revision(base, submission)
     request = write_request(
         output,
         bundle.submission,
@@ -141,13 +141,6 @@ def _check_identity(submission: Submission, path: str) -> None:
             f"{path}: names model {submission.model}, which is submitted as "
             f"{submission.expected_path}; nothing is evaluated under another path's name"
         )
-
-
-def _base_revision(base: DirectoryFiles, submission: Submission) -> str | None:
-    try:
-        return submitted_revision(base, submission)
-    except UserError:
-        return None  # the default branch's own file does not parse: it names no revision
 
 
 # ---- what the workflow and the approver see ---------------------------------------------------

@@ -50,8 +50,7 @@ def built(tmp_path_factory):
     ids = synthesize_results(bases, 12, results, submissions, seed=7, details=details)
     without = ids[-1]
     shutil.rmtree(details / without)  # a model whose details are not on the branch
-    argv = site_build_argv(results, submissions, tree.references, work)
-    assert main([*argv, "--details", str(details)]) == 0
+    assert main(site_build_argv(results, submissions, tree.references, work, details=details)) == 0
     return {"work": work, "ids": ids, "without": without, "tiny": tree.evaluated}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from submission_fixtures import SHA, VALID_PATH, VALID_SUBMISSION, place
+from submission_fixtures import SHA, VALID_PATH, VALID_SUBMISSION, place, variant
 
 from runner.cli import main
 
@@ -22,14 +22,6 @@ license: apache-2.0
 description: A medical fine-tune of a 7B model.
 foo: bar
 """
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_SERVER_URL", "GITHUB_REPOSITORY"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 def validate(capsys, *argv: str) -> tuple[int, str, str]:
@@ -123,11 +115,6 @@ def test_a_leading_document_marker_is_refused_as_the_guide_says(workdir, capsys)
         f"{PATH}:1: remove the `---` line: a submission is one plain mapping of `key: value` "
         "lines, without document markers"
     ]
-
-
-def variant(old: str, new: str) -> str:
-    assert old in VALID, old
-    return VALID.replace(old, new)
 
 
 DESCRIPTION = "A general instruction-tuned model used as a reference point."

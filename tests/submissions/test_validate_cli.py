@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from submission_fixtures import SHA, VALID_PATH, VALID_SUBMISSION, git, place
+from submission_fixtures import SHA, VALID_PATH, VALID_SUBMISSION, git, place, variant
 
 from runner.cli import main
 from runner.github_actions import escape_data, escape_property
@@ -19,11 +19,6 @@ from runner.untrusted_text import escape_markdown
 
 PATH = VALID_PATH
 VALID = VALID_SUBMISSION
-
-
-def variant(old: str, new: str) -> bytes:
-    assert old in VALID
-    return VALID.replace(old, new).encode()
 
 
 BILLION_LAUGHS = "\n".join(
@@ -156,7 +151,7 @@ HOSTILE = [
     (
         "latin-1",
         PATH,
-        variant("A general", "Caf\xe9 general").decode().encode("latin-1"),
+        variant("A general", "Caf\xe9 general").encode("latin-1"),
         f"{PATH}:7: not UTF-8 text (byte 0xe9",
     ),
     ("utf-16", PATH, VALID.encode("utf-16"), f"{PATH}: UTF-16/32 text; save the file as UTF-8"),
@@ -243,14 +238,6 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(["validate", *argv])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    return tmp_path
 
 
 @pytest.mark.parametrize(
