@@ -31,7 +31,7 @@ DEFAULT_API_URL = "https://api.github.com"
 MAX_RESPONSE_BYTES = 8 << 20
 # Server errors and throttling pass; 409 is git's "the ref changed under you".
 RETRYABLE_STATUS = frozenset({409, 429, 500, 502, 503, 504})
-_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+REPOSITORY_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")  # owner/name
 
 Transport = Callable[[str, str, Any], tuple[int, Any]]  # (method, path, JSON body) → status, JSON
 
@@ -91,7 +91,7 @@ class GitHubRepo:
     """The calls the publish job makes on one repository."""
 
     def __init__(self, full_name: str, transport: Transport) -> None:
-        if not _REPOSITORY.fullmatch(full_name):
+        if not REPOSITORY_NAME.fullmatch(full_name):
             raise UsageError(f"GITHUB_REPOSITORY: {full_name!r} is not owner/name")
         self.full_name = full_name
         self._transport = transport

@@ -321,18 +321,12 @@ def _register_deliver(steps: argparse._SubParsersAction) -> None:
         "--out", required=True, type=Path, metavar="DIR", help="where publish/fail wrote"
     )
     p.add_argument("--branch", required=True, help="the default branch")
-    p.add_argument(
-        "--details-branch",
-        metavar="BRANCH",
-        help="the branch that keeps per-item details (default: details)",
-    )
     p.add_argument("--run-url", help="link to the CI run, shown in a failure comment")
     p.set_defaults(handler=_deliver)
 
 
 def _deliver(args: argparse.Namespace) -> int:
     from runner.github_api import repo_from_environment
-    from runner.pipeline.details import DETAILS_BRANCH
     from runner.pipeline.landing import deliver
 
     deliver(
@@ -341,6 +335,5 @@ def _deliver(args: argparse.Namespace) -> int:
         repo=repo_from_environment(),
         branch=args.branch,
         run_url=args.run_url,
-        details_branch=args.details_branch or DETAILS_BRANCH,
     )
     return 0

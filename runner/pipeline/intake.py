@@ -16,13 +16,13 @@ request directory and no step outputs. A submission that does not even parse is 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from runner import github_actions
 from runner.errors import UsageError, UserError
+from runner.github_api import REPOSITORY_NAME
 from runner.pipeline.pull_request import load_pull, load_pull_files, verify_pull_request
 from runner.pipeline.request import EvaluationRequest, matrix_json, read_bundle, write_request
 from runner.submissions.repo_checks import DirectoryFiles, resubmission_check, submitted_revision
@@ -35,7 +35,6 @@ from runner.submissions.schema import (
 from runner.untrusted_text import escape_markdown, quoted
 
 VALIDATE_WORKFLOW = ".github/workflows/validate.yml"
-_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 Validation = Literal["success", "failure"]
 
@@ -55,7 +54,7 @@ class PullRequestEvidence:
     def check_usage(self) -> None:
         if not COMMIT_SHA.fullmatch(self.head_sha):
             raise UsageError(f"--head-sha {quoted(self.head_sha)}: not a 40-hex commit SHA")
-        if not _REPOSITORY.fullmatch(self.head_repo):
+        if not REPOSITORY_NAME.fullmatch(self.head_repo):
             raise UsageError(f"--head-repo {quoted(self.head_repo)}: not OWNER/NAME")
 
 

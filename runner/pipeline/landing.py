@@ -68,10 +68,6 @@ class Backoff:
         return min(self.cap, self.first * 2 ** (attempt - 1)) * (0.5 + self.jitter() / 2)
 
 
-class StalePublication(UserError):
-    """The default branch no longer submits what this publication is for."""
-
-
 def with_retries(what: str, action: Callable[[], T], backoff: Backoff) -> T:
     """`action()`, again after a retryable GitHub error, up to `backoff.attempts` times."""
     for attempt in range(1, backoff.attempts + 1):
@@ -95,8 +91,8 @@ def commit_publication(
     backoff: Backoff,
     message: str | None = None,
 ) -> str | None:
-    """Commit `plan` on `branch`; the new commit, or None when the branch already had it all."""
-    _check_paths(plan)
+    """Commit `plan` (paths checked) on `branch`; the new commit, or None when the branch
+    already had it all."""
     contents = {}
     for path in plan.write:
         contents[path] = (Path(checkout) / path).read_text(encoding="utf-8")
@@ -116,9 +112,9 @@ def commit_details(
     checkout: Path,
     backoff: Backoff,
 ) -> str | None:
-    """Commit the plan's details files on `details_branch` (created if missing), decided on
-    `branch`'s live head; the new commit, or None when the details branch had them all."""
-    _check_paths(plan)
+    """Commit the plan's (checked) details files on `details_branch` (created if missing),
+    decided on `branch`'s live head; the new commit, or None when the details branch had them
+    all."""
     root = Path(checkout) / (plan.details_dir or "")
     files = {}
     for path in plan.details:
@@ -126,20 +122,28 @@ def commit_details(
             files[path] = (root / path).read_bytes()
         except OSError as err:
             raise UserError(f"{root / path}: cannot read it ({err.strerror})") from None
+    blobs: dict[str, str] = {}  # kept across attempts: a blob's id depends on its bytes only
     return with_retries(
         f"commit to {details_branch}",
-        lambda: _commit_details_once(repo, details_branch, branch, plan, files),
+        lambda: _commit_details_once(repo, details_branch, branch, plan, files, blobs),
         backoff,
     )
 
 
 def _commit_details_once(
-    repo: GitHubRepo, details_branch: str, branch: str, plan: Publication, files: dict[str, bytes]
+    repo: GitHubRepo,
+    details_branch: str,
+    branch: str,
+    plan: Publication,
+    files: dict[str, bytes],
+    blobs: dict[str, str],
 ) -> str | None:
     check_still_submitted(repo, repo.branch_head(branch), plan, branch)
+    for path, data in files.items():
+        if path not in blobs:  # a retry does not upload megabytes again
+            blobs[path] = repo.create_blob(data)
     entries: list[dict[str, object]] = [
-        {"path": path, "mode": _FILE_MODE, "type": "blob", "sha": repo.create_blob(data)}
-        for path, data in files.items()
+        {"path": path, "mode": _FILE_MODE, "type": "blob", "sha": blobs[path]} for path in files
     ]
     message = f"details: {plan.model}@{plan.revision[:7]}, predictions of {len(files)} tasks"
     head = repo.branch_head_if_any(details_branch)  # None: the first publication
@@ -188,7 +192,7 @@ def check_still_submitted(repo: GitHubRepo, head: str, plan: Publication, branch
     live = _named_revision(data, f"{plan.submission} on {branch}")
     if live in (plan.revision, plan.base_revision):
         return
-    raise StalePublication(
+    raise UserError(
         f"{plan.submission} on {branch} now names {live or 'no revision'}, not "
         f"{plan.revision[:12]} (it named {(plan.base_revision or 'none')[:12]} when the request "
         f"was taken in); {plan.model} is not changed"
@@ -238,9 +242,8 @@ def deliver(
     branch: str,
     run_url: str | None,
     backoff: Backoff | None = None,
-    details_branch: str = DETAILS_BRANCH,
 ) -> str | None:
-    """Commit `out_dir/changes.json` (if any: its details on `details_branch` first, then the
+    """Commit `out_dir/changes.json` (if any: its details on the details branch first, then the
     rest on `branch`), then comment `out_dir/comment.md` on the PR; if a commit fails, comment
     that instead and fail. Returns the commit on `branch`, if one was made."""
     backoff = backoff or Backoff()
@@ -251,7 +254,7 @@ def deliver(
     if plan_file.is_file():
         plan = load_plan(plan_file)
         try:
-            commit, landed = _land(repo, branch, details_branch, plan, backoff)
+            commit, landed = _land(repo, branch, plan, backoff)
         except UserError as err:
             failed = landing_failure_markdown(plan.model, plan.revision, str(err), run_url)
             _answer(repo, request.pr, failed, backoff)
@@ -264,14 +267,15 @@ def deliver(
 
 
 def _land(
-    repo: GitHubRepo, branch: str, details_branch: str, plan: Publication, backoff: Backoff
+    repo: GitHubRepo, branch: str, plan: Publication, backoff: Backoff
 ) -> tuple[str | None, list[str]]:
-    """The plan's details commit (if any), then its commit on `branch`: that commit, and what
-    landed in the PR comment's words."""
+    """The plan's paths checked, its details commit (if any), then its commit on `branch`: that
+    commit, and what landed in the PR comment's words."""
+    _check_paths(plan)
     landed, message = [], plan.message
     if plan.details:
-        details = commit_details(repo, details_branch, branch, plan, Path.cwd(), backoff)
-        where = f"{details_branch} at {plan.model}/{plan.revision}/"
+        details = commit_details(repo, DETAILS_BRANCH, branch, plan, Path.cwd(), backoff)
+        where = f"{DETAILS_BRANCH} at {plan.model}/{plan.revision}/"
         done = f"committed to {where} as {details}" if details else f"already on {where}"
         print(github_actions.escape_data(f"per-item details: {done}"))
         landed.append(f"Per-item details {escape_markdown(done)}")

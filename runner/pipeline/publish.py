@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from runner.atomic_io import write_atomic
 from runner.errors import UsageError, UserError, describe_validation_error
+from runner.pipeline.capped_files import read_capped
 from runner.pipeline.failure_reasons import FailureReport
 from runner.results_schema import EvaluationFailure, EvaluationResult, save
 from runner.submissions.schema import Submission
@@ -189,11 +190,9 @@ def write_plan(publication: Publication, path: Path) -> None:
 
 
 def load_plan(path: Path) -> Publication:
-    path = Path(path)
-    if not path.is_file() or path.stat().st_size > MAX_PLAN_BYTES:
-        raise UserError(f"{path}: missing or larger than {MAX_PLAN_BYTES} bytes")
+    raw = read_capped(path, MAX_PLAN_BYTES, str(path))
     try:
-        return Publication.model_validate_json(path.read_bytes())
+        return Publication.model_validate_json(raw)
     except ValidationError as err:
         raise UserError(f"{path}: {describe_validation_error(err)}") from None
 

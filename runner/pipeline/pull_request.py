@@ -12,14 +12,13 @@ bytes (the git blob id the files API reports). Which changes a submission PR may
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from runner.digests import git_blob_sha1
 from runner.errors import UserError, describe_validation_error
+from runner.pipeline.capped_files import read_json
 from runner.submissions.repo_checks import ChangedFile, review_changes
 from runner.submissions.schema import is_submission_path
 from runner.untrusted_text import quoted, visible_characters
@@ -78,7 +77,7 @@ class PullFile(_GitHubShape):
 
 def load_pull(path: Path) -> PullRequest:
     """`GET /repos/{o}/{r}/pulls/{n}`'s answer."""
-    document = _read_json(path, MAX_PULL_BYTES, "--pull")
+    document = read_json(path, MAX_PULL_BYTES, f"--pull {path}")
     try:
         return PullRequest.model_validate(document)
     except ValidationError as err:
@@ -88,7 +87,7 @@ def load_pull(path: Path) -> PullRequest:
 def load_pull_files(path: Path) -> list[PullFile]:
     """`GET …/pulls/{n}/files`'s answer: one page (an array), or every page as `gh api
     --paginate --slurp` writes them (an array of arrays)."""
-    document = _read_json(path, MAX_FILES_BYTES, "--pull-files")
+    document = read_json(path, MAX_FILES_BYTES, f"--pull-files {path}")
     if isinstance(document, list) and document and all(isinstance(p, list) for p in document):
         document = [entry for page in document for entry in page]
     if not isinstance(document, list):
@@ -97,20 +96,6 @@ def load_pull_files(path: Path) -> list[PullFile]:
         return [PullFile.model_validate(entry) for entry in document]
     except ValidationError as err:
         raise UserError(f"--pull-files {path}: {describe_validation_error(err)}") from None
-
-
-def _read_json(path: Path, limit: int, option: str) -> Any:
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{option} {path}: no such file")
-    with path.open("rb") as handle:
-        raw = handle.read(limit + 1)
-    if len(raw) > limit:
-        raise UserError(f"{option} {path}: larger than {limit} bytes")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise UserError(f"{option} {path}: not JSON ({type(err).__name__})") from None
 
 
 def verify_pull_request(

@@ -28,6 +28,7 @@ from runner import github_actions
 from runner.atomic_io import write_atomic
 from runner.errors import UsageError, UserError, describe_validation_error
 from runner.evaluation.tasks import TASK_NAMES, TASKS
+from runner.pipeline.capped_files import read_capped
 from runner.submissions.schema import CommitSha, is_submission_path
 
 BUNDLE_FILE = "bundle.json"
@@ -118,7 +119,7 @@ def write_bundle(repo_dir: Path, submission: str, pr: int, head_sha: str, out_di
     except ValidationError as err:
         raise UserError(f"bundle: {describe_validation_error(err)}") from None
     source = Path(repo_dir) / submission
-    data = _read_capped(source, MAX_SUBMISSION_BYTES, submission)
+    data = read_capped(source, MAX_SUBMISSION_BYTES, submission)
     write_atomic(Path(out_dir) / submission, data)
     write_atomic(Path(out_dir) / BUNDLE_FILE, bundle.model_dump_json(indent=2) + "\n")
     return Path(out_dir)
@@ -129,7 +130,7 @@ def write_bundle(repo_dir: Path, submission: str, pr: int, head_sha: str, out_di
 
 def load_bundle_metadata(bundle_dir: Path) -> Bundle:
     """`bundle.json` alone, checked (its PR number is what the prepare job asks GitHub about)."""
-    raw = _read_capped(Path(bundle_dir) / BUNDLE_FILE, MAX_METADATA_BYTES, f"bundle {BUNDLE_FILE}")
+    raw = read_capped(Path(bundle_dir) / BUNDLE_FILE, MAX_METADATA_BYTES, f"bundle {BUNDLE_FILE}")
     try:
         return Bundle.model_validate_json(raw)
     except ValidationError as err:
@@ -159,7 +160,7 @@ def read_bundle(bundle_dir: Path, head_sha: str) -> tuple[Bundle, bytes]:
     if found != expected or any(p.is_symlink() for p in bundle_dir.rglob("*")):
         extra = sorted(found - expected)[:3]
         raise UserError(f"bundle: must hold exactly {sorted(expected)}; unexpected: {extra!a}")
-    return bundle, _read_capped(bundle_dir / bundle.submission, MAX_SUBMISSION_BYTES, "bundle")
+    return bundle, read_capped(bundle_dir / bundle.submission, MAX_SUBMISSION_BYTES, "bundle")
 
 
 def plan_parts(split: int) -> list[list[str]]:
@@ -219,7 +220,7 @@ def write_request(
 
 def load_request(request_dir: Path) -> EvaluationRequest:
     path = Path(request_dir) / REQUEST_FILE
-    raw = _read_capped(path, MAX_METADATA_BYTES, str(path))
+    raw = read_capped(path, MAX_METADATA_BYTES, str(path))
     try:
         return EvaluationRequest.model_validate_json(raw)
     except ValidationError as err:
@@ -230,14 +231,3 @@ def matrix_json(request: EvaluationRequest) -> str:
     """The GPU job's `strategy.matrix`: one entry per part, tasks comma-separated."""
     include = [{"part": i, "tasks": ",".join(tasks)} for i, tasks in enumerate(request.parts, 1)]
     return json.dumps({"include": include}, separators=(",", ":"))
-
-
-def _read_capped(path: Path, limit: int, display: str) -> bytes:
-    path = Path(path)
-    if path.is_symlink() or not path.is_file():
-        raise UserError(f"{display}: not a regular file")
-    with path.open("rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise UserError(f"{display}: larger than {limit} bytes")
-    return data

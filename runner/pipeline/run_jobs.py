@@ -10,12 +10,12 @@ boundary"): anyone can open a pull request, so an unapproved one is answered on 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from runner.errors import UserError, describe_validation_error
+from runner.pipeline.capped_files import read_json
 
 # evaluate.yml's GPU job names start with this (tests/pipeline/test_workflows.py keeps them so).
 GPU_JOB_NAME = "GPU evaluation"
@@ -36,17 +36,10 @@ class _JobsPage(BaseModel):
 
 
 def load_jobs(path: Path) -> list[WorkflowJob]:
-    path = Path(path)
-    with path.open("rb") as handle:
-        raw = handle.read(MAX_JOBS_BYTES + 1)
-    if len(raw) > MAX_JOBS_BYTES:
-        raise UserError(f"--jobs {path}: larger than {MAX_JOBS_BYTES} bytes")
+    document = read_json(path, MAX_JOBS_BYTES, f"--jobs {path}")
+    pages = document if isinstance(document, list) else [document]
     try:
-        document = json.loads(raw.decode("utf-8"))
-        pages = document if isinstance(document, list) else [document]
         return [job for page in pages for job in _JobsPage.model_validate(page).jobs]
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise UserError(f"--jobs {path}: not JSON ({type(err).__name__})") from None
     except ValidationError as err:
         raise UserError(f"--jobs {path}: {describe_validation_error(err)}") from None
 

@@ -263,6 +263,14 @@ def test_the_details_commit_is_retried_with_backoff(github, details_job):
     assert len(_commits_of(github, "details")) == 1 and len(github.comments) == 1
 
 
+def test_a_retry_does_not_upload_the_details_again(github, details_job):
+    """A blob's id is its bytes': the attempt after a failed createTree reuses the blobs."""
+    github.fail("POST", "/git/trees", 503)
+    _deliver(github, [])
+    blobs = [r for m, r in github.requests if (m, r.split("?")[0]) == ("POST", "/git/blobs")]
+    assert len(blobs) == len(DETAILS)
+
+
 def test_when_someone_creates_the_details_branch_meanwhile_the_commit_goes_on_top(
     github, details_job
 ):
