@@ -63,10 +63,28 @@ def markdown_text(text: str, limit: int | None = None) -> str:
     return escape_markdown(text)
 
 
+def annotation_line(
+    level: str,
+    message: str,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    title: str | None = None,
+) -> str:
+    """`::<level> file=…,line=…,title=…::message` (each property only when given), one line
+    whatever the message and the properties hold."""
+    props = [f"file={escape_property(file)}"] if file is not None else []
+    if line is not None:
+        props.append(f"line={line}")
+    if title:
+        props.append(f"title={escape_property(title)}")
+    shown = f" {','.join(props)}" if props else ""
+    return f"::{level}{shown}::{escape_data(message)}"
+
+
 def error_line(message: str, *, title: str | None = None) -> str:
     """`::error title=…::message`, one line whatever the message holds."""
-    props = f" title={escape_property(title)}" if title else ""
-    return f"::error{props}::{escape_data(message)}"
+    return annotation_line("error", message, title=title)
 
 
 def warning_line(message: str) -> str:

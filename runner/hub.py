@@ -42,8 +42,7 @@ def download_model(repo_id: str, revision: str, cache_dir: str | None = None) ->
             cache_dir=cache_dir,
         )
     except _network_errors() as err:
-        if _unavailable(err):
-            raise HubUnavailable(f"downloading {repo_id}@{revision[:12]}", err) from None
+        _raise_if_unavailable(f"downloading {repo_id}@{revision[:12]}", err)
         raise
     verify_snapshot(Path(directory), fetch_file_digests(repo_id, revision), f"{repo_id}@{revision}")
     return directory
@@ -78,7 +77,7 @@ def fetch_file_digests(repo_id: str, revision: str) -> dict[str, FileDigest]:
     try:
         info = model_info(repo_id, revision=revision, files_metadata=True, timeout=30)
     except _network_errors() as err:
-        raise _refused("repository", f"the file digests of {repo_id}", err) from None
+        raise _refused(f"the file digests of {repo_id}", err) from None
     return file_digests(info.siblings)
 
 
@@ -187,7 +186,14 @@ def describe_unavailable(err: BaseException) -> str:
     return type(err).__name__
 
 
-def _refused(kind: str, what: str, err: BaseException) -> UserError:
+def _raise_if_unavailable(what: str, err: BaseException) -> None:
+    """`HubUnavailable` when `err` means the Hub did not answer `what`; else return, for the
+    caller to word the refusal."""
+    if _unavailable(err):
+        raise HubUnavailable(what, err) from None
+
+
+def _refused(what: str, err: BaseException) -> UserError:
     """The error for a failed Hub call: `HubUnavailable`, a `HubLookupError` verdict, or a
     plain `UserError` when this machine forbids Hub calls (HF_HUB_OFFLINE)."""
     from huggingface_hub.errors import OfflineModeIsEnabled
@@ -198,7 +204,7 @@ def _refused(kind: str, what: str, err: BaseException) -> UserError:
         return UserError(f"HF_HUB_OFFLINE is set, so the Hub was not asked ({what}); unset it")
     status = _status(err)
     detail = f"HTTP {status}" if status is not None else type(err).__name__
-    return HubLookupError(kind, f"the Hub refused {what} ({detail})")
+    return HubLookupError("repository", f"the Hub refused {what} ({detail})")
 
 
 def fetch_model_repo(repo_id: str, revision: str) -> HubModelRepo:
@@ -229,7 +235,7 @@ def fetch_model_repo(repo_id: str, revision: str) -> HubModelRepo:
     except DisabledRepoError:
         raise HubLookupError("repository", f"{repo_id} is disabled on the Hub") from None
     except _network_errors() as err:
-        raise _refused("repository", f"looking up {repo_id}", err) from None
+        raise _refused(f"looking up {repo_id}", err) from None
     return HubModelRepo(
         repo_id=repo_id,
         commit=str(info.sha),
@@ -248,7 +254,7 @@ def download_model_files(repo_id: str, revision: str, filenames: list[str], dest
         try:
             hf_hub_download(repo_id, filename, revision=revision, local_dir=dest, token=False)
         except _network_errors() as err:
-            raise _refused("repository", f"downloading {filename} from {repo_id}", err) from None
+            raise _refused(f"downloading {filename} from {repo_id}", err) from None
     return dest
 
 
@@ -265,7 +271,7 @@ def fetch_safetensors_parameter_count(repo_id: str, revision: str) -> dict[str, 
     except NotASafetensorsRepoError:
         raise HubLookupError("repository", f"{repo_id} has no safetensors metadata") from None
     except _network_errors() as err:
-        raise _refused("repository", f"reading the safetensors headers of {repo_id}", err) from None
+        raise _refused(f"reading the safetensors headers of {repo_id}", err) from None
     return dict(metadata.parameter_count)
 
 
@@ -318,8 +324,7 @@ def download_task_rows(spec: DatasetSplit) -> list[dict[str, Any]]:
                 spec.dataset, spec.config, split=spec.split, revision=spec.revision
             )
     except (OSError, ValueError) as err:  # network, missing revision/config/split, bad files
-        if _unavailable(err):
-            raise HubUnavailable(f"reading {dataset_url(spec)}", err) from None
+        _raise_if_unavailable(f"reading {dataset_url(spec)}", err)
         raise UserError(
             f"{dataset_url(spec)}: could not load split {spec.split!r} "
             f"({type(err).__name__}: {str(err)[:200]})"
@@ -343,8 +348,7 @@ def resolve_dataset_revision(spec: DatasetSplit) -> str:
             return commits[0]
         sha = api.dataset_info(spec.dataset, token=False).sha
     except _network_errors() as err:
-        if _unavailable(err):
-            raise HubUnavailable(f"asking for the revision of {spec.dataset}", err) from None
+        _raise_if_unavailable(f"asking for the revision of {spec.dataset}", err)
         raise UserError(
             f"{spec.dataset}: could not ask the Hub for its revision ({type(err).__name__})"
         ) from None

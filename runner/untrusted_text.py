@@ -11,8 +11,9 @@ Two places need it (ARCHITECTURE.md, "Trust boundary"):
   plain text: never put it inside a code span, where backslashes show.
 - Messages on one line (errors, logs): `quoted` shows a value as a JSON string, so a newline or a
   control character can never start a line of its own (workflow commands such as `::error::`
-  are read at the start of a line). Workflow command arguments themselves are escaped by
-  `runner.github_actions`.
+  are read at the start of a line); `shorten` shows a short piece of user input as a cut Python
+  repr, the form every `medlb validate` message quotes in. Workflow command arguments themselves
+  are escaped by `runner.github_actions`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ _ZERO_WIDTH_SPACE = "\u200b"
 # What GitHub links after rendering, in the text escape_markdown has already backslash-escaped.
 _LINK_TRIGGERS = re.compile(r"(\\@)(?=\w)|(\\#)(?=\d)|(\\:)(?=\\/\\/)|(www)(?=\\\.)", re.I)
 _PUNCTUATION = frozenset(string.punctuation)
+MAX_SHOWN = 40  # characters of user input quoted by `shorten`
 
 
 def visible_characters(text: str) -> str:
@@ -49,3 +51,9 @@ def quoted(value: str, limit: int = 120) -> str:
     """`value` for a one-line message: a JSON string (escapes newlines and controls), cut short."""
     shown = value if len(value) <= limit else value[: limit - 1] + "…"
     return json.dumps(shown)
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text` as a repr cut to about `limit` characters, safe to put in a one-line message."""
+    shown = repr(text[:limit])
+    return shown + ("…" if len(text) > limit else "")

@@ -17,7 +17,7 @@ from typing import Any
 from runner.errors import first_line
 from runner.safetensors_header import safetensors_parameter_count
 from runner.submissions.checks import CheckResult
-from runner.submissions.safe_yaml import shorten
+from runner.untrusted_text import shorten
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 # Any one of these lets AutoTokenizer build a tokenizer without running repository code.
@@ -52,8 +52,9 @@ def local_model_source(directory: Path) -> ModelSource:
 
 def run_model_checks(source: ModelSource) -> list[CheckResult]:
     """Every "model" check of `CHECKS`, in order; a check whose input is missing is skipped."""
-    results = [check_safetensors(source), check_no_remote_code(source)]
-    config_result, config = check_config(source)
+    config_json = _read_json_object(source.directory / "config.json")
+    results = [check_safetensors(source), check_no_remote_code(source, config_json)]
+    config_result, config = check_config(source, config_json)
     results += [config_result, check_tokenizer(source)]
     if config is None:
         results.append(CheckResult("architecture", "skip", "config.json did not load"))
@@ -78,9 +79,11 @@ def check_safetensors(source: ModelSource) -> CheckResult:
     return CheckResult("safetensors", "fail", "no weight files (*.safetensors) in the repository")
 
 
-def check_no_remote_code(source: ModelSource) -> CheckResult:
-    for name in ("config.json", "tokenizer_config.json"):
-        data = _read_json_object(source.directory / name)
+def check_no_remote_code(source: ModelSource, config_json: dict[str, Any] | str) -> CheckResult:
+    """No `auto_map` in config.json (`config_json`, as `_read_json_object` read it) or
+    tokenizer_config.json, and no Python files."""
+    tokenizer_config = _read_json_object(source.directory / "tokenizer_config.json")
+    for name, data in (("config.json", config_json), ("tokenizer_config.json", tokenizer_config)):
         if isinstance(data, dict) and "auto_map" in data:
             return CheckResult(
                 "no-remote-code",
@@ -100,9 +103,9 @@ def check_no_remote_code(source: ModelSource) -> CheckResult:
     )
 
 
-def check_config(source: ModelSource) -> tuple[CheckResult, Any]:
-    """The config check's result and the loaded `PretrainedConfig` (None when it failed)."""
-    data = _read_json_object(source.directory / "config.json")
+def check_config(source: ModelSource, data: dict[str, Any] | str) -> tuple[CheckResult, Any]:
+    """The config check's result and the loaded `PretrainedConfig` (None when it failed);
+    `data` is config.json as `_read_json_object` read it."""
     if isinstance(data, str):
         return CheckResult("config", "fail", data), None
     transformers = _import_transformers()

@@ -32,6 +32,7 @@ from runner.submissions.schema import (
     SUBMISSIONS_DIR,
     Submission,
     is_submission_path,
+    submission_from_bytes,
 )
 from runner.untrusted_text import visible_characters
 
@@ -223,15 +224,8 @@ class DirectoryFiles:
         return sorted(p.relative_to(self.root).as_posix() for p in files)
 
 
-def check_resubmission(repo_root: Path, ref: str, submission: Submission, path: str) -> CheckResult:
-    """Refuse a model revision that `ref` already has as a submission or an evaluated result."""
-    return resubmission_check(GitRefFiles(repo_root, ref), submission, path)
-
-
 def submitted_revision(base: BaseFiles, submission: Submission) -> str | None:
     """The revision the base's file for this model names (None: the model is not submitted)."""
-    from runner.submissions.schema import submission_from_bytes
-
     expected = submission.expected_path.as_posix()
     old = base.read(expected)
     if old is None:
@@ -240,7 +234,7 @@ def submitted_revision(base: BaseFiles, submission: Submission) -> str | None:
 
 
 def resubmission_check(base: BaseFiles, submission: Submission, path: str) -> CheckResult:
-    """`check_resubmission` against any `BaseFiles`."""
+    """Refuse a model revision that `base` already has as a submission or an evaluated result."""
     expected = submission.expected_path.as_posix()
     where = base.where
     for existing in base.submission_paths():

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from runner.github_actions import escape_data, escape_property, markdown_text, repository_url
+from runner.github_actions import annotation_line, escape_data, markdown_text, repository_url
 from runner.submissions.checks import CHECKS_BY_ID, CheckResult
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "skip": "skip", "error": "ERROR"}
@@ -77,13 +77,6 @@ def render_count(reports: list[FileReport]) -> str:
     return text
 
 
-def render_text(reports: list[FileReport]) -> str:
-    """What a person reads: every check of every file, with its evidence or reason."""
-    width = check_width(reports)
-    blocks = [render_file_text(report, width) for report in reports]
-    return "\n".join([*blocks, render_count(reports)])
-
-
 def render_annotations(report: FileReport) -> list[str]:
     """One `::error` per problem, on its line of the file; a check that could not run is a
     `::warning` (a re-run may pass, so it must not read as a verdict)."""
@@ -91,15 +84,13 @@ def render_annotations(report: FileReport) -> list[str]:
     for result in report.results:
         if result.status not in ("fail", "error"):
             continue
-        props = [f"file={escape_property(report.path)}"]
-        if result.line is not None:
-            props.append(f"line={result.line}")
         if result.failed:
-            title, kind = CHECKS_BY_ID[result.check].title, "error"
+            title, level = CHECKS_BY_ID[result.check].title, "error"
         else:
-            title, kind = UNCHECKED_TITLE, "warning"
-        props.append(f"title={escape_property(title)}")
-        commands.append(f"::{kind} {','.join(props)}::{escape_data(result.message)}")
+            title, level = UNCHECKED_TITLE, "warning"
+        commands.append(
+            annotation_line(level, result.message, file=report.path, line=result.line, title=title)
+        )
     return commands
 
 

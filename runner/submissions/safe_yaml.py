@@ -27,10 +27,10 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from runner.errors import UserError
 from runner.submissions.yaml_diagnosis import LineProblem, describe_syntax_error, line_problems
+from runner.untrusted_text import shorten
 
 MAX_BYTES = 64 * 1024  # a real submission is well under 2 KiB
 MAX_DEPTH = 16  # nodes from the top mapping down; a submission needs 2
-MAX_SHOWN = 40  # characters of user input quoted in a message
 MAX_PROBLEMS_SHOWN = 4  # reasons in one `FileError` message; the rest are counted
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -94,12 +94,6 @@ class YamlMapping:
     key_lines: dict[str, int]
     raw: dict[str, str] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
-
-
-def shorten(text: str, limit: int = MAX_SHOWN) -> str:
-    """`text` as a repr cut to about `limit` characters, safe to put in a one-line message."""
-    shown = repr(text[:limit])
-    return shown + ("…" if len(text) > limit else "")
 
 
 class _Rejected(Exception):

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -38,15 +38,16 @@ from runner.submissions.safe_yaml import (
     YamlMapping,
     load_yaml_bytes,
     load_yaml_mapping,
-    shorten,
 )
+from runner.untrusted_text import shorten
 
 SUBMISSIONS_DIR = "submissions"
 SUBMISSION_SUFFIX = ".yaml"
 MAX_HUB_NAME = 96  # the Hub's limit on a repository name (and, here, on an org name)
 
 ModelType = Literal["pretrained", "fine-tuned", "instruction-tuned", "rl-tuned", "merged"]
-DERIVED_MODEL_TYPES = ("fine-tuned", "instruction-tuned", "rl-tuned", "merged")
+MODEL_TYPES: tuple[str, ...] = get_args(ModelType)
+DERIVED_MODEL_TYPES = tuple(kind for kind in MODEL_TYPES if kind != "pretrained")
 
 _HUB_PART = re.compile(r"[A-Za-z0-9_.-]+")
 COMMIT_SHA = re.compile(r"[0-9a-f]{40}")  # a full, lowercase git commit id

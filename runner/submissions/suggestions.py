@@ -15,9 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from runner.precision import PRECISION_ALIASES, PRECISIONS
-from runner.submissions.safe_yaml import shorten
+from runner.untrusted_text import shorten
 
-MODEL_TYPES = ("pretrained", "fine-tuned", "instruction-tuned", "rl-tuned", "merged")
+# `runner.submissions.schema` imports this module, so the functions below import its names
+# (MODEL_TYPES, COMMIT_SHA, check_hub_id) when they run.
+
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _PLAIN_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
 _ARXIV_ID = re.compile(r"(?:arxiv:\s*)?(\d{4}\.\d{4,5}(?:v\d+)?)", re.IGNORECASE)
@@ -97,6 +99,8 @@ def unknown_field(key: str, fields: tuple[str, ...], present: dict[str, int]) ->
 
 
 def missing_field(field: str) -> str:
+    from runner.submissions.schema import MODEL_TYPES
+
     what = {
         "model": "`model: <org>/<name>`, the model's Hub id",
         "revision": "`revision: <the 40-character commit SHA>` (Hub: Files and versions → "
@@ -176,6 +180,8 @@ _BRANCHES = {"main", "master", "dev", "develop", "head", "latest", "stable", "re
 
 def revision(value: Any, raw: str | None) -> str:
     """Anything but a full lowercase 40-hex SHA: say which of the usual slips it is."""
+    from runner.submissions.schema import COMMIT_SHA
+
     base = "revision: must be a full 40-character lowercase hex commit SHA"
     if isinstance(value, int | float) and not isinstance(value, bool):
         written = raw if raw and _HEX.fullmatch(raw) and len(raw) <= 40 else "…"
@@ -188,9 +194,9 @@ def revision(value: Any, raw: str | None) -> str:
     text = value.strip()
     pinned = "(branch names, tags and short SHAs are not pinned)"
     history = "copy the full commit id from the Hub (Files and versions → History)"
-    if text != value and re.fullmatch(r"[0-9a-f]{40}", text):
+    if text != value and COMMIT_SHA.fullmatch(text):
         return f"revision: remove the spaces around the SHA; write `revision: {text}`"
-    if re.fullmatch(r"[0-9a-fA-F]{40}", text):
+    if COMMIT_SHA.fullmatch(text.lower()):
         return f"revision: write the commit SHA in lowercase: `revision: {text.lower()}`"
     if _HEX.fullmatch(text) and len(text) <= 12:
         return (
@@ -212,11 +218,11 @@ def revision(value: Any, raw: str | None) -> str:
 
 def precision(value: Any, raw: str | None) -> str:
     """One of PRECISIONS; a known other spelling gets "did you mean"."""
-    allowed = "precision: must be float16, bfloat16 or float32"
+    allowed = f"precision: must be {', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]}"
     if value is None:
         return f"precision: is empty; write bfloat16, float16 or float32: {PRECISION_FIX}"
     if isinstance(value, list | dict):
-        return wrong_type("precision", value, "one of float16, bfloat16, float32")
+        return wrong_type("precision", value, f"one of {', '.join(PRECISIONS)}")
     written = raw if raw is not None and not isinstance(value, str) else str(value)
     normal = _normal(written.removeprefix("torch."))
     known = {_normal(k): v for k, v in PRECISION_ALIASES.items()} | {p: p for p in PRECISIONS}
@@ -244,6 +250,8 @@ _MODEL_TYPE_ALIASES: dict[str, str] = {
 
 
 def model_type(value: Any, raw: str | None) -> str:
+    from runner.submissions.schema import MODEL_TYPES
+
     allowed = f"model_type: must be one of {', '.join(MODEL_TYPES)}"
     if value is None or isinstance(value, list | dict):
         return wrong_type("model_type", value, f"one of {', '.join(MODEL_TYPES)}")

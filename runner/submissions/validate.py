@@ -20,7 +20,7 @@ from pathlib import Path
 from runner import github_actions
 from runner.errors import EXIT_COULD_NOT_CHECK, EXIT_INVALID, UsageError
 from runner.submissions import repo_checks
-from runner.submissions.checks import CHECKS, HUB_CHECK_IDS, CheckResult, skipped
+from runner.submissions.checks import HUB_CHECK_IDS, MODEL_CHECK_IDS, CheckResult, skipped
 from runner.submissions.report import (
     FileReport,
     check_width,
@@ -33,10 +33,13 @@ from runner.submissions.report import (
 from runner.submissions.safe_yaml import FileError
 from runner.submissions.schema import (
     SUBMISSIONS_DIR,
+    Submission,
     path_problem,
     read_submission_mapping,
     review_mapping,
 )
+
+_PARSE_FAILED = "the file did not parse"
 
 
 @dataclass(frozen=True)
@@ -45,14 +48,6 @@ class ModelCheckMode:
 
     offline: bool = False
     model_dir: Path | None = None
-
-
-@dataclass(frozen=True)
-class PullRequestBase:
-    """The repository and the base ref a pull request is compared with (`--changed-from`)."""
-
-    root: Path
-    ref: str
 
 
 def run_validation(
@@ -121,13 +116,11 @@ def validate_changes(ref: str, cwd: Path, mode: ModelCheckMode) -> list[FileRepo
     root = repo_checks.repository_root(cwd)
     repo_checks.refuse_uncommitted_submissions(root)
     review = repo_checks.review_changes(repo_checks.changed_files(root, ref))
-    base = PullRequestBase(root, ref)
+    base = repo_checks.GitRefFiles(root, ref)
     reports = []
     for path, scope in review.scope.items():
         if path in review.submissions:
-            report = validate_file(root / path, path, mode, pr=base)
-            after_path = [r.check for r in report.results].index("path") + 1
-            report.results.insert(after_path, scope)  # in CHECKS order
+            report = validate_file(root / path, path, mode, base=base, scope=scope)
         else:
             report = FileReport(path, [scope])
         reports.append(report)
@@ -157,25 +150,45 @@ def _expand(path: Path) -> list[Path]:
 
 
 def validate_file(
-    path: Path, display: str, mode: ModelCheckMode, *, pr: PullRequestBase | None = None
+    path: Path,
+    display: str,
+    mode: ModelCheckMode,
+    *,
+    base: repo_checks.BaseFiles | None = None,
+    scope: CheckResult | None = None,
 ) -> FileReport:
-    """Every check on one submission file, as a `FileReport`."""
+    """Every check on one submission file, as a `FileReport`; with `base` (`--changed-from`) also
+    the pull request's `scope` result and the resubmission check, in `CHECKS` order."""
     report = FileReport(display)
-    later = [check.id for check in CHECKS if check.stage in ("hub", "model")]
-    if pr is not None:
-        later.insert(0, "resubmission")
+    later = ["resubmission"] if base is not None else []
+    later += HUB_CHECK_IDS + MODEL_CHECK_IDS
+    file_results, submission, reason = _file_results(path, display)
+    report.results += file_results
+    if scope is not None:
+        report.results.append(scope)  # "pr-scope" comes right after "path"
+    if submission is None:
+        report.results += skipped(later, reason)
+        return report
+    if base is not None:
+        report.results.append(repo_checks.resubmission_check(base, submission, display))
+    report.results += _model_results(submission.model, submission.revision, mode)
+    return report
+
+
+def _file_results(path: Path, display: str) -> tuple[list[CheckResult], Submission | None, str]:
+    """The "yaml", "schema" and "path" results, the submission when the schema holds, and why
+    the later checks are skipped when it does not."""
     try:
         mapping = read_submission_mapping(path, display)
     except FileError as err:
-        report.results += [CheckResult("yaml", "fail", p.reason, p.line) for p in err.problems]
-        report.results += skipped(["schema", "path", *later], "the file did not parse")
-        return report
-    report.results += [CheckResult("yaml", "fail", p.reason, p.line) for p in mapping.problems]
+        results = [CheckResult("yaml", "fail", p.reason, p.line) for p in err.problems]
+        return results + skipped(["schema", "path"], _PARSE_FAILED), None, _PARSE_FAILED
+    results = [CheckResult("yaml", "fail", p.reason, p.line) for p in mapping.problems]
     if not mapping.problems:
         summary = f"one mapping of {len(mapping.data)} keys, safely parsed"
-        report.results.append(CheckResult("yaml", "pass", summary))
+        results.append(CheckResult("yaml", "pass", summary))
     review = review_mapping(mapping)
-    report.results += [CheckResult("schema", "fail", p.reason, p.line) for p in review.problems]
+    results += [CheckResult("schema", "fail", p.reason, p.line) for p in review.problems]
     submission = review.submission
     if submission is not None:
         derived = f" from {submission.base_model}" if submission.base_model else ""
@@ -183,16 +196,9 @@ def validate_file(
             f"{submission.model} at {submission.revision[:12]}, {submission.precision}, "
             f"{submission.model_type}{derived}, license {submission.license}"
         )
-        report.results.append(CheckResult("schema", "pass", evidence))
-    report.results.append(_path_result(review.model, path, mapping.key_lines.get("model")))
-    if submission is None:
-        report.results += skipped(later, "the schema check failed")
-        return report
-    if pr is not None:
-        report.results.append(repo_checks.check_resubmission(pr.root, pr.ref, submission, display))
-        later.remove("resubmission")
-    report.results += _model_results(submission.model, submission.revision, later, mode)
-    return report
+        results.append(CheckResult("schema", "pass", evidence))
+    results.append(_path_result(review.model, path, mapping.key_lines.get("model")))
+    return results, submission, "the schema check failed"
 
 
 def _path_result(model: str | None, path: Path, line: int | None) -> CheckResult:
@@ -205,9 +211,7 @@ def _path_result(model: str | None, path: Path, line: int | None) -> CheckResult
     return CheckResult("path", "pass", f"matches {model}")
 
 
-def _model_results(
-    model: str, revision: str, later: list[str], mode: ModelCheckMode
-) -> list[CheckResult]:
+def _model_results(model: str, revision: str, mode: ModelCheckMode) -> list[CheckResult]:
     from runner.submissions import hub_checks, model_checks
 
     if mode.model_dir is not None:
@@ -215,5 +219,5 @@ def _model_results(
         local = skipped(HUB_CHECK_IDS, f"--model-dir: checking {mode.model_dir} instead")
         return local + model_checks.run_model_checks(source)
     if mode.offline:
-        return skipped(later, "--offline")
+        return skipped(HUB_CHECK_IDS + MODEL_CHECK_IDS, "--offline")
     return hub_checks.check_hub_model(model, revision)

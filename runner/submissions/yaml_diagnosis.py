@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from runner.untrusted_text import MAX_SHOWN, shorten
+
 # A top-level key as submissions write them; used only to recognise the slips below.
 _KEY = r"[A-Za-z_][A-Za-z0-9_.-]*"
 _NO_SPACE = re.compile(rf"^(?P<key>{_KEY}):(?P<value>[^\s/].*)$")
@@ -31,7 +33,6 @@ _FENCE = re.compile(r"^(```|~~~)")
 _ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _INDENT = re.compile("^[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]*")
 _LOOKALIKE_PAIR = re.compile(rf"^(?P<key>{_KEY})(?P<colon>[:：﹕])(?P<space>\s*)(?P<value>.*)$")
-MAX_QUOTED = 40  # characters of the author's own line repeated in a message
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,6 @@ class LineProblem:
     line: int  # 1-based
     reason: str
     repaired: str  # the line as it should read (the same line when no repair is safe)
-
-
-def _quote(text: str) -> str:
-    """The author's text, cut and repr-quoted: never long, never raw control characters."""
-    text = text.strip()
-    return repr(text[:MAX_QUOTED]) + ("…" if len(text) > MAX_QUOTED else "")
 
 
 def line_problems(text: str) -> list[LineProblem]:
@@ -152,7 +147,7 @@ def _colon_problem(line: str, number: int) -> LineProblem | None:
             key, value = found["key"], found["value"]
             return LineProblem(
                 number,
-                f"{slip.format(line=_quote(line))}; write `{key}: {_shown(value)}` (YAML "
+                f"{slip.format(line=shorten(line.strip()))}; write `{key}: {_shown(value)}` (YAML "
                 "separates a key from its value with `: `)",
                 f"{key}: {value}",
             )
@@ -161,7 +156,7 @@ def _colon_problem(line: str, number: int) -> LineProblem | None:
 
 def _shown(value: str) -> str:
     value = value.strip()
-    if len(value) <= MAX_QUOTED and value.isprintable() and "`" not in value:
+    if len(value) <= MAX_SHOWN and value.isprintable() and "`" not in value:
         return value
     return "…"
 
@@ -211,7 +206,7 @@ def _stray_line(lines: list[str], at: int) -> tuple[str, int]:
     block = re.match(rf"^({_KEY}):\s*[>|][-+]?\s*(#.*)?$", above.rstrip("\r"))
     if block:
         return f"indent the text of the `{block[1]}` block by two spaces on every line", at
-    shown = _quote(lines[at - 1]) if at <= len(lines) else "this line"
+    shown = shorten(lines[at - 1].strip()) if at <= len(lines) else "this line"
     return f"{shown} is not a `key: value` line; write `key: value` or remove it", at
 
 

@@ -9,7 +9,12 @@ import pytest
 from submission_fixtures import git, place
 
 from runner.errors import UsageError
-from runner.submissions.repo_checks import changed_files, check_resubmission, review_changes
+from runner.submissions.repo_checks import (
+    GitRefFiles,
+    changed_files,
+    resubmission_check,
+    review_changes,
+)
 from runner.submissions.schema import load_submission
 
 OLD_SHA = "1" * 39 + "a"
@@ -142,7 +147,7 @@ def test_unknown_ref_is_a_usage_error(repo):
 
 def resubmission(repo: Path, path: str):
     submission = load_submission(repo / path)
-    result = check_resubmission(repo, "main", submission, path)
+    result = resubmission_check(GitRefFiles(repo, "main"), submission, path)
     return result.status, result.message
 
 
