@@ -10,7 +10,9 @@ numpy is imported only inside the bootstrap functions: the site is built without
 - `Bootstrap`: the same resampling for any statistic of one sample or of several independent
   samples (the tasks of an average), drawn once and shared by every statistic of those items;
 - `wilson_interval`: the Wilson score interval of a proportion, sensible for a handful of items;
-- `mean_interval`: the mean of independent scores with a normal interval from their errors.
+- `mean_interval`: the mean of independent scores with a normal interval from their errors;
+- `chance_normalized`: accuracy rescaled so that guessing scores 0 and all right 1
+  (ARCHITECTURE.md, "Calibration").
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ class Interval:
 
 def accuracy(correct: Sequence[bool]) -> float:
     return sum(correct) / len(correct)
+
+
+def chance_normalized(acc: Any, options: int) -> Any:
+    """(acc - 1/n) / (1 - 1/n): 0 for guessing uniformly among n options, 1 for all right.
+
+    `acc` is a float, or a numpy array of per-item hits (element-wise, no numpy needed here)."""
+    chance = 1.0 / options
+    return (acc - chance) / (1.0 - chance)
 
 
 def mean_stderr(correct: Sequence[bool | float]) -> float:

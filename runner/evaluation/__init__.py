@@ -7,7 +7,3 @@
 - `run`: one `medlb evaluate` run; `summary`: its score tables;
 - `tiny_models`: tiny real checkpoints for the demo and the tests.
 """
-
-from runner.evaluation.tasks import TASK_NAMES, TASKS, TaskSpec
-
-__all__ = ["TASKS", "TASK_NAMES", "TaskSpec"]

@@ -7,7 +7,8 @@ is the top choice's probability. Definitions and references: ARCHITECTURE.md, "C
   and accuracy (what a reliability diagram draws); ECE is their |accuracy - confidence| weighted
   by the bin's share of items;
 - Brier score (Brier 1950): the mean over items of sum_k (p_k - [k = gold])^2, in [0, 2];
-- chance-normalised accuracy: (acc - 1/n) / (1 - 1/n) for n choices, 0 at chance, 1 when perfect;
+- chance-normalised accuracy: (acc - 1/n) / (1 - 1/n) for n choices, 0 at chance, 1 when perfect
+  (`runner.stats.chance_normalized`, re-exported here: the site computes it too, without numpy);
 - majority-class rate: the share of the commonest gold answer (PubMedQA's "always yes" line).
 """
 
@@ -19,6 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from runner.results_schema import PooledReliability, ReliabilityBin
+from runner.stats import chance_normalized as chance_normalized
 
 ECE_BINS = 10
 
@@ -114,12 +116,6 @@ def pooled_reliability(bins_by_task: Mapping[str, Sequence[ReliabilityBin]]) -> 
         ece=ece_of_bins(pooled),
         bins=pooled,
     )
-
-
-def chance_normalized(acc: float, options: int) -> float:
-    """(acc - 1/n) / (1 - 1/n): 0 for guessing uniformly among n options, 1 for all right."""
-    chance = 1.0 / options
-    return (acc - chance) / (1.0 - chance)
 
 
 def majority_class_rate(golds: Sequence[int]) -> float:

@@ -3,9 +3,8 @@
 Accuracy and its standard error are lm-eval's (`acc`: argmax of the summed log-likelihoods, ties to
 the first choice as `np.argmax`; `acc_stderr`: sample standard deviation over sqrt(n)). The rest is
 what a leaderboard reader needs to judge a difference: a seeded percentile-bootstrap interval,
-per-subject accuracy, calibration (expected calibration error of the softmax over the choices,
-from `runner.evaluation.calibration`), and the per-item correctness bits that let any two models
-be compared with a paired test.
+per-subject accuracy, and the per-item correctness bits that let any two models be compared with a
+paired test. Calibration is `runner.evaluation.calibration`'s (ARCHITECTURE.md, "Calibration").
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runner.evaluation.calibration import expected_calibration_error
 from runner.evaluation.tasks import TASK_NAMES
 from runner.results_schema import encode_bits
 from runner.stats import accuracy, bootstrap_ci95, mean_stderr
@@ -33,7 +31,6 @@ class TaskMetrics:
     acc: float
     stderr: float
     ci95: tuple[float, float]
-    ece: float
     subjects: dict[str, SubjectAccuracy]
     correct_bits: str  # results.encode_bits of [pred == gold] in item order
 
@@ -57,7 +54,6 @@ def task_metrics(
         acc=accuracy(correct),
         stderr=mean_stderr(correct),
         ci95=bootstrap_ci95(correct),
-        ece=expected_calibration_error(choice_logprobs, golds),
         subjects=subject_accuracy(correct, subjects),
         correct_bits=encode_bits(correct),
     )

@@ -77,15 +77,27 @@ def sha256(data: bytes) -> str:
 def read_matching(
     path: Path, items: Sequence[Item], *, rotations: bool = False
 ) -> list[PredictionRow] | None:
-    """The rows of `path` if it is a complete prediction file for exactly `items`, else None.
+    """The rows of `path` if it is a complete prediction file for exactly `items`, else None."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return parse_matching(data, items, rotations=rotations)
+
+
+def parse_matching(
+    data: bytes, items: Sequence[Item], *, rotations: bool = False
+) -> list[PredictionRow] | None:
+    """The rows of a file's bytes if they are a complete prediction file for exactly `items`,
+    else None (a resumed run parses the bytes it has just hashed).
 
     Complete and consistent means: one row per item, in order, with the item's doc_id, gold and
     number of choices, `pred` the argmax of its log-likelihoods, and rotation scores exactly when
     `rotations` (n - 1 lists of n for n choices).
     """
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
         return None
     if len(lines) != len(items):
         return None

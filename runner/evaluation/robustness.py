@@ -27,7 +27,7 @@ from runner.evaluation.rotations import (
     averaged_probability_choices,
     chosen_options,
 )
-from runner.results_schema import Estimate, LetterBias, LetterTasksAverage, RotationScores
+from runner.results_schema import Estimate, LetterBias, RotationScores
 from runner.stats import Bootstrap
 
 
@@ -131,19 +131,3 @@ def rotation_scores(tasks: Sequence[RotationOutcomes]) -> RotationScores:
         flip_rate=estimate([t.flipped for t in tasks]),
         debiased=estimate([t.debiased_correct for t in tasks]),
     )
-
-
-def summary_line(average: LetterTasksAverage | None) -> str | None:
-    """One line for the terminal: the eight letter tasks' averages, when the run has them."""
-    if average is None:
-        return None
-    parts = [f"RStd {average.rstd.value:.4f}"]
-    if average.rotations is not None:
-        scores = average.rotations
-        parts = [
-            f"consistent acc {scores.consistent.value:.4f}",
-            f"flip rate {scores.flip_rate.value:.4f}",
-            f"debiased acc {scores.debiased.value:.4f}",
-            *parts,
-        ]
-    return "letter tasks (mean of 8): " + ", ".join(parts)

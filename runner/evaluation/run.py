@@ -51,7 +51,7 @@ from runner.evaluation.run_manifest import (
     open_run,
 )
 from runner.evaluation.run_manifest import record_task as record_finished_task
-from runner.evaluation.task_results import result_averages, task_result
+from runner.evaluation.task_results import LetterTaskOutcomes, result_averages, task_result
 from runner.evaluation.tasks import Item, TaskSpec, build_items, build_rotated_items
 from runner.github_actions import append_summary, log_group
 from runner.results_schema import (
@@ -123,8 +123,7 @@ def evaluate_and_report(
 ) -> EvaluationResult:
     """`medlb evaluate`: run, print the score table, add it to the job summary in Actions."""
     from runner.evaluation.engine import default_device, quiet_transformers
-    from runner.evaluation.robustness import summary_line
-    from runner.evaluation.summary import score_lines, score_table, score_title
+    from runner.evaluation.summary import score_lines, score_table, score_title, summary_line
 
     model, revision, model_id, dtype = choice.resolve()
     options = EvaluationOptions(
@@ -172,28 +171,39 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     from_hub = check_model_source(options.model, options.revision)  # a typo fails at once
     prepared = [_prepare(spec, options) for spec in options.tasks]
     directory = resolve_model_dir(options.model, options.revision)
+    params = safetensors_param_count(directory)  # headers read once: load, log line, results
     manifest = open_run(options.output_dir, _identity(options, directory, from_hub))
     for task in prepared:
         check_task_data(options.output_dir, manifest, task.spec.name, task.data_sha256)
 
     lm: LoadedModel | None = None
     budget = options.token_budget
+    rows_by_task: dict[str, list[predictions.PredictionRow]] = {}
     for task in prepared:
-        if _finished(options.output_dir, manifest, task):
+        if (kept := _kept_rows(options.output_dir, manifest, task)) is not None:
             _say(f"{task.spec.name}: kept from an earlier run ({task.relative_path} is complete)")
+            rows_by_task[task.spec.name] = kept
             continue
         if lm is None:
             with log_group(f"load {options.model_id or options.model}"):
-                lm = _load(options, directory)
+                lm = _load(options, directory, params)
             budget = budget or default_token_budget(lm, options.batch_size)
         with log_group(f"{task.spec.name}: {len(task.items)} items"):
             manifest = _run_task(lm, task, manifest, options, budget)
+        rows_by_task[task.spec.name] = _read_predictions(options.output_dir, task)
 
-    rows = {t.spec.name: _read_predictions(options.output_dir, t) for t in prepared}
-    tasks = {t.spec.name: _task_result(manifest, t, rows[t.spec.name]) for t in prepared}
+    outcomes = {
+        t.spec.name: LetterTaskOutcomes.of(rows_by_task[t.spec.name])
+        for t in prepared
+        if t.spec.letter_choices
+    }
+    tasks = {
+        t.spec.name: _task_result(manifest, t, rows_by_task[t.spec.name], outcomes.get(t.spec.name))
+        for t in prepared
+    }
     complete = options.limit is None and all(t.n == t.n_total for t in tasks.values())
     result = EvaluationResult(
-        model=_model_info(options, directory, from_hub),
+        model=_model_info(options, directory, from_hub, params),
         environment=run_environment(options.device),
         run=RunInfo(
             started_at=started_at,
@@ -205,17 +215,18 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
         ),
         tasks=tasks,
         average=leaderboard_average({n: t.acc for n, t in tasks.items()}, complete=complete),
-        **result_averages(tasks, rows, complete=complete, rotations=options.rotations),
+        **result_averages(
+            tasks, rows_by_task, complete=complete, rotations=options.rotations, outcomes=outcomes
+        ),
     )
     save(options.output_dir / RESULTS_FILE, result)
     return result
 
 
-def _load(options: EvaluationOptions, directory: Path) -> LoadedModel:
+def _load(options: EvaluationOptions, directory: Path, params: int) -> LoadedModel:
     """Load the model and say what was loaded (the "load" log group's content)."""
     clock = time.perf_counter()
-    lm = load_model_dir(directory, device=options.device, dtype=options.dtype)
-    params = safetensors_param_count(directory)
+    lm = load_model_dir(directory, device=options.device, dtype=options.dtype, params=params)
     name = options.model_id or options.model
     label = f"{name}@{options.revision}" if options.revision else str(directory.resolve())
     _say(
@@ -265,15 +276,19 @@ def _directory_sha256(directory: Path) -> str:
     return digest.hexdigest()
 
 
-def _finished(output_dir: Path, manifest: RunManifest, task: _PreparedTask) -> bool:
+def _kept_rows(
+    output_dir: Path, manifest: RunManifest, task: _PreparedTask
+) -> list[predictions.PredictionRow] | None:
+    """The rows of a task an earlier run finished (its file complete and recorded), else None;
+    the bytes are read once, hashed, then parsed."""
     record = manifest.tasks.get(task.spec.name)
     path = predictions.predictions_path(output_dir, task.spec.name)
     if record is None or not path.is_file():
-        return False
-    return (
-        predictions.sha256(path.read_bytes()) == record.predictions_sha256
-        and predictions.read_matching(path, task.items, rotations=bool(task.rotated)) is not None
-    )
+        return None
+    data = path.read_bytes()
+    if predictions.sha256(data) != record.predictions_sha256:
+        return None
+    return predictions.parse_matching(data, task.items, rotations=bool(task.rotated))
 
 
 def _run_task(
@@ -327,7 +342,10 @@ def _read_predictions(output_dir: Path, task: _PreparedTask) -> list[predictions
 
 
 def _task_result(
-    manifest: RunManifest, task: _PreparedTask, rows: list[predictions.PredictionRow]
+    manifest: RunManifest,
+    task: _PreparedTask,
+    rows: list[predictions.PredictionRow],
+    outcomes: LetterTaskOutcomes | None,
 ) -> TaskResult:
     """Scores from the predictions file as written, so resumed and fresh runs agree exactly."""
     return task_result(
@@ -338,10 +356,13 @@ def _task_result(
         n_total=task.n_total,
         record=manifest.tasks[task.spec.name],
         rows_source=task.rows_source,
+        outcomes=outcomes,
     )
 
 
-def _model_info(options: EvaluationOptions, directory: Path, from_hub: bool) -> ModelInfo:
+def _model_info(
+    options: EvaluationOptions, directory: Path, from_hub: bool, params: int
+) -> ModelInfo:
     config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
     text_config = config.get("text_config") or config
     return ModelInfo(
@@ -349,7 +370,7 @@ def _model_info(options: EvaluationOptions, directory: Path, from_hub: bool) -> 
         source="hub" if from_hub else "local",
         revision=options.revision if from_hub else None,
         precision=options.dtype,
-        params=safetensors_param_count(directory),
+        params=params,
         architecture=(config.get("architectures") or [None])[0],
         vocab_size=text_config.get("vocab_size"),
     )

@@ -1,16 +1,17 @@
 """A run's scores as people read them: a title, a terminal table and a Markdown table.
 
-`medlb evaluate` prints the first two and adds the title and the Markdown table to the GitHub
-Actions job summary; the publish step's PR comment (`runner.pipeline.score_report`) embeds the
-same Markdown table. The title says what was scored on what, so that a 12-question sample run
-never reads like a leaderboard result.
+`medlb evaluate` prints the first two (then the letter tasks' robustness line, when the run has
+their averages) and adds the title and the Markdown table to the GitHub Actions job summary; the
+publish step's PR comment (`runner.pipeline.score_report`) embeds the same Markdown table. The
+title says what was scored on what, so that a 12-question sample run never reads like a
+leaderboard result.
 """
 
 from __future__ import annotations
 
 from runner.evaluation.tasks import TASKS
 from runner.github_actions import markdown_text
-from runner.results_schema import EvaluationResult
+from runner.results_schema import EvaluationResult, LetterTasksAverage
 
 
 def score_title(result: EvaluationResult, *, markdown: bool = False) -> str:
@@ -60,6 +61,22 @@ def score_lines(result: EvaluationResult) -> str:
     )
     lines.append(f"{'average':<28} {'':>6} {average}")
     return "\n".join(lines)
+
+
+def summary_line(average: LetterTasksAverage | None) -> str | None:
+    """One line for the terminal: the eight letter tasks' averages, when the run has them."""
+    if average is None:
+        return None
+    parts = [f"RStd {average.rstd.value:.4f}"]
+    if average.rotations is not None:
+        scores = average.rotations
+        parts = [
+            f"consistent acc {scores.consistent.value:.4f}",
+            f"flip rate {scores.flip_rate.value:.4f}",
+            f"debiased acc {scores.debiased.value:.4f}",
+            *parts,
+        ]
+    return "letter tasks (mean of 8): " + ", ".join(parts)
 
 
 def score_table(result: EvaluationResult) -> str:

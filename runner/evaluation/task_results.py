@@ -9,6 +9,7 @@ the same numbers, byte for byte.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,25 @@ from runner.results_schema import (
 from runner.stats import Bootstrap
 
 
+@dataclass(frozen=True)
+class LetterTaskOutcomes:
+    """A letter task's per-item outcomes, built once from its predictions rows and read by the
+    task's letter bias and robustness and by the averages over the letter tasks."""
+
+    letter: LetterOutcomes  # rotation 0
+    rotation: RotationOutcomes | None  # None when the rows carry no rotation scores
+
+    @classmethod
+    def of(cls, rows: Sequence[PredictionRow]) -> LetterTaskOutcomes:
+        logprobs = [row.choice_logprobs for row in rows]
+        golds = [row.gold for row in rows]
+        rotated = [row.rotation_logprobs for row in rows]
+        rotation = None
+        if rotated[0] is not None:
+            rotation = RotationOutcomes.of(logprobs, rotated, golds)  # type: ignore[arg-type]
+        return cls(letter=LetterOutcomes.of(logprobs, golds), rotation=rotation)
+
+
 def task_result(
     spec: TaskSpec,
     rows: Sequence[PredictionRow],
@@ -46,16 +66,23 @@ def task_result(
     n_total: int,
     record: TaskRecord,
     rows_source: RowsSource | None = None,
+    outcomes: LetterTaskOutcomes | None = None,
 ) -> TaskResult:
     """One task's entry: accuracy and what qualifies it, calibration, letter bias, robustness.
 
     `dataset_revision` is the pinned one only for rows read from the Hub, or from a local file
-    whose sha256 is the one the registry knows for that revision (`rows_source`)."""
+    whose sha256 is the one the registry knows for that revision (`rows_source`). A letter
+    task's `outcomes` are built from `rows` unless given (a run builds them once for the
+    averages too)."""
     logprobs = [row.choice_logprobs for row in rows]
     golds = [row.gold for row in rows]
     metrics = task_metrics(logprobs, golds, subjects)
+    reliability = calibration.reliability_bins(logprobs, golds)
     options = len(logprobs[0])
     low, high = metrics.ci95
+    letters = None
+    if spec.letter_choices:
+        letters = outcomes if outcomes is not None else LetterTaskOutcomes.of(rows)
     pinned = rows_source is None or rows_source.kind == "hub" or rows_source.sha256_known is True
     return TaskResult(
         task=spec.name,
@@ -69,7 +96,7 @@ def task_result(
         acc=metrics.acc,
         stderr=metrics.stderr,
         ci95=metrics.ci95,
-        ece=metrics.ece,
+        ece=calibration.ece_of_bins(reliability),
         subjects={name: SubjectScore(n=s.n, acc=s.acc) for name, s in metrics.subjects.items()},
         correct=metrics.correct_bits,
         predictions_sha256=record.predictions_sha256,
@@ -86,19 +113,16 @@ def task_result(
         ),
         majority_class_rate=calibration.majority_class_rate(golds),
         brier=calibration.brier_score(logprobs, golds),
-        reliability=calibration.reliability_bins(logprobs, golds),
-        letter_bias=letter_bias(LetterOutcomes.of(logprobs, golds))
-        if spec.letter_choices
-        else None,
-        robustness=_robustness(rows, record) if spec.letter_choices else None,
+        reliability=reliability,
+        letter_bias=None if letters is None else letter_bias(letters.letter),
+        robustness=None if letters is None else _robustness(letters.rotation, record),
         rows_source=rows_source,
     )
 
 
-def _robustness(rows: Sequence[PredictionRow], record: TaskRecord) -> TaskRobustness | None:
-    if rows[0].rotation_logprobs is None:
+def _robustness(outcomes: RotationOutcomes | None, record: TaskRecord) -> TaskRobustness | None:
+    if outcomes is None:
         return None
-    outcomes = _rotation_outcomes(rows)
     return TaskRobustness(
         **dict(rotation_scores([outcomes])),
         consistent_correct=encode_bits([bool(x) for x in outcomes.consistent]),
@@ -107,30 +131,20 @@ def _robustness(rows: Sequence[PredictionRow], record: TaskRecord) -> TaskRobust
     )
 
 
-def _rotation_outcomes(rows: Sequence[PredictionRow]) -> RotationOutcomes:
-    return RotationOutcomes.of(
-        [row.choice_logprobs for row in rows],
-        [row.rotation_logprobs for row in rows],  # type: ignore[misc]
-        [row.gold for row in rows],
-    )
-
-
-def _letter_outcomes(rows: Sequence[PredictionRow]) -> LetterOutcomes:
-    return LetterOutcomes.of([row.choice_logprobs for row in rows], [row.gold for row in rows])
-
-
 def result_averages(
     tasks: Mapping[str, TaskResult],
     rows_by_task: Mapping[str, Sequence[PredictionRow]],
     *,
     complete: bool,
     rotations: bool,
+    outcomes: Mapping[str, LetterTaskOutcomes] | None = None,
 ) -> dict[str, Any]:
     """The result-level fields of schema version 2 (keyword arguments of `EvaluationResult`).
 
     Averages over tasks follow the leaderboard average's rule: only over complete runs of all
     the tasks they average (nine for chance-normalised accuracy, the eight letter tasks for RStd
-    and robustness). The pooled reliability bins cover whatever tasks the result holds.
+    and robustness). The pooled reliability bins cover whatever tasks the result holds. The
+    letter tasks' `outcomes` are built from their rows unless given.
     """
     ordered = [name for name in TASK_NAMES if name in tasks]
     return {
@@ -141,7 +155,7 @@ def result_averages(
             else None
         ),
         "letter_tasks_average": (
-            _letter_tasks_average(rows_by_task, rotations)
+            _letter_tasks_average(rows_by_task, rotations, outcomes or {})
             if complete and set(LETTER_TASK_NAMES) <= set(ordered)
             else None
         ),
@@ -157,19 +171,23 @@ def _chance_normalized_average(
     """Mean of the nine chance-normalised accuracies; each item scores (hit - c) / (1 - c)."""
     samples = []
     for name in TASK_NAMES:
-        chance = 1.0 / tasks[name].options  # type: ignore[operator]
         hits = np.array([row.pred == row.gold for row in rows_by_task[name]], dtype=np.float64)
-        samples.append((hits - chance) / (1.0 - chance))
+        samples.append(calibration.chance_normalized(hits, tasks[name].options))  # type: ignore[arg-type]
     value = float(np.mean([tasks[name].chance_normalized.value for name in TASK_NAMES]))  # type: ignore[union-attr]
     bootstrap = Bootstrap.of_sizes([len(s) for s in samples])
     return Estimate(value=value, ci95=bootstrap.mean_ci95(samples))
 
 
 def _letter_tasks_average(
-    rows_by_task: Mapping[str, Sequence[PredictionRow]], rotations: bool
+    rows_by_task: Mapping[str, Sequence[PredictionRow]],
+    rotations: bool,
+    given: Mapping[str, LetterTaskOutcomes],
 ) -> LetterTasksAverage:
-    rows = [rows_by_task[name] for name in LETTER_TASK_NAMES]
+    outcomes = [
+        given[name] if name in given else LetterTaskOutcomes.of(rows_by_task[name])
+        for name in LETTER_TASK_NAMES
+    ]
     return LetterTasksAverage(
-        rstd=rstd_estimate([_letter_outcomes(r) for r in rows]),
-        rotations=rotation_scores([_rotation_outcomes(r) for r in rows]) if rotations else None,
+        rstd=rstd_estimate([o.letter for o in outcomes]),
+        rotations=rotation_scores([o.rotation for o in outcomes]) if rotations else None,  # type: ignore[misc]
     )

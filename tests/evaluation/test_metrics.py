@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from runner.evaluation import metrics
+from runner.evaluation import calibration, metrics
 from runner.evaluation.tasks import TASK_NAMES
 from runner.results_schema import decode_bits
 
@@ -36,10 +36,10 @@ def test_ties_go_to_the_first_choice_like_numpy_argmax():
 def test_ece_is_zero_when_confidence_matches_accuracy_and_large_when_overconfident():
     half = math.log(0.5)
     # Confidence 0.5 on every item, right half of the time: perfectly calibrated.
-    calibrated = metrics.expected_calibration_error([[half, half]] * 4, [0, 1, 0, 1])
+    calibrated = calibration.expected_calibration_error([[half, half]] * 4, [0, 1, 0, 1])
     assert calibrated == pytest.approx(0.0, abs=1e-12)
     # Confidence ~1.0 and always wrong: ECE ~1.
-    wrong = metrics.expected_calibration_error([[0.0, -50.0]] * 5, [1] * 5)
+    wrong = calibration.expected_calibration_error([[0.0, -50.0]] * 5, [1] * 5)
     assert wrong == pytest.approx(1.0, abs=1e-6)
 
 
@@ -50,7 +50,7 @@ def test_ece_weights_each_bin_by_its_share_of_items():
     logprobs = [confident] * 3 + [unsure]
     golds = [0, 0, 1, 0]  # bin 9: 2/3 right; bin 5: 1/1 right
     expected = 3 / 4 * abs(2 / 3 - 0.9) + 1 / 4 * abs(1.0 - 0.55)
-    assert metrics.expected_calibration_error(logprobs, golds) == pytest.approx(expected)
+    assert calibration.expected_calibration_error(logprobs, golds) == pytest.approx(expected)
 
 
 def test_subject_accuracy_groups_items_and_skips_items_without_subject():

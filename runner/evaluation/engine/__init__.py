@@ -47,8 +47,6 @@ model never uses the shortcut again. The lm-eval parity test (tests/evaluation/t
 """
 
 from runner.evaluation.engine.batching import (
-    CPU_TOKEN_BUDGET,
-    CUDA_TOKEN_BUDGET,
     TaskScores,
     TokenBudget,
     default_token_budget,
@@ -68,20 +66,16 @@ from runner.evaluation.engine.loading import (
     safetensors_param_count,
 )
 from runner.evaluation.engine.prefix_cache import shared_prefix_length
-from runner.evaluation.engine.requests import ScoringPlan, encode_pairs, plan_requests
+from runner.evaluation.engine.requests import plan_requests
 
 __all__ = [
-    "CPU_TOKEN_BUDGET",
-    "CUDA_TOKEN_BUDGET",
     "LoadedModel",
-    "ScoringPlan",
     "TaskScores",
     "TokenBudget",
     "check_device",
     "check_model_source",
     "default_device",
     "default_token_budget",
-    "encode_pairs",
     "lm_eval_max_length",
     "load_model",
     "load_model_dir",

@@ -41,12 +41,10 @@ class LoadedModel:
 
     model: Any  # transformers.PreTrainedModel
     tokenizer: Any  # transformers.PreTrainedTokenizerBase (fast when the model ships one)
-    directory: Path  # the local snapshot the weights came from
     input_device: Any  # torch.device of the input embedding (differs per layer under device_map)
     dtype: str
     max_length: int  # lm-eval's max_length: longer inputs are truncated from the left
     architecture: str | None
-    vocab_size: int | None  # the model's (embedding rows), not the tokenizer's
     prefix_cache: PrefixCacheCheck = field(default_factory=PrefixCacheCheck, compare=False)
 
 
@@ -65,26 +63,27 @@ def load_model(
     return load_model_dir(resolve_model_dir(source, revision), device=device, dtype=dtype)
 
 
-def load_model_dir(directory: Path, *, device: str = "cpu", dtype: str = "float32") -> LoadedModel:
-    """`load_model` for a directory `resolve_model_dir` has already checked."""
+def load_model_dir(
+    directory: Path, *, device: str = "cpu", dtype: str = "float32", params: int | None = None
+) -> LoadedModel:
+    """`load_model` for a directory `resolve_model_dir` has already checked; `params` is its
+    `safetensors_param_count` when the caller has it already (else read when CUDA needs it)."""
     import torch
 
     check_device(device, dtype)
     config = _load_config(directory)
     tokenizer = _load_tokenizer(directory)
     torch_dtype = getattr(torch, dtype)
-    device_map = _device_map(directory, device, torch_dtype)
+    device_map = _device_map(directory, device, torch_dtype, params)
     model = _load_weights(directory, config, torch_dtype, device_map)
     model.eval()
     return LoadedModel(
         model=model,
         tokenizer=tokenizer,
-        directory=directory,
         input_device=model.get_input_embeddings().weight.device,
         dtype=dtype,
         max_length=lm_eval_max_length(config, tokenizer),
         architecture=(getattr(config, "architectures", None) or [None])[0],
-        vocab_size=getattr(config, "vocab_size", None),
     )
 
 
@@ -169,14 +168,16 @@ def _load_tokenizer(directory: Path) -> Any:
         raise UserError(f"{directory}: cannot load the tokenizer ({first_line(err)})") from None
 
 
-def _device_map(directory: Path, device: str, torch_dtype: Any) -> str | None:
+def _device_map(directory: Path, device: str, torch_dtype: Any, params: int | None) -> str | None:
     """None on CPU; on CUDA the first GPU, or accelerate's "auto" (spread over every GPU, then
     CPU memory) when the weights do not fit one GPU with room left for activations."""
     import torch
 
     if device != "cuda":
         return None
-    weight_bytes = safetensors_param_count(directory) * torch.empty((), dtype=torch_dtype).itemsize
+    if params is None:
+        params = safetensors_param_count(directory)
+    weight_bytes = params * torch.empty((), dtype=torch_dtype).itemsize
     gpu_bytes = torch.cuda.get_device_properties(0).total_memory
     return "auto" if weight_bytes > _SINGLE_GPU_WEIGHT_FRACTION * gpu_bytes else "cuda:0"
 
