@@ -51,7 +51,7 @@ from runner.evaluation.run_manifest import (
     open_run,
 )
 from runner.evaluation.run_manifest import record_task as record_finished_task
-from runner.evaluation.task_results import LetterTaskOutcomes, result_averages, task_result
+from runner.evaluation.task_results import result_averages, task_result
 from runner.evaluation.tasks import Item, TaskSpec, build_items, build_rotated_items
 from runner.github_actions import append_summary, log_group
 from runner.results_schema import (
@@ -192,15 +192,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
             manifest = _run_task(lm, task, manifest, options, budget)
         rows_by_task[task.spec.name] = _read_predictions(options.output_dir, task)
 
-    outcomes = {
-        t.spec.name: LetterTaskOutcomes.of(rows_by_task[t.spec.name])
-        for t in prepared
-        if t.spec.letter_choices
-    }
-    tasks = {
-        t.spec.name: _task_result(manifest, t, rows_by_task[t.spec.name], outcomes.get(t.spec.name))
-        for t in prepared
-    }
+    tasks = {t.spec.name: _task_result(manifest, t, rows_by_task[t.spec.name]) for t in prepared}
     complete = options.limit is None and all(t.n == t.n_total for t in tasks.values())
     result = EvaluationResult(
         model=_model_info(options, directory, from_hub, params),
@@ -215,9 +207,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
         ),
         tasks=tasks,
         average=leaderboard_average({n: t.acc for n, t in tasks.items()}, complete=complete),
-        **result_averages(
-            tasks, rows_by_task, complete=complete, rotations=options.rotations, outcomes=outcomes
-        ),
+        **result_averages(tasks, rows_by_task, complete=complete, rotations=options.rotations),
     )
     save(options.output_dir / RESULTS_FILE, result)
     return result
@@ -345,7 +335,6 @@ def _task_result(
     manifest: RunManifest,
     task: _PreparedTask,
     rows: list[predictions.PredictionRow],
-    outcomes: LetterTaskOutcomes | None,
 ) -> TaskResult:
     """Scores from the predictions file as written, so resumed and fresh runs agree exactly."""
     return task_result(
@@ -356,7 +345,6 @@ def _task_result(
         n_total=task.n_total,
         record=manifest.tasks[task.spec.name],
         rows_source=task.rows_source,
-        outcomes=outcomes,
     )
 
 

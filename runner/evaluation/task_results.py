@@ -40,8 +40,8 @@ from runner.stats import Bootstrap
 
 @dataclass(frozen=True)
 class LetterTaskOutcomes:
-    """A letter task's per-item outcomes, built once from its predictions rows and read by the
-    task's letter bias and robustness and by the averages over the letter tasks."""
+    """A letter task's per-item outcomes from its predictions rows: what its letter bias and
+    robustness, and the averages over the letter tasks, are computed from."""
 
     letter: LetterOutcomes  # rotation 0
     rotation: RotationOutcomes | None  # None when the rows carry no rotation scores
@@ -66,23 +66,18 @@ def task_result(
     n_total: int,
     record: TaskRecord,
     rows_source: RowsSource | None = None,
-    outcomes: LetterTaskOutcomes | None = None,
 ) -> TaskResult:
     """One task's entry: accuracy and what qualifies it, calibration, letter bias, robustness.
 
     `dataset_revision` is the pinned one only for rows read from the Hub, or from a local file
-    whose sha256 is the one the registry knows for that revision (`rows_source`). A letter
-    task's `outcomes` are built from `rows` unless given (a run builds them once for the
-    averages too)."""
+    whose sha256 is the one the registry knows for that revision (`rows_source`)."""
     logprobs = [row.choice_logprobs for row in rows]
     golds = [row.gold for row in rows]
     metrics = task_metrics(logprobs, golds, subjects)
     reliability = calibration.reliability_bins(logprobs, golds)
     options = len(logprobs[0])
     low, high = metrics.ci95
-    letters = None
-    if spec.letter_choices:
-        letters = outcomes if outcomes is not None else LetterTaskOutcomes.of(rows)
+    letters = LetterTaskOutcomes.of(rows) if spec.letter_choices else None
     pinned = rows_source is None or rows_source.kind == "hub" or rows_source.sha256_known is True
     return TaskResult(
         task=spec.name,
@@ -137,14 +132,12 @@ def result_averages(
     *,
     complete: bool,
     rotations: bool,
-    outcomes: Mapping[str, LetterTaskOutcomes] | None = None,
 ) -> dict[str, Any]:
     """The result-level fields of schema version 2 (keyword arguments of `EvaluationResult`).
 
     Averages over tasks follow the leaderboard average's rule: only over complete runs of all
     the tasks they average (nine for chance-normalised accuracy, the eight letter tasks for RStd
-    and robustness). The pooled reliability bins cover whatever tasks the result holds. The
-    letter tasks' `outcomes` are built from their rows unless given.
+    and robustness). The pooled reliability bins cover whatever tasks the result holds.
     """
     ordered = [name for name in TASK_NAMES if name in tasks]
     return {
@@ -155,7 +148,7 @@ def result_averages(
             else None
         ),
         "letter_tasks_average": (
-            _letter_tasks_average(rows_by_task, rotations, outcomes or {})
+            _letter_tasks_average(rows_by_task, rotations)
             if complete and set(LETTER_TASK_NAMES) <= set(ordered)
             else None
         ),
@@ -181,12 +174,8 @@ def _chance_normalized_average(
 def _letter_tasks_average(
     rows_by_task: Mapping[str, Sequence[PredictionRow]],
     rotations: bool,
-    given: Mapping[str, LetterTaskOutcomes],
 ) -> LetterTasksAverage:
-    outcomes = [
-        given[name] if name in given else LetterTaskOutcomes.of(rows_by_task[name])
-        for name in LETTER_TASK_NAMES
-    ]
+    outcomes = [LetterTaskOutcomes.of(rows_by_task[name]) for name in LETTER_TASK_NAMES]
     return LetterTasksAverage(
         rstd=rstd_estimate([o.letter for o in outcomes]),
         rotations=rotation_scores([o.rotation for o in outcomes]) if rotations else None,  # type: ignore[misc]
