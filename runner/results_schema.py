@@ -31,10 +31,6 @@ from runner.precision import Precision
 
 SCHEMA_VERSION = 2
 SUPPORTED_VERSIONS = (1, 2)
-# Reliability diagrams: a task's own diagram is worth drawing from this many items on (MedQA,
-# MedMCQA, PubMedQA); the MMLU subsets (100-272 items, a few per bin) only count towards the
-# diagram pooled over all tasks (ARCHITECTURE.md, "Calibration").
-RELIABILITY_MIN_ITEMS = 500
 
 
 class _Strict(BaseModel):

@@ -25,6 +25,7 @@ from runner.sitegen.mkdocs_build import run_mkdocs
 from runner.sitegen.pages import RenderedSite, SiteSources, render_pages
 from runner.sitegen.question_views import load_question_views, with_question_views
 from runner.sitegen.repository import Repository, repository_from
+from runner.sitegen.software_versions import locked_versions
 
 MARKER = ".medlb-site"  # present in every directory this module may replace
 
@@ -106,6 +107,7 @@ def build_site(options: BuildOptions) -> BuildReport:
         submitting_md=_read_optional(options.config_file.parent / "SUBMITTING.md"),
         submitted_at=last_commit_dates(options.submissions_dir),
         year=datetime.now(UTC).year,
+        locked=locked_versions(),
     )
     report.models = len(entries)
     report.warnings = list(inputs.warnings)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runner.evaluation.tasks import TASK_NAMES
@@ -24,7 +24,6 @@ from runner.results_schema import Estimate
 from runner.sitegen.entries import ModelEntry
 from runner.sitegen.formatting import fraction_number, percent_number
 from runner.sitegen.references import ReferenceModel
-from runner.sitegen.software_versions import software_mismatch
 from runner.sitegen.task_facts import FACTS
 
 INTERVAL = ("", "_low", "_high")  # a value and its 95% interval
@@ -55,14 +54,15 @@ def leaderboard_records(
     entries: Sequence[ModelEntry],
     references: Sequence[ReferenceModel],
     *,
-    locked: dict[str, str] | None = None,
+    software: Mapping[str, str | None] | None = None,
 ) -> list[dict[str, Any]]:
     """One flat record per row, in leaderboard order; accuracies as fractions in [0, 1].
-    `software_differs` marks a result run with other torch/transformers versions than `locked`."""
+    `software_differs` marks a result run with other torch/transformers versions than CI's lock:
+    `software` maps a model's key to them (`software_versions.software_mismatch`)."""
     records = []
     for entry in entries:
         record = _entry_record(entry)
-        record["software_differs"] = software_mismatch(entry.result.environment, locked or {})
+        record["software_differs"] = (software or {}).get(entry.key)
         records.append(record)
     records += [_reference_record(r) for r in references]
     return records
@@ -158,8 +158,7 @@ def table_payload(
     only) the source URL. Beyond accuracy, each only where the model has it: c consistent
     accuracy [value, low, high] and cr its [rank, tied]; n the chance-normalised average and nr
     its place; ns per task chance-normalised [value, low, high] or null; f a flag [reason,
-    discussion link, date]. The payload's `majority` is PubMedQA's majority-answer rate and its
-    chance-normalised value (the reference the chance-normalised view names).
+    discussion link, date].
     """
     rows: list[dict[str, Any]] = []
     for e in entries:
@@ -201,13 +200,7 @@ def table_payload(
                 "n": _reported(_mean([_reported_normalized(ref, n) for n in TASK_NAMES])),
             }
         )
-    pubmedqa = FACTS["pubmedqa"].baseline
-    majority = pubmedqa.majority or 0.0
-    return {
-        "tasks": list(TASK_NAMES),
-        "rows": rows,
-        "majority": [percent_number(majority), percent_number(pubmedqa.normalized(majority))],
-    }
+    return {"tasks": list(TASK_NAMES), "rows": rows}
 
 
 def _add_beyond_accuracy(row: dict[str, Any], entry: ModelEntry) -> None:

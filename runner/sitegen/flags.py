@@ -77,12 +77,6 @@ def _load_flag(path: Path) -> Flag:
         raise UserError(f"{path}: {describe_validation_error(err)}") from None
 
 
-def flag_path(directory: Path, model: str) -> Path:
-    """Where the flag of `model` lives under `directory` (the path rule of `load_flags`)."""
-    org, name = model.split("/")
-    return Path(directory) / org / (name + FLAG_SUFFIX)
-
-
 def flag_targets(
     flags: dict[str, Flag], directory: Path, evaluated: set[str], submitted: set[str]
 ) -> list[str]:
@@ -90,7 +84,8 @@ def flag_targets(
     submitted model without a result yet, and raises `UserError` for a flag of an unknown model."""
     warnings = []
     for model in sorted(set(flags) - evaluated):
-        path = flag_path(directory, model)
+        # the file it was loaded from: load_flags holds every flag to its expected path
+        path = Path(directory, flags[model].expected_path.relative_to(FLAGS_DIR))
         if model not in submitted:
             raise UserError(
                 f"{path}: flags {model}, which has no result and no submission "

@@ -7,6 +7,7 @@
 - `signed_percent_text`: the same with a real minus sign, for scores that can be negative
   (chance-normalised accuracy: `−4.3`);
 - `percent_label`: text with its sign, for plot labels and hover text (`73.7%`);
+- `signed_percent_label`: the same with a real minus sign (`−4.3%`);
 - `size_label`: a parameter count as people say it (`7.2B`, `338K`).
 """
 
@@ -34,6 +35,10 @@ def signed_percent_text(value: float | None) -> str:
 
 def percent_label(value: float) -> str:
     return f"{100 * value:.1f}%"
+
+
+def signed_percent_label(value: float) -> str:
+    return percent_label(value).replace("-", "−")
 
 
 def size_label(params: float | None) -> str:

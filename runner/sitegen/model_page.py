@@ -17,7 +17,7 @@ from runner.sitegen import svg_plots
 from runner.sitegen.entries import ModelEntry
 from runner.sitegen.model_panels import calibration_panel, robustness_panel
 from runner.sitegen.ranking import RankPlace
-from runner.sitegen.specialties import SpecialtyTable
+from runner.sitegen.specialties import SpecialtyTable, subject_label
 from runner.sitegen.task_facts import FACTS
 from runner.stats import wilson_interval
 
@@ -68,24 +68,26 @@ def model_context(
 
 def subject_rows(entry: ModelEntry, specialties: SpecialtyTable) -> list[SubjectRow]:
     """MedMCQA's specialties, then the MMLU subsets, each with a Wilson 95% interval and, where
-    the model is ranked on the task, its rank among the other ranked models."""
-    ranked_keys = {s.key: s for s in specialties.specialties}
+    the model is ranked on the task, its rank among the other ranked models (the specialty's
+    score, whose interval is the same Wilson interval of the same counts)."""
     rows = []
     for name in TASK_NAMES:
         task = entry.task(name)
         if task is None:
             continue
         for subject, score in sorted(task.subjects.items(), key=lambda kv: kv[0].lower()):
-            low, high = wilson_interval(score.acc, score.n)
             key = f"{name}:{subject}"
-            ranked = specialties.scores.get(key, {}) if key in ranked_keys else {}
-            place = ranked[entry.key].place if entry.key in ranked else None
-            label = subject[:1].upper() + subject[1:]  # MMLU names its subsets in lower case
+            ranked = specialties.scores.get(key, {})
+            own = ranked.get(entry.key)  # its score in the specialty's ranking, if ranked
+            if own is not None:
+                low, high, place = own.low, own.high, own.place
+            else:
+                (low, high), place = wilson_interval(score.acc, score.n), None
             rows.append(
                 SubjectRow(
                     TASKS[name].title,
-                    key if key in ranked_keys else None,
-                    label,
+                    key if key in specialties.scores else None,
+                    subject_label(subject),
                     score.n,
                     score.acc,
                     low,

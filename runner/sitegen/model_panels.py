@@ -12,17 +12,15 @@ import math
 from dataclasses import dataclass
 
 from runner.evaluation.tasks import LETTER_TASK_NAMES, TASK_NAMES, TASKS
-from runner.results_schema import (
-    RELIABILITY_MIN_ITEMS,
-    Estimate,
-    EvaluationResult,
-    LetterBias,
-    RotationScores,
-)
+from runner.results_schema import Estimate, EvaluationResult, LetterBias, RotationScores
 from runner.sitegen import svg_plots
-from runner.sitegen.formatting import percent_text
+from runner.sitegen.formatting import percent_label, percent_text
 from runner.sitegen.task_facts import FACTS
 
+# Reliability diagrams: a task's own diagram is worth drawing from this many items on (MedQA,
+# MedMCQA, PubMedQA); the MMLU subsets (100-272 items, a few per bin) only count towards the
+# diagram pooled over all tasks (ARCHITECTURE.md, "Calibration").
+RELIABILITY_MIN_ITEMS = 500
 LETTERS = "ABCD"
 ROTATED = ("one place", "two places", "three places")
 MEANINGS = {  # one sentence per measure, as the panel prints it
@@ -214,11 +212,10 @@ def calibration_panel(result: EvaluationResult) -> CalibrationPanel:
             )
         )
     for row in rows:
-        task = result.tasks[row.name]
-        if row.own_diagram and task.reliability is not None:
+        if row.own_diagram:  # the task has reliability bins: own_diagram requires them
             diagrams.append(
                 svg_plots.reliability_diagram(
-                    task.reliability,
+                    result.tasks[row.name].reliability,
                     title=row.title,
                     caption=f"{row.n} questions, ECE {row.ece:.3f}.",
                 )
@@ -247,7 +244,7 @@ def _normalized_chart(rows: list[CalibrationRow]) -> str:
                 FACTS[row.name].short,
                 row.normalized.value,
                 *row.normalized.ci95,
-                note=f"accuracy {100 * row.acc:.1f}%",
+                note=f"accuracy {percent_label(row.acc)}",
                 majority=baseline.normalized(reference) if reference is not None else None,
                 title=f"{row.title}, chance-normalised",
             )

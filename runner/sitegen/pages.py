@@ -32,15 +32,16 @@ from runner.sitegen.entries import (
     sample_data_site,
     task_unranked_reason,
 )
-from runner.sitegen.formatting import percent_text, signed_percent_text, size_label
+from runner.sitegen.formatting import percent_label, percent_text, signed_percent_text, size_label
 from runner.sitegen.inputs import SiteInputs
 from runner.sitegen.model_page import model_context, task_medians
+from runner.sitegen.model_panels import RELIABILITY_MIN_ITEMS
 from runner.sitegen.question_views import QuestionViews
 from runner.sitegen.queue import queue_rows
 from runner.sitegen.ranking_rules import RankingRules, ranking_rules
 from runner.sitegen.raw_html import extract_raw_blocks
 from runner.sitegen.repository import Repository
-from runner.sitegen.software_versions import locked_versions, software_mismatch
+from runner.sitegen.software_versions import software_mismatch
 from runner.sitegen.specialties import SpecialtyTable, specialty_payload, specialty_table
 from runner.sitegen.submit_page import submit_guide
 from runner.sitegen.task_facts import FACTS
@@ -68,6 +69,8 @@ class SiteSources:
     submitted_at: Mapping[Path, datetime] = field(default_factory=dict)  # submission file dates
     year: int = 2026  # the citation's year: when the site was built
     questions: QuestionViews = field(default_factory=QuestionViews)  # from --details
+    # torch and transformers as requirements/eval.lock pins them (software_versions.locked_versions)
+    locked: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,7 +109,14 @@ def template_environment(templates_dir: Path):
     env.filters["spct"] = signed_percent_text
     env.filters["size"] = size_label
     env.filters["short"] = lambda sha, n=10: "—" if not sha else sha[:n]
-    env.globals.update(tasks=TASKS, task_names=TASK_NAMES, facts=FACTS, site_name=SITE_NAME)
+    env.globals.update(
+        tasks=TASKS,
+        task_names=TASK_NAMES,
+        facts=FACTS,
+        site_name=SITE_NAME,
+        pubmedqa_majority=_majority_reference(),
+        reliability_min_items=RELIABILITY_MIN_ITEMS,
+    )
     return env
 
 
@@ -121,11 +131,13 @@ def render_pages(
         details_read=sources.questions.read,
     )
     site = RenderedSite()
-    locked = locked_versions()
-    records = leaderboard_records(entries, inputs.references, locked=locked)
+    software = {e.key: software_mismatch(e.result.environment, sources.locked) for e in entries}
+    records = leaderboard_records(entries, inputs.references, software=software)
     site.files["leaderboard.json"] = json.dumps(records, indent=1) + "\n"
     site.files["leaderboard.csv"] = leaderboard_csv(records)
     specialties = specialty_table(entries)
+    queue = queue_rows(inputs, sources.repository, sources.submitted_at)
+    views = _view_payload(entries)
 
     site.add_page(
         "index.md",
@@ -133,13 +145,12 @@ def render_pages(
             root="",
             payload=script_json(table_payload(entries, inputs.references)),
             size_plot=_size_plot(entries, inputs),
-            queue=len(queue_rows(inputs)),
+            queue=len(queue),
             no_rotations=NO_ROTATIONS,
             no_normalized=NO_NORMALIZED,
-            majority=_majority_reference(),
         ),
     )
-    _model_pages(site, env, inputs, entries, specialties, locked)
+    _model_pages(site, env, inputs, entries, specialties, software)
     _task_pages(site, env, entries, inputs)
     site.add_page(
         "specialties.md",
@@ -150,17 +161,10 @@ def render_pages(
     site.add_page(
         "compare.md",
         env.get_template("compare.md.j2").render(
-            root=root_prefix("compare.md"),
-            models=script_json(
-                {
-                    "tasks": [[n, TASKS[n].title, FACTS[n].short] for n in TASK_NAMES],
-                    "models": [[e.key, e.model_id, _view_tasks(e)] for e in entries],
-                }
-            ),
+            root=root_prefix("compare.md"), models=script_json(views)
         ),
     )
-    _question_views(site, env, entries, sources.questions)
-    queue = queue_rows(inputs, sources.repository, sources.submitted_at)
+    _question_views(site, env, views, sources.questions)
     site.add_page("queue.md", env.get_template("queue.md.j2").render(root="../", queue=queue))
     guide = (
         submit_guide(sources.submitting_md, sources.repository) if sources.submitting_md else None
@@ -179,22 +183,29 @@ def render_pages(
     return site
 
 
-def _view_tasks(entry: ModelEntry) -> str:
-    """The tasks with a question view, as digits of their place in TASK_NAMES ("0134")."""
-    return "".join(str(TASK_NAMES.index(name)) for name in entry.question_tasks)
+def _view_payload(entries: list[ModelEntry]) -> dict[str, list]:
+    """The compare page's data: tasks as [name, title, short], models as [key, id, the tasks
+    with a question view as digits of their place in TASK_NAMES ("0134")]."""
+    return {
+        "tasks": [[n, TASKS[n].title, FACTS[n].short] for n in TASK_NAMES],
+        "models": [
+            [e.key, e.model_id, "".join(str(TASK_NAMES.index(n)) for n in e.question_tasks)]
+            for e in entries
+        ],
+    }
 
 
-def _question_views(site: RenderedSite, env, entries: list[ModelEntry], views: QuestionViews):
-    """The one question-view page and its per-model-per-task data files (question_views)."""
+def _question_views(site: RenderedSite, env, payload: dict[str, list], views: QuestionViews):
+    """The one question-view page, with the compare page's data for the models that have a
+    view, and its per-model-per-task data files (question_views)."""
     site.files.update(views.files)
-    models = [[e.key, e.model_id, _view_tasks(e)] for e in entries if e.question_tasks]
-    tasks = [[n, TASKS[n].title, FACTS[n].short] for n in TASK_NAMES]
+    models = [model for model in payload["models"] if model[2]]
     site.add_page(
         "questions.md",
         env.get_template("questions.md.j2").render(
             root=root_prefix("questions.md"),
             read=views.read,
-            payload=script_json({"tasks": tasks, "models": models}),
+            payload=script_json({"tasks": payload["tasks"], "models": models}),
         ),
     )
 
@@ -211,7 +222,7 @@ def _model_pages(
     inputs: SiteInputs,
     entries: list[ModelEntry],
     specialties: SpecialtyTable,
-    locked: dict[str, str],
+    software: dict[str, str | None],
 ) -> None:
     template = env.get_template("model.md.j2")
     medians = task_medians(entries)
@@ -229,7 +240,7 @@ def _model_pages(
                 consistent_count=consistent_count,
                 task_counts=task_counts,
                 card_yaml=_card_snippet(entry),
-                software=software_mismatch(entry.result.environment, locked),
+                software=software[entry.key],
                 **model_context(entry, medians, specialties),
             ),
         )
@@ -280,7 +291,7 @@ def _size_plot(entries: list[ModelEntry], inputs: SiteInputs) -> str:
         for r in inputs.references
         if r.average is not None
     ]
-    lines.append(svg_plots.ReferenceLine(f"chance {100 * chance:.1f}%", chance, kind="chance"))
+    lines.append(svg_plots.ReferenceLine(f"chance {percent_label(chance)}", chance, kind="chance"))
     return svg_plots.size_vs_average(points, lines) if points else ""
 
 
@@ -324,9 +335,9 @@ def _card_snippet(entry: ModelEntry) -> str:
 
 
 def _results_url(entry: ModelEntry) -> str | None:
-    repository = repository_url()
-    if repository:
-        return f"{repository}/blob/HEAD/results/{entry.key}.json"
+    url = repository_url()
+    if url:
+        return Repository(url).file_on("HEAD", f"results/{entry.key}.json")
     return entry.result.run.ci_run_url
 
 

@@ -44,6 +44,7 @@ def queue_rows(
     evaluated = {(f.result.model.id, f.result.model.revision) for f in inputs.results}
     evaluated |= {(f.key, f.result.model.revision) for f in inputs.results}
     failed = {(f.failure.model, f.failure.revision) for f in inputs.failures}
+    handled = evaluated | failed
     failures = [
         QueueRow(
             model=f.failure.model,
@@ -69,6 +70,6 @@ def queue_rows(
             pull_search_url=repository.pull_search_url(s.submission.model) if repository else None,
         )
         for s in sorted(inputs.submissions, key=lambda s: s.submission.model.lower())
-        if (s.submission.model, s.submission.revision) not in evaluated | failed
+        if (s.submission.model, s.submission.revision) not in handled
     ]
     return failures + pending

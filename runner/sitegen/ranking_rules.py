@@ -30,13 +30,6 @@ class RankingRules:
     def evaluated(self) -> int:
         return self.ranked + len(self.unranked)
 
-    @property
-    def ranked_data(self) -> str:
-        """The data a ranked score was computed on, as a phrase."""
-        if self.sample_site:
-            return "the small local question sets this site holds (not the benchmarks' full splits)"
-        return "the benchmarks' full test splits"
-
 
 def ranking_rules(entries: Sequence[ModelEntry], sample_site: bool) -> RankingRules:
     unranked = tuple(

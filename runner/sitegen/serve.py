@@ -27,8 +27,8 @@ def check_port(port: int) -> None:
 
 
 def serve_directory(directory: Path, host: str, port: int) -> None:
-    """Block serving `directory` until interrupted (Ctrl-C)."""
-    check_port(port)
+    """Block serving `directory` until interrupted (Ctrl-C); callers have checked `port` with
+    `check_port` before their minutes of work."""
     try:
         server = static_server(directory, host, port)
     except OSError as err:

@@ -48,7 +48,12 @@ class Specialty:
 
     @property
     def label(self) -> str:
-        return self.subject[:1].upper() + self.subject[1:]  # MMLU names subsets in lower case
+        return subject_label(self.subject)
+
+
+def subject_label(subject: str) -> str:
+    """A subject as headers and charts name it: capitalised (MMLU names subsets in lower case)."""
+    return subject[:1].upper() + subject[1:]
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,6 @@ _RELATIVE_LINK = re.compile(r"\]\((?!https?:|mailto:|#)([^)\s]+)\)")
 class SubmitGuide:
     markdown: str  # SUBMITTING.md without its title, links resolved
     new_file_url: str  # GitHub's editor for a new submission file, pre-filled with the example
-    pulls_url: str
-    repository: str  # owner/name
 
 
 def submit_guide(submitting_md: str, repository: Repository) -> SubmitGuide:
@@ -36,6 +34,4 @@ def submit_guide(submitting_md: str, repository: Repository) -> SubmitGuide:
     return SubmitGuide(
         markdown=body.strip() + "\n",
         new_file_url=repository.new_file_url(SUBMISSIONS_DIR, "ORG/MODEL.yaml", template),
-        pulls_url=repository.pulls_url,
-        repository=repository.name,
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from html import escape
 
 from runner.results_schema import ReliabilityBin
-from runner.sitegen.formatting import percent_label, size_label
+from runner.sitegen.formatting import percent_label, signed_percent_label, size_label
 
 _NS = 'preserveAspectRatio="none" aria-hidden="true" focusable="false"'
 
@@ -160,7 +160,7 @@ def _bar_row(bar: Bar, axis: Axis) -> str:
         f'<div class="bar-row" title="{escape(hover)}"><span class="bar-label">'
         f"{escape(bar.label)}</span>"
         f'<svg class="bar-track" viewBox="0 0 100 10" {_NS}>{"".join(marks)}</svg>'
-        f'<span class="bar-value">{percent_label(bar.value).replace("-", "−")}</span></div>'
+        f'<span class="bar-value">{signed_percent_label(bar.value)}</span></div>'
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from runner.evaluation.tasks import TASKS
+from runner.sitegen.formatting import percent_label
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,11 @@ class Baseline:
 
     @property
     def text(self) -> str:
-        line = f"Chance: {100 * self.chance:.1f}% (one of {self.options} options at random)"
+        line = f"Chance: {percent_label(self.chance)} (one of {self.options} options at random)"
         if self.majority is not None:
             line += (
                 f"; always answering “{self.majority_answer}”, the most common answer, scores "
-                f"{100 * self.majority:.1f}% on the test set (the paper's majority baseline)"
+                f"{percent_label(self.majority)} on the test set (the paper's majority baseline)"
             )
         return line + "."
 

@@ -109,17 +109,10 @@
     }
 
     /* A model id as two unbreakable halves, "org/" and "name": it may wrap after the slash,
-     * never at one of its hyphens. */
+     * never at one of its hyphens (the tables' modelName, table_columns.js). */
     function nameNode(id) {
       var node = document.createElement("span");
-      var cut = id.indexOf("/") + 1;
-      [id.slice(0, cut), id.slice(cut)].forEach(function (part) {
-        if (!part) return;
-        var piece = document.createElement("span");
-        piece.className = "nb";
-        piece.textContent = part;
-        node.appendChild(piece);
-      });
+      node.innerHTML = window.MedlbColumns.modelName(id);
       return node;
     }
 

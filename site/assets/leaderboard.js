@@ -15,11 +15,9 @@
     "t8", "t7", "t6", "t5", "t4", "t3", "t2", "t1", "t0"];
   var HUB = "https://huggingface.co/";
 
-  function esc(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  // The cell markup the leaderboard and the specialties table share (table_columns.js).
+  var esc = window.MedlbColumns.esc, modelName = window.MedlbColumns.modelName,
+    tieMark = window.MedlbColumns.tieMark;
 
   function sizeLabel(params) {
     if (params == null) return "—";
@@ -31,14 +29,6 @@
       }
     }
     return String(params);
-  }
-
-  /* "org/name" with a line-break opportunity after the slash only, never inside a word. */
-  function modelName(id) {
-    var cut = id.indexOf("/");
-    if (cut < 0) return '<span class="nb">' + esc(id) + "</span>";
-    return '<span class="nb">' + esc(id.slice(0, cut + 1)) + '</span><span class="nb">' +
-      esc(id.slice(cut + 1)) + "</span>";
   }
 
   /* A score as the table prints it: one decimal, a real minus sign below zero. */
@@ -107,9 +97,7 @@
           "not ranked on this task");
       return '<td class="num rank sticky-1" title="' + esc(reason) + '">—</td>';
     }
-    var tie = p[1] > 0 ? ' <span class="tie" title="95% interval overlaps ' + p[1] +
-      ' other model(s): they share ranks">≈</span>' : "";
-    return '<td class="num rank sticky-1">' + p[0] + tie + "</td>";
+    return '<td class="num rank sticky-1">' + p[0] + tieMark(p[1]) + "</td>";
   }
 
   /* A flagged model's marker, before its name so that a long name never hides it: what the

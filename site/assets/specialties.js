@@ -9,11 +9,9 @@
   var Z95 = 1.959963984540054;
   var CHANCE = 0.25;
 
-  function esc(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  // The cell markup the leaderboard and the specialties table share (table_columns.js).
+  var esc = window.MedlbColumns.esc, modelName = window.MedlbColumns.modelName,
+    tieMark = window.MedlbColumns.tieMark;
 
   function wilson(acc, n) {
     var z2 = Z95 * Z95;
@@ -25,13 +23,6 @@
   /* Ten shades from chance (h0) to 100% (h9). */
   function shade(acc) {
     return "h" + Math.max(0, Math.min(9, Math.floor((acc - CHANCE) / ((1 - CHANCE) / 10))));
-  }
-
-  function modelName(id) {
-    var cut = id.indexOf("/");
-    if (cut < 0) return '<span class="nb">' + esc(id) + "</span>";
-    return '<span class="nb">' + esc(id.slice(0, cut + 1)) + '</span><span class="nb">' +
-      esc(id.slice(cut + 1)) + "</span>";
   }
 
   function init() {
@@ -83,9 +74,7 @@
         if (s) { rank = s.rank; tied = s.tied; }
       }
       if (rank == null) return '<td class="num rank sticky-1">—</td>';
-      var tie = tied ? ' <span class="tie" title="95% interval overlaps ' + tied +
-        ' other model(s): they share ranks">≈</span>' : "";
-      return '<td class="num rank sticky-1">' + rank + tie + "</td>";
+      return '<td class="num rank sticky-1">' + rank + tieMark(tied) + "</td>";
     }
 
     function rowHtml(row) {

@@ -1,5 +1,6 @@
 /* Columns of a wide table: which show, chosen by the reader or fitted to the width there is,
- * and the offsets of its sticky columns. Used by the leaderboard and the specialties table.
+ * and the offsets of its sticky columns. Used by the leaderboard and the specialties table,
+ * which also share the cell markup below (esc, modelName, tieMark); loaded first on every page.
  *
  * A column the reader ticked or unticked in the chooser stays as chosen (remembered in
  * localStorage); every other column shows when the table fits its box, and otherwise columns
@@ -109,7 +110,7 @@
       window.clearTimeout(timer);
       timer = window.setTimeout(fit, 150);
     });
-    return { fit: fit, stick: stick, hidden: function () { return hidden; } };
+    return { fit: fit, stick: stick };
   }
 
   /* Fill a tbody with row markup: the first rows at once (the first screen, and what column
@@ -127,5 +128,27 @@
     });
   }
 
-  window.MedlbColumns = { attach: attach, fillRows: fillRows };
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  /* "org/name" with a line-break opportunity after the slash only, never inside a word. */
+  function modelName(id) {
+    var cut = id.indexOf("/");
+    if (cut < 0) return '<span class="nb">' + esc(id) + "</span>";
+    return '<span class="nb">' + esc(id.slice(0, cut + 1)) + '</span><span class="nb">' +
+      esc(id.slice(cut + 1)) + "</span>";
+  }
+
+  /* The ≈ after a rank that `tied` other models share (nothing when none do). */
+  function tieMark(tied) {
+    return tied ? ' <span class="tie" title="95% interval overlaps ' + tied +
+      ' other model(s): they share ranks">≈</span>' : "";
+  }
+
+  window.MedlbColumns = {
+    attach: attach, fillRows: fillRows, esc: esc, modelName: modelName, tieMark: tieMark,
+  };
 })();

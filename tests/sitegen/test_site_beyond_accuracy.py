@@ -27,7 +27,7 @@ from site_fixtures import (
 
 from runner.cli import main
 from runner.evaluation.tasks import LETTER_TASK_NAMES, TASK_NAMES
-from runner.results_schema import RELIABILITY_MIN_ITEMS
+from runner.sitegen.model_panels import RELIABILITY_MIN_ITEMS
 from runner.sitegen.task_facts import FACTS
 
 FLAG_REASON = "The model card says MedQA's test split was part of its fine-tuning data."
