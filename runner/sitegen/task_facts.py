@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from runner.evaluation.tasks import TASKS
 from runner.sitegen.formatting import percent_label
+from runner.stats import chance_normalized
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Baseline:
     def normalized(self, accuracy: float) -> float:
         """Chance-normalised accuracy, (acc - chance) / (1 - chance): 0 at chance, 1 all right
         (the results file's `chance_normalized`, ARCHITECTURE.md "Calibration")."""
-        return (accuracy - self.chance) / (1 - self.chance)
+        return chance_normalized(accuracy, self.options)
 
     @property
     def text(self) -> str:
