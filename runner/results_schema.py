@@ -13,6 +13,11 @@ per-letter recall and RStd (letter tasks), and, for a `--rotations` run, the opt
 robustness scores; per result the averages of those and the reliability pooled over tasks.
 Version-1 files still load: their version-2 fields are absent (None), and a validator keeps the
 two versions apart (a version-2 file must have them, a version-1 file must not).
+
+Version 3 adds the reasoning track (ARCHITECTURE.md, "The reasoning track"): `cot` (or
+`cot_not_run`, why not), apart from the `loglik` track (`tasks`, `average`, unchanged), each with
+its engine and cost; and optional intervals for ECE, Brier and per-letter recall. Older files
+still load; neither may carry a version-3 field.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from runner.atomic_io import write_atomic
 from runner.errors import UserError, describe_validation_error
 from runner.precision import Precision
 
-SCHEMA_VERSION = 2
-SUPPORTED_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+SUPPORTED_VERSIONS = (1, 2, 3)
+TRACKS = ("loglik", "cot")
+Track = Literal["loglik", "cot"]
 
 
 class _Strict(BaseModel):
@@ -88,6 +95,7 @@ class LetterBias(_Strict):
 
     recall: list[float | None]
     rstd: Estimate
+    recall_ci95: list[tuple[float, float] | None] | None = None
 
 
 class RotationScores(_Strict):
@@ -145,6 +153,9 @@ class TaskResult(_Strict):
     reliability: list[ReliabilityBin] | None = None  # ten bins, as ECE uses them
     letter_bias: LetterBias | None = None  # letter tasks only
     robustness: TaskRobustness | None = None  # letter tasks of a --rotations run only
+    # ---- version 3 (optional) ----
+    ece_ci95: tuple[float, float] | None = None  # percentile bootstrap over items
+    brier_ci95: tuple[float, float] | None = None
 
 
 _V2_TASK_FIELDS = ("options", "chance_normalized", "majority_class_rate", "brier", "reliability")
@@ -179,8 +190,78 @@ class RunInfo(_Strict):
     ci_run_url: str | None = None
 
 
+class EngineInfo(_Strict):
+    """What produced a track's scores: transformers (`hf`, the reference) or vLLM (GPU only)."""
+
+    name: Literal["hf", "vllm"]
+    version: str  # transformers' or vLLM's version
+
+
+class TrackCost(_Strict):
+    """What a track cost on the machine that ran it: measured, never estimated from constants."""
+
+    seconds: float = Field(ge=0.0)  # wall time of the track's tasks
+    gpu_seconds: float | None = Field(default=None, ge=0.0)  # seconds x GPUs; None on CPU
+    prompt_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)  # generated tokens (0 for loglik)
+    energy_wh: float | None = Field(default=None, ge=0.0)  # NVML's energy counter; None if absent
+
+
+class CotAgreement(_Strict):
+    """Per task, the `cot` answer against the `loglik` choice on the same items (a 2x2 table)."""
+
+    both_right: int = Field(ge=0)
+    cot_fixes: int = Field(ge=0)  # loglik wrong, cot right
+    cot_breaks: int = Field(ge=0)  # loglik right, cot wrong
+    both_wrong: int = Field(ge=0)
+    same_answer: int = Field(ge=0)  # items whose cot answer is the loglik choice
+    mcnemar_p: float = Field(ge=0.0, le=1.0)  # exact two-sided McNemar on the discordant pairs
+
+
+class CotTaskResult(_Strict):
+    """One task on the reasoning track (ARCHITECTURE.md, "The reasoning track")."""
+
+    task: str
+    dataset: str
+    dataset_config: str | None
+    dataset_revision: str | None  # as TaskResult.dataset_revision
+    split: str
+    data_sha256: str
+    rows_source: RowsSource | None = None
+    n: int = Field(ge=1)
+    n_total: int = Field(ge=1)
+    acc: float = Field(ge=0.0, le=1.0)  # exact match of the extracted answer; no answer = wrong
+    stderr: float = Field(ge=0.0)
+    ci95: tuple[float, float]
+    no_answer_rate: float = Field(ge=0.0, le=1.0)  # no "Final Answer" match
+    truncation_rate: float = Field(ge=0.0, le=1.0)  # hit max_new_tokens
+    mean_output_tokens: float = Field(ge=0.0)
+    output_tokens: int = Field(ge=0)
+    subjects: dict[str, SubjectScore]
+    correct: str  # encode_bits of [answer == gold for doc_id 0..n-1]
+    predictions_sha256: str  # sha256 of predictions/cot/<task>.jsonl
+    agreement: CotAgreement | None = None  # None when the loglik track did not run this task
+    prompt_tokens: int = Field(ge=0)
+    seconds: float = Field(ge=0.0)
+
+
+class CotTrack(_Strict):
+    """The zero-shot chain-of-thought track: its settings are part of what the score means."""
+
+    engine: EngineInfo
+    max_new_tokens: int = Field(ge=1)
+    chat_template_sha256: str  # sha256 of the template text rendered
+    tasks: dict[str, CotTaskResult]
+    average: float | None  # unweighted mean of the nine accuracies; None unless all nine in full
+    average_ci95: tuple[float, float] | None = None  # stratified bootstrap, like the others
+    no_answer_rate: float = Field(ge=0.0, le=1.0)  # over every item of every task
+    truncation_rate: float = Field(ge=0.0, le=1.0)
+    mean_output_tokens: float = Field(ge=0.0)
+    cost: TrackCost
+
+
 class EvaluationResult(_Strict):
-    schema_version: Literal[1, 2] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
     model: ModelInfo
     environment: Environment
     run: RunInfo
@@ -193,10 +274,25 @@ class EvaluationResult(_Strict):
     chance_normalized_average: Estimate | None = None  # nine tasks, like `average`
     letter_tasks_average: LetterTasksAverage | None = None  # the eight letter tasks in full
     reliability_pooled: PooledReliability | None = None  # every task of this result
+    # ---- version 3: the tracks (the fields above are the `loglik` track) ----
+    loglik_engine: EngineInfo | None = None  # None before version 3: transformers
+    loglik_cost: TrackCost | None = None
+    cot: CotTrack | None = None
+    cot_not_run: str | None = Field(default=None, max_length=300)  # why there is no cot track
+
+    @property
+    def tracks(self) -> tuple[Track, ...]:
+        """The tracks this result holds scores for."""
+        return (("loglik",) if self.tasks else ()) + (("cot",) if self.cot else ())
 
     @model_validator(mode="after")
     def _fields_of_its_version(self) -> EvaluationResult:
-        """A version-2 file has every version-2 field it must; a version-1 file has none."""
+        """A version-2/3 file has every version-2 field it must; a version-1 file has none;
+        only a version-3 file has version-3 fields."""
+        if self.schema_version < 3:
+            self._no_version_3_fields()
+        elif self.cot is not None and self.cot_not_run is not None:
+            raise ValueError("cot_not_run: only when there is no cot track")
         required = {
             f"tasks.{name}.{field}": getattr(task, field)
             for name, task in self.tasks.items()
@@ -227,9 +323,25 @@ class EvaluationResult(_Strict):
                 )
         return self
 
+    def _no_version_3_fields(self) -> None:
+        fields = {
+            "loglik_engine": self.loglik_engine,
+            "loglik_cost": self.loglik_cost,
+            "cot": self.cot,
+            "cot_not_run": self.cot_not_run,
+        }
+        for name, task in self.tasks.items():
+            fields[f"tasks.{name}.ece_ci95"] = task.ece_ci95
+            fields[f"tasks.{name}.brier_ci95"] = task.brier_ci95
+            if task.letter_bias is not None:
+                fields[f"tasks.{name}.letter_bias.recall_ci95"] = task.letter_bias.recall_ci95
+        present = [key for key, value in fields.items() if value is not None]
+        if present:
+            raise ValueError(f"{present[0]}: not a field of schema version {self.schema_version}")
+
 
 class EvaluationFailure(_Strict):
-    schema_version: Literal[1, 2] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
     model: str
     revision: str
     stage: Literal["validation", "loading", "evaluation", "publishing"]

@@ -131,6 +131,14 @@ def test_a_version_1_results_file_still_loads():
     assert result.reliability_pooled is None and result.average is not None
 
 
+def test_a_version_2_results_file_still_loads(pipeline_rotations_run: Path, tmp_path: Path):
+    doc = json.loads((pipeline_rotations_run / "results.json").read_text())
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({**doc, "schema_version": 2}))
+    result = load_result(path)
+    assert result.schema_version == 2 and result.cot is None and result.tracks == ("loglik",)
+
+
 def v1_file(request) -> dict:
     return json.loads((FIXTURES / "results_v1.json").read_text())
 
@@ -149,10 +157,23 @@ def v2_file(request) -> dict:
             "not a field of schema version 1",
         ),
         (v1_file, lambda d: d.update(rotations=True), "rotations: not a field of schema version 1"),
-        (v1_file, lambda d: d.update(schema_version=3), "schema_version 3 is not supported"),
+        (v1_file, lambda d: d.update(schema_version=4), "schema_version 4 is not supported"),
         (v2_file, lambda d: d["tasks"]["medmcqa"].pop("brier"), "tasks.medmcqa.brier: required"),
         (v2_file, lambda d: d.pop("reliability_pooled"), "reliability_pooled: required"),
         (v2_file, lambda d: d.update(rotations=False), "present exactly for the letter tasks"),
+        (
+            v2_file,
+            lambda d: d.update(schema_version=2, cot_not_run="no chat template"),
+            "cot_not_run: not a field of schema version 2",
+        ),
+        (
+            v2_file,
+            lambda d: [
+                d.update(schema_version=2),
+                d["tasks"]["medmcqa"].update(ece_ci95=[0.0, 0.1]),
+            ],
+            "tasks.medmcqa.ece_ci95: not a field of schema version 2",
+        ),
     ],
 )
 def test_a_results_file_has_exactly_the_fields_of_its_version(

@@ -126,7 +126,7 @@ def test_merge_refuses_parts_with_and_without_rotations_or_of_an_older_schema(
     doc.pop("reliability_pooled")
     (plain / "results.json").write_text(json.dumps({**doc, "schema_version": 1}))
     assert main(["results", "merge", str(plain), "--output", out]) == 1
-    assert "results schema version 1, not 2" in capsys.readouterr().err
+    assert "results schema version 1, not 3" in capsys.readouterr().err
     assert not (tmp_path / "m" / "results.json").exists()
 
 
