@@ -20,7 +20,7 @@ from runner import __version__, github_actions
 from runner.errors import EXIT_COULD_NOT_CHECK, UserError
 
 # The table of subcommands, in the order `medlb --help` lists them.
-COMMANDS: tuple[str, ...] = ("validate", "evaluate", "data", "results", "site", "demo")
+COMMANDS: tuple[str, ...] = ("validate", "evaluate", "data", "results", "site", "demo", "doctor")
 
 DESCRIPTION = """\
 Open Medical-LLM Leaderboard.
