@@ -162,19 +162,23 @@ def _checks() -> list:
 
 
 def _repository(options: BuildOptions) -> Repository:
+    return configured_repository(options.config_file, options.repo_url)
+
+
+def configured_repository(config_file: Path, repo_url: str | None) -> Repository:
     """--repo-url, else mkdocs.yml's repo_url: the repository readers open pull requests on."""
-    if options.repo_url is not None:
-        return repository_from(options.repo_url, flag="--repo-url")
+    if repo_url is not None:
+        return repository_from(repo_url, flag="--repo-url")
     import yaml
 
     try:
-        config = yaml.safe_load(options.config_file.read_text(encoding="utf-8"))
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
-        raise UserError(f"{options.config_file}: cannot read it ({first_line(err)})") from None
+        raise UserError(f"{config_file}: cannot read it ({first_line(err)})") from None
     url = config.get("repo_url") if isinstance(config, dict) else None
     if not isinstance(url, str):
-        raise UserError(f"{options.config_file}: repo_url is missing (or pass --repo-url)")
-    return repository_from(url, flag=f"{options.config_file}: repo_url")
+        raise UserError(f"{config_file}: repo_url is missing (or pass --repo-url)")
+    return repository_from(url, flag=f"{config_file}: repo_url")
 
 
 def _read_optional(path: Path) -> str | None:

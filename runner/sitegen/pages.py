@@ -34,6 +34,7 @@ from runner.sitegen.entries import (
 )
 from runner.sitegen.formatting import percent_label, percent_text, signed_percent_text, size_label
 from runner.sitegen.inputs import SiteInputs
+from runner.sitegen.model_card import SITE_NAME, eval_results
 from runner.sitegen.model_page import model_context, task_medians
 from runner.sitegen.model_panels import RELIABILITY_MIN_ITEMS
 from runner.sitegen.question_views import QuestionViews
@@ -47,7 +48,6 @@ from runner.sitegen.submit_page import submit_guide
 from runner.sitegen.task_facts import FACTS
 from runner.stats import Z95
 
-SITE_NAME = "Open Medical-LLM Leaderboard"
 NAV = (  # (tab title, page), in the order of the top navigation
     ("Leaderboard", "index.md"),
     ("Specialties", "specialties.md"),
@@ -310,26 +310,9 @@ def _card_snippet(entry: ModelEntry) -> str:
     the default branch, as the pages build under GitHub Actions knows it; elsewhere (a local
     build) the CI run that produced the scores, else no source.
     """
-    from huggingface_hub.repocard_data import EvalResult, eval_results_to_model_index
+    from huggingface_hub.repocard_data import eval_results_to_model_index
 
-    source_url = _results_url(entry)
-    results = [
-        EvalResult(
-            task_type="multiple-choice",
-            dataset_type=task.dataset,
-            dataset_name=TASKS[name].title,
-            dataset_config=task.dataset_config,
-            dataset_split=task.split,
-            dataset_revision=task.dataset_revision,
-            metric_type="accuracy",
-            metric_value=round(100 * task.acc, 2),
-            metric_name="zero-shot accuracy",
-            source_name=SITE_NAME if source_url else None,
-            source_url=source_url,
-        )
-        for name in TASK_NAMES
-        if (task := entry.task(name)) is not None
-    ]
+    results = eval_results(entry.result.tasks, _results_url(entry))
     index = eval_results_to_model_index(entry.model_id, results)
     return "\n".join(_yaml_block({"model-index": index}))
 
