@@ -266,6 +266,11 @@ class RepositorySettings(GitHubRepo):
         path = f"/repos/{self.full_name}/branches/{quote(branch, safe='')}/protection"
         return self._get_if_any(f"get branch protection of {branch}", path)
 
+    def codeowners_errors(self) -> list[dict[str, Any]]:
+        """GitHub's own reading of CODEOWNERS on the default branch: each line it cannot use."""
+        answer = self._call("list CODEOWNERS errors", "GET", "/codeowners/errors")
+        return _listed(answer, "errors")
+
     def runner_groups(self) -> list[dict[str, Any]]:
         """The organisation's runner groups (GitHub has them for organisations only)."""
         path = f"/orgs/{self.owner}/actions/runner-groups?per_page=100"

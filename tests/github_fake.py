@@ -593,6 +593,7 @@ class FakeSettings:
         self.runners = {
             2: [runner_answer(7, "gpu-a100-1", ("self-hosted", "linux", "gpu"), "online")]
         }
+        self.codeowners_errors: list[dict[str, Any]] = []
         self.refused: dict[str, int] = {}  # path fragment → HTTP status (a token without access)
         self.requests: list[tuple[str, str]] = []
 
@@ -637,11 +638,13 @@ class FakeSettings:
             }
         if route == f"{repo}/actions/permissions/fork-pr-contributor-approval":
             return 200, {"approval_policy": self.approval_policy}
+        if route == f"{repo}/codeowners/errors":
+            return 200, {"errors": self.codeowners_errors}
         if route == f"{repo}/pages":
             return (200, self.pages) if self.pages else not_found
         if route == f"{repo}/rulesets":
             summary = ("id", "name", "target", "source_type", "source", "enforcement", "node_id")
-            return 200, [{k: r[k] for k in summary} for r in self.rulesets.values()]
+            return 200, [{k: r.get(k) for k in summary} for r in self.rulesets.values()]
         if route.startswith(f"{repo}/rulesets/"):
             found = self.rulesets.get(int(route.rsplit("/", 1)[1]))
             return (200, found) if found else not_found

@@ -254,7 +254,18 @@ def check_files(settings: RepositorySettings, repo: Repository) -> Finding:
             f"missing on {repo.default_branch}: {', '.join(missing)}",
             "commit them from a checkout of this project (requirements/lock.sh writes the locks)",
         )
-    return Finding("files", True, f"{', '.join(REQUIRED_FILES)} present")
+    errors = settings.codeowners_errors()
+    if errors:
+        first = errors[0]
+        return Finding(
+            "files",
+            False,
+            f"GitHub cannot use {len(errors)} line(s) of CODEOWNERS, first line "
+            f"{first.get('line')}: {first.get('message') or first.get('kind')}",
+            "name teams and users that exist and have write access (the file's last lines "
+            "cover .github/, requirements/, runner/ and results/)",
+        )
+    return Finding("files", True, f"{', '.join(REQUIRED_FILES)} present; CODEOWNERS is valid")
 
 
 def _gpu_group(settings: RepositorySettings) -> dict | None:

@@ -119,6 +119,21 @@ def break_no_codeowners(fake):
     fake.files.discard(".github/CODEOWNERS")
 
 
+def break_codeowners_unknown_team(fake):
+    fake.codeowners_errors = [
+        {
+            "line": 7,
+            "column": 25,
+            "kind": "Unknown owner",
+            "source": "*  @open-medical-llm/maintainers\n",
+            "suggestion": None,
+            "message": "Unknown owner on line 7: make sure the team @open-medical-llm/maintainers "
+            "exists, is publicly visible, and has write access to the repository",
+            "path": ".github/CODEOWNERS",
+        }
+    ]
+
+
 def break_no_group(fake):
     fake.groups = fake.groups[:1]
 
@@ -166,6 +181,7 @@ BROKEN = [
     (break_details_unprotected, "details-branch", "deletion, non_fast_forward, update", "details"),
     (break_missing_lock, "files", "requirements/eval.lock", "requirements/lock.sh"),
     (break_no_codeowners, "files", ".github/CODEOWNERS", "commit them"),
+    (break_codeowners_unknown_team, "files", "Unknown owner on line 7", "write access"),
     (break_no_group, "runner-group", "no runner group 'gpu'", "New runner group"),
     (break_any_workflow, "runner-group", "Workflow access", "Runner groups → gpu"),
     (break_other_branch, "runner-group", "evaluate.yml@refs/heads/main", "Runner groups → gpu"),
