@@ -154,10 +154,10 @@ def _details(report: FileReport) -> list[str]:
         ids = ", ".join(f"`{r.check}`" for r in results)
         result = results[0]
         details = table_code(result.message)
-        if result.failed and result.check not in fixed:  # once per check
-            fixed.add(result.check)
+        if result.failed and result.fix_text not in fixed:  # each fix once
+            fixed.add(result.fix_text)
             # CHECKS text is ours: Markdown as written, with the guide as a real link
-            fix = CHECKS_BY_ID[result.check].fix.replace(GUIDE, f"[{GUIDE}]({guide_link()})")
+            fix = result.fix_text.replace(GUIDE, f"[{GUIDE}]({guide_link()})")
             details += f"<br>Fix: {fix}"
         line = "" if result.line is None else str(result.line)
         lines.append(f"| {ids} | {MARKS[status]} | {line} | {details} |")
@@ -179,7 +179,7 @@ def render_json(reports: list[FileReport]) -> str:
                         "message": result.message,
                         "line": result.line,
                         # how to fix a failed check (CHECKS' text, as the summary shows it)
-                        "fix": CHECKS_BY_ID[result.check].fix if result.failed else None,
+                        "fix": result.fix_text if result.failed else None,
                     }
                     for result in report.results
                 ],
