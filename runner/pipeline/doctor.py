@@ -169,6 +169,19 @@ def _bypasses(ruleset: dict) -> bool:
     )
 
 
+def _without_bypass(rules: list[dict], rulesets: dict) -> list[str]:
+    """The names of the rulesets whose rules block a direct commit to the branch and that do not
+    let the workflow token bypass them."""
+    blocking = {
+        rule.get("ruleset_id") for rule in rules if rule.get("type") in _BLOCKS_DIRECT_COMMITS
+    }
+    return sorted(
+        str(rulesets.get(number, {}).get("name", number))
+        for number in blocking
+        if not _bypasses(rulesets.get(number, {}))
+    )
+
+
 def check_default_branch_rules(settings: RepositorySettings, repo: Repository) -> Finding:
     where = "Settings → Rules → Rulesets → Import a ruleset: .github/rulesets/default-branch.json"
     rules = settings.branch_rules(repo.default_branch)
@@ -186,14 +199,7 @@ def check_default_branch_rules(settings: RepositorySettings, repo: Repository) -
             f"no active ruleset on {repo.default_branch} requires a code owner's review",
             where,
         )
-    blocking = {
-        rule.get("ruleset_id") for rule in rules if rule.get("type") in _BLOCKS_DIRECT_COMMITS
-    }
-    stuck = sorted(
-        str(rulesets.get(number, {}).get("name", number))
-        for number in blocking
-        if not _bypasses(rulesets.get(number, {}))
-    )
+    stuck = _without_bypass(rules, rulesets)
     if stuck:
         return Finding(
             "rulesets",
@@ -219,8 +225,18 @@ def check_details_branch(settings: RepositorySettings, repo: Repository) -> Find
             f"no branch {DETAILS_BRANCH}",
             "Actions → Create the details branch → Run workflow (then protect it)",
         )
-    types = {rule.get("type") for rule in settings.branch_rules(DETAILS_BRANCH)}
-    missing = {"deletion", "non_fast_forward", "update"} - types
+    rules = settings.branch_rules(DETAILS_BRANCH)
+    stuck = _without_bypass(rules, {r.get("id"): r for r in settings.rulesets()})
+    if stuck:
+        return Finding(
+            "details-branch",
+            False,
+            f"the workflow cannot commit to {DETAILS_BRANCH}: ruleset(s) {', '.join(stuck)} have "
+            "no bypass for GitHub Actions",
+            f"Settings → Rules → Rulesets → {stuck[0]} → Bypass list → Add bypass → "
+            "GitHub Actions (always); as .github/rulesets/details-branch.json has it",
+        )
+    missing = {"deletion", "non_fast_forward", "update"} - {rule.get("type") for rule in rules}
     if not missing:
         return Finding(
             "details-branch", True, f"{DETAILS_BRANCH}: no deletion, no force push, no push"

@@ -111,6 +111,10 @@ def break_details_unprotected(fake):
     fake.rulesets.pop(2)
 
 
+def break_details_without_bypass(fake):
+    fake.rulesets[2]["bypass_actors"] = []
+
+
 def break_missing_lock(fake):
     fake.files.discard("requirements/eval.lock")
 
@@ -179,6 +183,7 @@ BROKEN = [
     (break_no_bypass, "rulesets", "cannot commit results/**", "Add bypass → GitHub Actions"),
     (break_no_details_branch, "details-branch", "no branch details", "Create the details branch"),
     (break_details_unprotected, "details-branch", "deletion, non_fast_forward, update", "details"),
+    (break_details_without_bypass, "details-branch", "cannot commit to details", "Add bypass"),
     (break_missing_lock, "files", "requirements/eval.lock", "requirements/lock.sh"),
     (break_no_codeowners, "files", ".github/CODEOWNERS", "commit them"),
     (break_codeowners_unknown_team, "files", "Unknown owner on line 7", "write access"),
