@@ -19,7 +19,7 @@ from pathlib import Path
 from runner.errors import UsageError, UserError, first_line
 from runner.github_actions import warning_line
 from runner.sitegen.entries import build_entries
-from runner.sitegen.git_dates import last_commit_dates
+from runner.sitegen.git_dates import head_commit, last_commit_dates
 from runner.sitegen.inputs import collect_inputs
 from runner.sitegen.mkdocs_build import run_mkdocs
 from runner.sitegen.pages import RenderedSite, SiteSources, render_pages
@@ -108,6 +108,7 @@ def build_site(options: BuildOptions) -> BuildReport:
         submitted_at=last_commit_dates(options.submissions_dir),
         year=datetime.now(UTC).year,
         locked=locked_versions(),
+        commit=head_commit(options.results_dir) if options.results_dir.is_dir() else None,
     )
     report.models = len(entries)
     report.warnings = list(inputs.warnings)

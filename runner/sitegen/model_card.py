@@ -11,7 +11,6 @@ move when the model is re-evaluated.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from runner.atomic_io import write_atomic
 from runner.errors import UserError, first_line
 from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.results_schema import TaskResult, load_result
+from runner.sitegen.git_dates import git_output
 
 SITE_NAME = "Open Medical-LLM Leaderboard"
 
@@ -51,26 +51,16 @@ def results_permalink(results_file: Path, repo_url: str, commit: str | None) -> 
     """`repo_url/blob/<commit>/<path>`: the results file at `commit`, by default the last commit
     of its git checkout that changed it."""
     results_file = Path(results_file).resolve()
-    root = _git(results_file.parent, "rev-parse", "--show-toplevel")
+    root = git_output(results_file.parent, "rev-parse", "--show-toplevel")
     if root is None:
         raise UserError(f"{results_file}: not in a git checkout; give --commit and run it there")
-    commit = commit or _git(root, "log", "-1", "--format=%H", "--", str(results_file))
+    commit = commit or git_output(Path(root), "log", "-1", "--format=%H", "--", str(results_file))
     if not commit:
         raise UserError(
             f"{results_file}: no commit has this file yet; commit it first or give --commit"
         )
     path = results_file.relative_to(Path(root).resolve()).as_posix()
     return f"{repo_url.rstrip('/')}/blob/{commit}/{path}"
-
-
-def _git(cwd: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def merged_card(card_text: str, display: str, model_id: str, ours: list[Any]) -> str:

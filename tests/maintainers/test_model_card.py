@@ -131,3 +131,10 @@ def test_an_uncommitted_results_file_asks_for_a_commit(tmp_path, capsys, monkeyp
     assert main(["results", "model-card", "r.json", "--repo-url", REPO_URL]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--commit" in err
+
+
+def test_the_site_build_links_the_results_at_the_checkouts_commit(checkout):
+    from runner.sitegen.git_dates import head_commit
+
+    assert head_commit(checkout / "results") == _git(checkout, "rev-parse", "HEAD")
+    assert head_commit(Path("/")) is None  # outside git: no commit, the link says HEAD
