@@ -239,7 +239,9 @@ def check_details_branch(settings: RepositorySettings, repo: Repository) -> Find
     missing = {"deletion", "non_fast_forward", "update"} - {rule.get("type") for rule in rules}
     if not missing:
         return Finding(
-            "details-branch", True, f"{DETAILS_BRANCH}: no deletion, no force push, no push"
+            "details-branch",
+            True,
+            f"{DETAILS_BRANCH}: no deletion, no force push, no push but the workflow's",
         )
     classic = settings.branch_protection(DETAILS_BRANCH)
     if classic is not None and _classic_locks(classic):
