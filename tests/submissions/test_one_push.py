@@ -141,3 +141,18 @@ def test_without_a_model_dir_the_hub_checks_wait_only_for_model_and_revision(wor
     checks = json.loads(capsys.readouterr().out)["files"][0]["checks"]
     skipped = {c["id"]: c["message"] for c in checks if c["status"] == "skip"}
     assert skipped["hub-access"] == "`model` or `revision` is not valid"
+
+
+def test_a_non_ascii_org_and_a_url_get_what_to_write(workdir, capsys):
+    path = "submissions/Backerei/med-7b.yaml"
+    text = variant("model: Qwen/Qwen2.5-7B-Instruct", "model: Bäckerei/med-7b")
+    text = text.replace(
+        "base_model: Qwen/Qwen2.5-7B", "base_model: https://huggingface.co/Qwen/Qwen2.5-7B"
+    )
+    place(workdir, path, text)
+    assert main(["validate", "--offline", path]) == 1
+    out = capsys.readouterr().out
+    assert "copy the id from the model page's URL, huggingface.co/<org>/<name> (perhaps " in out
+    assert "`Backerei/med-7b`)" in out
+    # The URL is not quoted cut short (it would read as another model's id): the id is written out.
+    assert "base_model: write the bare Hub id `Qwen/Qwen2.5-7B` instead of the model's URL" in out
