@@ -20,7 +20,7 @@ from runner import __version__, github_actions
 from runner.errors import EXIT_COULD_NOT_CHECK, UserError
 
 # The table of subcommands, in the order `medlb --help` lists them.
-COMMANDS: tuple[str, ...] = ("validate", "evaluate", "data", "results", "site", "demo")
+COMMANDS: tuple[str, ...] = ("validate", "evaluate", "data", "results", "site", "demo", "doctor")
 
 DESCRIPTION = """\
 Open Medical-LLM Leaderboard.
@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             report_failure(f"medlb {args.command}", err, actions=actions)
             return err.exit_code
         except KeyboardInterrupt:
-            print("medlb: interrupted", file=sys.stderr)
+            hint = getattr(args, "resume_hint", None)
+            print("medlb: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
             return 130
     except BrokenPipeError:
         _discard_stdout()
@@ -99,3 +100,7 @@ def _discard_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # stdout is not a file (a test's capture)
         pass
+
+
+if __name__ == "__main__":  # `python -m runner.cli …` works like `medlb …`
+    sys.exit(main())

@@ -44,6 +44,15 @@ class GitHubApiError(UserError):
         super().__init__(f"GitHub API, {what}: {shown}" + (f" ({message})" if message else ""))
         self.status = status
         self.retryable = retryable
+        # A ruleset or branch protection refused the write: the same request fails again until
+        # a maintainer changes the repository's settings (docs/maintainers/setup.md).
+        self.rule_violation = False
+
+
+def _refused_by_a_rule(message: str) -> bool:
+    """GitHub's 422 words for a write refused by a ruleset or a classic branch protection."""
+    lowered = message.lower()
+    return "rule violation" in lowered or "protected branch" in lowered
 
 
 def urllib_transport(
@@ -97,15 +106,33 @@ class GitHubRepo:
         self._transport = transport
 
     def _call(self, what: str, method: str, path: str, body: Any = None, ok: int = 200) -> Any:
-        status, payload = self._transport(method, f"/repos/{self.full_name}{path}", body)
+        return self._call_api(what, method, f"/repos/{self.full_name}{path}", body, ok)
+
+    def _call_api(self, what: str, method: str, path: str, body: Any = None, ok: int = 200) -> Any:
+        status, payload = self._transport(method, path, body)
         if status == ok:
             return payload
         message = payload.get("message", "") if isinstance(payload, dict) else ""
         throttled = status == 403 and "rate limit" in str(message).lower()
         retryable = status in RETRYABLE_STATUS or throttled
-        raise GitHubApiError(
+        error = GitHubApiError(
             what, status, visible_characters(str(message))[:200], retryable=retryable
         )
+        error.rule_violation = status == 422 and _refused_by_a_rule(str(message))
+        raise error
+
+    def _get_if_any(self, what: str, path: str) -> Any:
+        """GET `path` (a full API path); None when GitHub answers 404."""
+        try:
+            return self._call_api(what, "GET", path)
+        except GitHubApiError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    @property
+    def owner(self) -> str:
+        return self.full_name.split("/")[0]
 
     def branch_head(self, branch: str) -> str:
         """The commit a branch points at now (getRef)."""
@@ -128,7 +155,7 @@ class GitHubRepo:
         try:
             self._call("create ref", "POST", "/git/refs", body, ok=201)
         except GitHubApiError as err:
-            if err.status == 422:
+            if err.status == 422 and not err.rule_violation:
                 err.retryable = True
             raise
 
@@ -162,7 +189,7 @@ class GitHubRepo:
         try:
             self._call("update ref", "PATCH", path, {"sha": commit, "force": False})
         except GitHubApiError as err:
-            if err.status == 422:
+            if err.status == 422 and not err.rule_violation:
                 err.retryable = True
             raise
 
@@ -189,6 +216,92 @@ class GitHubRepo:
         return _field(self._call("create comment", "POST", path, {"body": body}, 201), "html_url")
 
 
+class RepositorySettings(GitHubRepo):
+    """The settings `medlb doctor` reads (GET only): the repository, an environment, Pages,
+    rulesets, a branch's protection, and the organisation's runner groups and runners."""
+
+    def repository(self) -> dict[str, Any]:
+        return _object(self._call("get repository", "GET", ""), "repository")
+
+    def environment(self, name: str) -> dict[str, Any] | None:
+        path = f"/repos/{self.full_name}/environments/{quote(name, safe='')}"
+        return self._get_if_any(f"get environment {name}", path)
+
+    def workflow_permissions(self) -> dict[str, Any]:
+        """`default_workflow_permissions` ("read" or "write") of the workflow token."""
+        answer = self._call("get workflow permissions", "GET", "/actions/permissions/workflow")
+        return _object(answer, "workflow permissions")
+
+    def fork_approval_policy(self) -> str | None:
+        """Whose fork pull requests wait for approval before their workflows run."""
+        path = "/actions/permissions/fork-pr-contributor-approval"
+        answer = _object(self._call("get fork approval", "GET", path), "fork approval")
+        policy = answer.get("approval_policy")
+        return policy if isinstance(policy, str) else None
+
+    def pages(self) -> dict[str, Any] | None:
+        return self._get_if_any("get Pages", f"/repos/{self.full_name}/pages")
+
+    def rulesets(self) -> list[dict[str, Any]]:
+        """Every ruleset that applies to the repository (its own and its organisation's), each
+        in full (conditions, rules, bypass actors)."""
+        path = f"/repos/{self.full_name}/rulesets?includes_parents=true&per_page=100"
+        listed = self._call_api("list rulesets", "GET", path)
+        found = []
+        for summary in listed if isinstance(listed, list) else []:
+            number = summary.get("id") if isinstance(summary, dict) else None
+            if isinstance(number, int):
+                full = self._call("get ruleset", "GET", f"/rulesets/{number}")
+                found.append(_object(full, f"ruleset {number}"))
+        return found
+
+    def branch_rules(self, branch: str) -> list[dict[str, Any]]:
+        """The rules every active ruleset applies to `branch` (each names its `ruleset_id`)."""
+        path = f"/rules/branches/{quote(branch, safe='')}?per_page=100"
+        rules = self._call("get rules for a branch", "GET", path)
+        return [rule for rule in rules if isinstance(rule, dict)] if isinstance(rules, list) else []
+
+    def branch_protection(self, branch: str) -> dict[str, Any] | None:
+        """The classic branch protection of `branch`; None when it has none."""
+        path = f"/repos/{self.full_name}/branches/{quote(branch, safe='')}/protection"
+        return self._get_if_any(f"get branch protection of {branch}", path)
+
+    def codeowners_errors(self) -> list[dict[str, Any]]:
+        """GitHub's own reading of CODEOWNERS on the default branch: each line it cannot use."""
+        answer = self._call("list CODEOWNERS errors", "GET", "/codeowners/errors")
+        return _listed(answer, "errors")
+
+    def runner_groups(self) -> list[dict[str, Any]]:
+        """The organisation's runner groups (GitHub has them for organisations only)."""
+        path = f"/orgs/{self.owner}/actions/runner-groups?per_page=100"
+        found = self._call_api("list runner groups", "GET", path)
+        return _listed(found, "runner_groups")
+
+    def group_runners(self, group_id: int) -> list[dict[str, Any]]:
+        path = f"/orgs/{self.owner}/actions/runner-groups/{group_id}/runners?per_page=100"
+        return _listed(self._call_api("list a group's runners", "GET", path), "runners")
+
+    def group_repositories(self, group_id: int) -> list[str]:
+        """The full names of the repositories a runner group with visibility `selected` serves."""
+        path = f"/orgs/{self.owner}/actions/runner-groups/{group_id}/repositories?per_page=100"
+        found = _listed(self._call_api("list a group's repositories", "GET", path), "repositories")
+        return [str(repo.get("full_name")) for repo in found]
+
+
+def _object(payload: Any, what: str) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise GitHubApiError(what, 200, "the answer is not a JSON object", retryable=True)
+    return payload
+
+
+def _listed(payload: Any, key: str) -> list[dict[str, Any]]:
+    """`payload[key]`, the list of a paginated answer such as `{"total_count": 1, key: [...]}`."""
+    items = payload.get(key) if isinstance(payload, dict) else None
+    if not isinstance(items, list):
+        raise GitHubApiError(key, 200, f"no {key} list in the answer", retryable=True)
+    return [item for item in items if isinstance(item, dict)]
+
+
 def _field(payload: Any, *keys: str) -> str:
     value = payload
     for key in keys:
@@ -206,3 +319,15 @@ def repo_from_environment() -> GitHubRepo:
         raise UsageError("GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY must be set")
     api_url = os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL
     return GitHubRepo(repository, urllib_transport(token, api_url))
+
+
+def settings_from_environment(full_name: str) -> RepositorySettings:
+    """The settings of `full_name`, read with the token in `GH_TOKEN` or `GITHUB_TOKEN`."""
+    token = os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN")
+    if not token:
+        raise UsageError(
+            "set GH_TOKEN (or GITHUB_TOKEN) to a token that can read the repository's "
+            "administration settings and the organisation's self-hosted runners"
+        )
+    api_url = os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL
+    return RepositorySettings(full_name, urllib_transport(token, api_url))

@@ -9,6 +9,9 @@ Two places need it (ARCHITECTURE.md, "Trust boundary"):
   U+200B after the characters GitHub turns into links *after* rendering (`@user` mentions, `#12`
   references, `scheme://` and `www.` autolinks), which backslashes cannot stop. Escaped text is
   plain text: never put it inside a code span, where backslashes show.
+  `table_code` is the other inert form, for text a reader copies (paths, `medlb validate`'s
+  messages in a job summary's table): a code span, in which nothing is Markdown, HTML, a mention
+  or a link, so the characters need no backslashes and no U+200B and copy exactly.
 - Messages on one line (errors, logs): `quoted` shows a value as a JSON string, so a newline or a
   control character can never start a line of its own (workflow commands such as `::error::`
   are read at the start of a line); `shorten` shows a short piece of user input as a cut Python
@@ -45,6 +48,19 @@ def escape_markdown(text: str) -> str:
     """`text` as inert inline Markdown: renders as exactly these characters, on one line."""
     escaped = "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in visible_characters(text))
     return _LINK_TRIGGERS.sub(lambda m: m.group(0) + _ZERO_WIDTH_SPACE, escaped)
+
+
+def table_code(text: str, limit: int | None = None) -> str:
+    """`text` as a code span in a GFM table cell: on one line, cut to about `limit` characters,
+    fenced by more backticks than it holds in a row, `|` escaped (GFM's rule inside tables)."""
+    shown = visible_characters(text)
+    if limit is not None and len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    if not shown:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", shown)), default=0) + 1)
+    padded = f" {shown} " if shown.startswith("`") or shown.endswith("`") else shown
+    return fence + padded.replace("|", "\\|") + fence
 
 
 def quoted(value: str, limit: int = 120) -> str:

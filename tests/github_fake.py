@@ -401,3 +401,279 @@ def _ref_object(branch: str, sha: str) -> dict[str, Any]:
         "url": f"{API}/repos/{OWNER_REPO}/git/refs/heads/{branch}",
         "object": {"type": "commit", "sha": sha, "url": f"{API}/git/commits/{sha}"},
     }
+
+
+# ---- repository and organisation settings (what `medlb doctor` reads) -------------------------
+
+ACTIONS_APP_ID = 15368  # the GitHub Actions app: the workflow token's bypass actor
+EVALUATE_AT_MAIN = f"{OWNER_REPO}/.github/workflows/evaluate.yml@refs/heads/main"
+
+
+def _user(login: str, number: int) -> dict[str, Any]:
+    return {"login": login, "id": number, "type": "User", "html_url": f"https://github.com/{login}"}
+
+
+def environment_answer(
+    name: str = "gpu-evaluation",
+    *,
+    reviewers: int = 2,
+    prevent_self_review: bool = True,
+    branch_policy: bool = True,
+) -> dict[str, Any]:
+    """`GET /repos/{o}/{r}/environments/{name}`."""
+    rules: list[dict[str, Any]] = [
+        {"id": 3736, "node_id": "MDQ6R2F0ZTM3MzY=", "type": "wait_timer", "wait_timer": 0}
+    ]
+    if reviewers:
+        rules.append(
+            {
+                "id": 3755,
+                "node_id": "MDQ6R2F0ZTM3NTU=",
+                "prevent_self_review": prevent_self_review,
+                "type": "required_reviewers",
+                "reviewers": [
+                    {"type": "User", "reviewer": _user(f"maintainer{i}", 10 + i)}
+                    for i in range(reviewers)
+                ],
+            }
+        )
+    if branch_policy:
+        rules.append({"id": 3756, "node_id": "MDQ6R2F0ZTM3NTY=", "type": "branch_policy"})
+    return {
+        "id": 161088068,
+        "node_id": "MDExOkVudmlyb25tZW50MTYxMDg4MDY4",
+        "name": name,
+        "url": f"{API}/repos/{OWNER_REPO}/environments/{name}",
+        "html_url": f"https://github.com/{OWNER_REPO}/deployments/activity_log?environments_filter={name}",
+        "created_at": "2026-11-01T12:00:00Z",
+        "updated_at": "2026-11-01T12:00:00Z",
+        "can_admins_bypass": False,
+        "protection_rules": rules,
+        "deployment_branch_policy": (
+            {"protected_branches": False, "custom_branch_policies": True} if branch_policy else None
+        ),
+    }
+
+
+def pages_answer(build_type: str = "workflow") -> dict[str, Any]:
+    """`GET /repos/{o}/{r}/pages`."""
+    owner, name = OWNER_REPO.split("/")
+    return {
+        "url": f"{API}/repos/{OWNER_REPO}/pages",
+        "status": "built",
+        "cname": None,
+        "custom_404": False,
+        "html_url": f"https://{owner}.github.io/{name}/",
+        "build_type": build_type,
+        "source": {"branch": "main", "path": "/"},
+        "public": True,
+        "https_enforced": True,
+    }
+
+
+def ruleset_answer(
+    number: int, name: str, include: list[str], rules: list[dict[str, Any]], bypass: bool
+) -> dict[str, Any]:
+    """`GET /repos/{o}/{r}/rulesets/{id}`."""
+    return {
+        "id": number,
+        "name": name,
+        "target": "branch",
+        "source_type": "Repository",
+        "source": OWNER_REPO,
+        "enforcement": "active",
+        "bypass_actors": (
+            [{"actor_id": ACTIONS_APP_ID, "actor_type": "Integration", "bypass_mode": "always"}]
+            if bypass
+            else [{"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"}]
+        ),
+        "current_user_can_bypass": "never",
+        "node_id": "RRS_lACkVXNlcgQB",
+        "conditions": {"ref_name": {"include": include, "exclude": []}},
+        "rules": rules,
+        "created_at": "2026-11-01T12:00:00Z",
+        "updated_at": "2026-11-01T12:00:00Z",
+    }
+
+
+def runner_group_answer(
+    number: int,
+    name: str,
+    *,
+    visibility: str = "selected",
+    restricted: bool = True,
+    workflows: list[str] | None = None,
+    public: bool = True,
+) -> dict[str, Any]:
+    """One element of `GET /orgs/{org}/actions/runner-groups`'s `runner_groups`."""
+    org = OWNER_REPO.split("/")[0]
+    base = f"{API}/orgs/{org}/actions/runner-groups/{number}"
+    return {
+        "id": number,
+        "name": name,
+        "visibility": visibility,
+        "default": number == 1,
+        "selected_repositories_url": f"{base}/repositories",
+        "runners_url": f"{base}/runners",
+        "hosted_runners_url": f"{API}/orgs/{org}/actions/runner-groups/{number}/hosted-runners",
+        "network_configuration_id": None,
+        "inherited": False,
+        "allows_public_repositories": public,
+        "restricted_to_workflows": restricted,
+        "selected_workflows": [EVALUATE_AT_MAIN] if workflows is None else workflows,
+        "workflow_restrictions_read_only": False,
+    }
+
+
+def runner_answer(number: int, name: str, labels: tuple[str, ...], status: str) -> dict[str, Any]:
+    """One element of `GET /orgs/{org}/actions/runner-groups/{id}/runners`'s `runners`."""
+    return {
+        "id": number,
+        "name": name,
+        "os": "linux",
+        "status": status,
+        "busy": False,
+        "ephemeral": True,
+        "labels": [
+            {"id": i, "name": label, "type": "read-only" if label == "self-hosted" else "custom"}
+            for i, label in enumerate(labels, 1)
+        ],
+    }
+
+
+class FakeSettings:
+    """A `Transport` answering the GET requests of `medlb doctor` for a repository set up as
+    docs/maintainers/setup.md says; tests break one setting at a time through its fields."""
+
+    def __init__(self) -> None:
+        self.private = False
+        self.environment: dict[str, Any] | None = environment_answer()
+        self.workflow_permissions = "read"
+        self.approval_policy = "all_external_contributors"
+        self.pages: dict[str, Any] | None = pages_answer()
+        pull_request = {
+            "type": "pull_request",
+            "parameters": {
+                "required_approving_review_count": 1,
+                "dismiss_stale_reviews_on_push": True,
+                "require_code_owner_review": True,
+                "require_last_push_approval": True,
+                "required_review_thread_resolution": False,
+            },
+        }
+        self.rulesets: dict[int, dict[str, Any]] = {
+            1: ruleset_answer(
+                1,
+                "default branch",
+                ["~DEFAULT_BRANCH"],
+                [{"type": "deletion"}, {"type": "non_fast_forward"}, pull_request],
+                bypass=True,
+            ),
+            2: ruleset_answer(
+                2,
+                "details branch",
+                ["refs/heads/details"],
+                [{"type": "deletion"}, {"type": "non_fast_forward"}, {"type": "update"}],
+                bypass=True,
+            ),
+        }
+        self.branches = {"main", "details"}
+        self.classic_protection: dict[str, dict[str, Any]] = {}
+        self.files = {
+            "requirements/eval.lock",
+            "requirements/publish.lock",
+            "requirements/site.lock",
+            ".github/CODEOWNERS",
+        }
+        self.groups = [
+            runner_group_answer(1, "Default", visibility="all", restricted=False, workflows=[]),
+            runner_group_answer(2, "gpu"),
+        ]
+        self.group_repos = {2: [OWNER_REPO]}
+        self.runners = {
+            2: [runner_answer(7, "gpu-a100-1", ("self-hosted", "linux", "gpu"), "online")]
+        }
+        self.codeowners_errors: list[dict[str, Any]] = []
+        self.refused: dict[str, int] = {}  # path fragment → HTTP status (a token without access)
+        self.requests: list[tuple[str, str]] = []
+
+    def _rules_for(self, branch: str) -> list[dict[str, Any]]:
+        """`GET /repos/{o}/{r}/rules/branches/{branch}`: each active ruleset's rules that apply."""
+        names = {f"refs/heads/{branch}"} | ({"~DEFAULT_BRANCH"} if branch == "main" else set())
+        found = []
+        for ruleset in self.rulesets.values():
+            if names & set(ruleset["conditions"]["ref_name"]["include"]):
+                for rule in ruleset["rules"]:
+                    found.append(
+                        {
+                            **rule,
+                            "ruleset_source_type": "Repository",
+                            "ruleset_source": OWNER_REPO,
+                            "ruleset_id": ruleset["id"],
+                        }
+                    )
+        return found
+
+    def __call__(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        self.requests.append((method, path))
+        assert method == "GET", "doctor only reads"
+        for fragment, status in self.refused.items():
+            if fragment in path:
+                return status, {"message": "Resource not accessible by personal access token"}
+        route = path.partition("?")[0]
+        repo, org = (
+            f"/repos/{OWNER_REPO}",
+            f"/orgs/{OWNER_REPO.split('/')[0]}/actions/runner-groups",
+        )
+        not_found = (404, {"message": "Not Found"})
+        if route == repo:
+            return 200, {**_repo_object(OWNER_REPO), "fork": False, "private": self.private}
+        if route == f"{repo}/environments/gpu-evaluation":
+            return (200, self.environment) if self.environment else not_found
+        if route == f"{repo}/actions/permissions/workflow":
+            permissions = self.workflow_permissions
+            return 200, {
+                "default_workflow_permissions": permissions,
+                "can_approve_pull_request_reviews": False,
+            }
+        if route == f"{repo}/actions/permissions/fork-pr-contributor-approval":
+            return 200, {"approval_policy": self.approval_policy}
+        if route == f"{repo}/codeowners/errors":
+            return 200, {"errors": self.codeowners_errors}
+        if route == f"{repo}/pages":
+            return (200, self.pages) if self.pages else not_found
+        if route == f"{repo}/rulesets":
+            summary = ("id", "name", "target", "source_type", "source", "enforcement", "node_id")
+            return 200, [{k: r.get(k) for k in summary} for r in self.rulesets.values()]
+        if route.startswith(f"{repo}/rulesets/"):
+            found = self.rulesets.get(int(route.rsplit("/", 1)[1]))
+            return (200, found) if found else not_found
+        if route.startswith(f"{repo}/rules/branches/"):
+            return 200, self._rules_for(route.rsplit("/", 1)[1])
+        if route.startswith(f"{repo}/git/ref/heads/"):
+            branch = route.rsplit("/", 1)[1]
+            return (200, _ref_object(branch, "a" * 40)) if branch in self.branches else not_found
+        if route.startswith(f"{repo}/branches/") and route.endswith("/protection"):
+            found = self.classic_protection.get(route.split("/")[-2])
+            return (200, found) if found else (404, {"message": "Branch not protected"})
+        if route.startswith(f"{repo}/contents/"):
+            name = route.removeprefix(f"{repo}/contents/")
+            if name not in self.files:
+                return not_found
+            return 200, {
+                "type": "file",
+                "encoding": "base64",
+                "content": "bG9jaw==\n",
+                "path": name,
+            }
+        if route == org:
+            return 200, {"total_count": len(self.groups), "runner_groups": self.groups}
+        if route.startswith(org + "/"):
+            number, what = route.removeprefix(org + "/").split("/")
+            if what == "runners":
+                runners = self.runners.get(int(number), [])
+                return 200, {"total_count": len(runners), "runners": runners}
+            names = self.group_repos.get(int(number), [])
+            repos = [_repo_object(n) for n in names]
+            return 200, {"total_count": len(repos), "repositories": repos}
+        return not_found

@@ -53,3 +53,13 @@ def test_quoted_values_stay_on_one_line(value):
     shown = quoted(value)
     assert "\n" not in shown and "\x1b" not in shown and shown.startswith('"')
     assert len(quoted("x" * 500)) < 130
+
+
+def test_table_code_shows_text_exactly_and_keeps_the_table_cell():
+    from runner.untrusted_text import table_code
+
+    assert table_code("https://huggingface.co/a/b") == "`https://huggingface.co/a/b`"  # copyable
+    assert table_code("a | b") == "`a \\| b`"  # GFM: an escaped pipe inside a table's code span
+    assert table_code("say `x`") == "`` say `x` ``"  # a longer fence than any run inside
+    assert table_code("line\nbreak") == "`line break`"
+    assert table_code("x" * 50, 10) == "`" + "x" * 9 + "…`"

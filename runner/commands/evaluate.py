@@ -127,7 +127,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="no progress bar on stderr (already off under GitHub Actions and when stderr is "
         "not a terminal)",
     )
-    parser.set_defaults(handler=_run)
+    parser.set_defaults(
+        handler=_run,
+        resume_hint="run the same command again (same --output) to resume: finished tasks are kept",
+    )
 
 
 def _positive_int(flag: str, text: str | None) -> int | None:

@@ -12,6 +12,9 @@ The GitHub workflows call these, one per step, in this order:
                            job started
                 deliver    commit the details to the details branch, then the plan to the default
                            branch, then comment on the PR
+Maintainers and model authors:
+  details-branch.yml  details-branch  create the parentless details branch once (setup)
+  (by hand)           model-card      merge a result into a Hub model card's model-index
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ DESCRIPTION = __doc__
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "results",
-        help="pipeline steps: bundle, bundle-pr, intake, merge, publish, fail, deliver",
+        help="pipeline steps (bundle … deliver), model-card, details-branch",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -38,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_publish(steps)
     _register_fail(steps)
     _register_deliver(steps)
+    from runner.commands.results_maintainer import register_steps
+
+    register_steps(steps)  # model-card, details-branch
 
 
 # ---- bundle -------------------------------------------------------------------------------------

@@ -145,6 +145,8 @@ def evaluate_and_report(
     print(f"{score_title(result)}\n{score_lines(result)}", flush=True)
     if robustness := summary_line(result.letter_tasks_average):
         print(robustness, flush=True)
+    where = output_dir / RESULTS_FILE
+    print(f"results: {where} (per-item predictions: {output_dir / 'predictions'}/)", flush=True)
     title = score_title(result, markdown=True)
     append_summary(f"### `medlb evaluate`: {title}\n\n{score_table(result)}")
     return result

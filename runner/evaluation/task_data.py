@@ -102,7 +102,11 @@ def rows_source(spec: TaskSpec, task_rows: TaskRows) -> RowsSource:
 def task_file(spec: TaskSpec, data_dir: Path) -> Path:
     """`data_dir/<task>.jsonl` or `.parquet`: exactly one of them must exist."""
     if not data_dir.is_dir():
-        raise UserError(f"{data_dir}: data directory not found")
+        raise UserError(
+            f"{data_dir}: data directory not found; `medlb data fetch {data_dir}` downloads the "
+            f"nine tasks (network), or --data-dir {SAMPLE_DATA_DIR} runs the bundled sample "
+            "questions (not rankable); without --data-dir the rows are read from the Hub"
+        )
     found = [data_dir / f"{spec.name}{suffix}" for suffix in DATA_SUFFIXES]
     present = [path for path in found if path.is_file()]
     if not present:

@@ -4,12 +4,15 @@ The publish job knows how the `prepare` and `evaluate` jobs and its own merge/pu
 (success, failure, cancelled, skipped) and the logs they left. From those, `explain_failure` picks
 the failure stage and reason recorded in `results/<org>/<model>.failure.json`:
 
-- the submission did not validate (the PR's check, or our re-validation of its artifact);
+- the submission did not validate (the PR's check, or our re-validation of its artifact), or
+  could not be checked because the Hub did not answer (then nothing is said against it);
 - the model did not load on the runner (`medlb evaluate`'s loading errors);
 - the GPU ran out of memory (torch's OutOfMemoryError survives even the adaptive batch budget);
-- no GPU job started: the approval was rejected or expired, or no runner took the job;
+- no GPU job started: the approval was rejected or expired, or no runner took the job (said only
+  when the run's job list was read; without it, that it is not known);
 - the job left no log at all: the runner was lost, the job timed out or was cancelled. A re-run of
-  the failed jobs resumes from the runner's run directory;
+  the failed jobs starts their parts again (a persistent runner resumes finished tasks; an
+  ephemeral one, the recommended kind, has nothing to resume from);
 - the parts did not merge or the run did not match its request (stage "publishing").
 
 Logs come from runs on untrusted models, so only one line of them is kept, with a length cap.
@@ -37,17 +40,28 @@ _LOADING = re.compile(
 )
 _TRACEBACK_LAST = re.compile(r"^(?P<message>[A-Za-z_.]*(?:Error|Exception)\b.*)$")
 
-RESUME_HINT = "re-run the failed jobs of the evaluate workflow to resume"
+RESUME_HINT = "a maintainer can re-run the failed jobs of the evaluate workflow"
 NOT_STARTED = (
     "no GPU job started: the approval was rejected or expired, or no runner took the job; "
     "a maintainer can re-run the evaluate workflow"
 )
+JOBS_UNKNOWN = (
+    "the GPU jobs did not succeed, and whether one started is not known (the run's job list "
+    "could not be read); a maintainer can look at the run and re-run it"
+)
+COULD_NOT_CHECK = (
+    "the Hugging Face Hub did not answer while the submission was re-checked, so nothing is "
+    "known to be wrong with it; a maintainer can re-run the evaluate workflow"
+)
+# `medlb validate`'s last line when the Hub did not answer (exit 3: no verdict)
+_COULD_NOT_CHECK_LINE = "could not check"
 
 
 @dataclass(frozen=True)
 class FailureReport:
     stage: Stage
     reason: str
+    could_not_check: bool = False  # the Hub did not answer: not a verdict on the submission
 
 
 def explain_failure(
@@ -60,10 +74,13 @@ def explain_failure(
     publish: str = "skipped",
     publish_log: Path | None = None,
     gpu_started: bool = True,
+    jobs_known: bool = True,
 ) -> FailureReport:
     """The stage and the reason of a run that published no results."""
     if prepare != "success" or pr_validation == "failure":
         found = _last_error(_read(validation_log)) if validation_log else None
+        if found is not None and found.startswith(_COULD_NOT_CHECK_LINE):
+            return FailureReport("validation", COULD_NOT_CHECK, could_not_check=True)
         return FailureReport(
             "validation",
             found
@@ -75,7 +92,7 @@ def explain_failure(
     if evaluate == "skipped":
         return FailureReport("evaluation", "the GPU evaluation did not run (not approved?)")
     if not gpu_started:
-        return FailureReport("evaluation", NOT_STARTED)
+        return FailureReport("evaluation", NOT_STARTED if jobs_known else JOBS_UNKNOWN)
     for log in evaluate_logs:
         text = _read(log)
         part = log.stem
@@ -87,9 +104,8 @@ def explain_failure(
             stage: Stage = "loading" if _LOADING.search(message) else "evaluation"
             return FailureReport(stage, _cap(f"{part}: {message}"))
     if evaluate_logs:
-        return FailureReport(
-            "evaluation", f"the GPU job failed without an error line; {RESUME_HINT}"
-        )
+        reason = f"the GPU job failed without an error line; {RESUME_HINT}"
+        return FailureReport("evaluation", reason)
     return FailureReport(
         "evaluation",
         f"the GPU job ended ({evaluate}) without a log: runner lost, timed out or cancelled; "

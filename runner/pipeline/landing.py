@@ -52,6 +52,11 @@ from runner.untrusted_text import escape_markdown
 
 T = TypeVar("T")
 _FILE_MODE = "100644"
+RULES_FIX = (
+    "A ruleset or branch protection refused the workflow's commit, so it was not retried: add "
+    "GitHub Actions to the bypass list of the branch's rulesets (Settings → Rules → Rulesets; "
+    ".github/rulesets/ has them as they should be), run `medlb doctor`, then re-run this job"
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ def with_retries(what: str, action: Callable[[], T], backoff: Backoff) -> T:
         try:
             return action()
         except GitHubApiError as err:
+            if err.rule_violation:  # trying again cannot help: a setting refused the commit
+                raise UserError(f"{what}: {err}. {RULES_FIX}") from None
             if not err.retryable or attempt == backoff.attempts:
                 raise UserError(f"{what}: gave up after {attempt} attempt(s): {err}") from None
             delay = backoff.delay(attempt)
@@ -292,3 +299,31 @@ def _answer(repo: GitHubRepo, pr: int | None, markdown: str, backoff: Backoff) -
     if pr is not None:
         url = with_retries(f"comment on #{pr}", lambda: repo.comment(pr, markdown), backoff)
         print(github_actions.escape_data(f"commented on PR #{pr}: {url}"))
+
+
+# ---- the one-time setup of the details branch ---------------------------------------------------
+
+DETAILS_README = """\
+# Per-item details of the published results
+
+Written by the leaderboard's publish job only (the workflow token); never edited by hand.
+Layout: `<org>/<model>/<revision>/predictions/<task>.jsonl`, each file pinned by the sha256 in
+its result on the default branch (`tasks.<task>.predictions_sha256`).
+"""
+
+
+def create_details_branch(repo: GitHubRepo, backoff: Backoff | None = None) -> str | None:
+    """Create the parentless details branch with a README, so that it can be protected before
+    the first publication (docs/maintainers/setup.md); the new commit, or None when the branch
+    exists already (nothing is changed)."""
+    entries: list[dict[str, object]] = [
+        {"path": "README.md", "mode": _FILE_MODE, "type": "blob", "content": DETAILS_README}
+    ]
+    message = "details: the branch of per-item predictions (empty until the first publication)"
+
+    def create_once() -> str | None:
+        if repo.branch_head_if_any(DETAILS_BRANCH) is not None:
+            return None  # it exists (or someone created it meanwhile): leave it as it is
+        return _commit_entries(repo, DETAILS_BRANCH, None, entries, message)
+
+    return with_retries(f"create {DETAILS_BRANCH}", create_once, backoff or Backoff())

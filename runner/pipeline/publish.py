@@ -264,6 +264,12 @@ class JobOutcomes:
     jobs: Path | None = None  # GET /repos/{o}/{r}/actions/runs/{id}/jobs (runner.pipeline.run_jobs)
 
     @property
+    def jobs_known(self) -> bool:
+        from runner.pipeline.run_jobs import jobs_listed
+
+        return jobs_listed(self.jobs)
+
+    @property
     def gpu_started(self) -> bool:
         from runner.pipeline.run_jobs import gpu_job_started
 
@@ -305,13 +311,17 @@ def record_failure(
         publish=outcomes.publish,
         publish_log=outcomes.publish_log,
         gpu_started=started,
+        jobs_known=outcomes.jobs_known,
     )
     failure = failure_record(model_id, revision, report, run_url=run_url)
     # A pull request anyone can open never commits to the default branch: what did not validate,
     # and what a maintainer did not approve (rejected, or the approval expired), is answered on
     # the PR only. A failure record is committed once a GPU job started, and for a maintainer's
     # own dispatch of a file that does not validate.
-    recorded = started or (report.stage == "validation" and request.pr is None)
+    # A Hub that did not answer is no verdict: nothing is recorded against the submission.
+    recorded = started or (
+        report.stage == "validation" and request.pr is None and not report.could_not_check
+    )
     publication = (
         publish_failure(
             failure,

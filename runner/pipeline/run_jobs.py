@@ -44,9 +44,21 @@ def load_jobs(path: Path) -> list[WorkflowJob]:
         raise UserError(f"--jobs {path}: {describe_validation_error(err)}") from None
 
 
+def jobs_listed(path: Path | None) -> bool:
+    """Whether the run's job list was read: a file that loads (a failed lookup leaves none, or
+    an empty one)."""
+    if path is None or not Path(path).is_file():
+        return False
+    try:
+        load_jobs(path)
+    except UserError:
+        return False
+    return True
+
+
 def gpu_job_started(path: Path | None) -> bool:
     """True when some GPU job of the run had a runner. No file (the lookup failed): False, so
     that doubt never commits."""
-    if path is None or not Path(path).is_file():
+    if not jobs_listed(path):
         return False
     return any(job.name.startswith(GPU_JOB_NAME) and job.runner_name for job in load_jobs(path))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runner.evaluation.summary import score_table
-from runner.pipeline.failure_reasons import NOT_STARTED
+from runner.pipeline.failure_reasons import COULD_NOT_CHECK, JOBS_UNKNOWN, NOT_STARTED
 from runner.results_schema import EvaluationFailure, EvaluationResult
 from runner.untrusted_text import escape_markdown
 
@@ -38,10 +38,11 @@ def failure_markdown(failure: EvaluationFailure, recorded_as: Path | None) -> st
     if recorded_as is not None:
         after = (
             f"Recorded as {escape_markdown(recorded_as.as_posix())}, listed on the site's queue "
-            "page. Fix the submission and push, or ask a maintainer to re-run the failed jobs "
-            "(a re-run resumes).\n"
+            "page. If the reason above is the model's, fix it and push; otherwise a maintainer "
+            "can re-run the failed jobs (they start their parts again).\n"
         )
-    elif failure.reason == NOT_STARTED:
+    elif failure.reason in (NOT_STARTED, JOBS_UNKNOWN, COULD_NOT_CHECK):
+        # not a verdict on the submission: nothing for the submitter to fix
         after = "Nothing was recorded on the default branch.\n"
     else:
         after = "Fix the submission and push: every push is validated again.\n"

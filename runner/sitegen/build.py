@@ -19,7 +19,7 @@ from pathlib import Path
 from runner.errors import UsageError, UserError, first_line
 from runner.github_actions import warning_line
 from runner.sitegen.entries import build_entries
-from runner.sitegen.git_dates import last_commit_dates
+from runner.sitegen.git_dates import head_commit, last_commit_dates
 from runner.sitegen.inputs import collect_inputs
 from runner.sitegen.mkdocs_build import run_mkdocs
 from runner.sitegen.pages import RenderedSite, SiteSources, render_pages
@@ -108,6 +108,7 @@ def build_site(options: BuildOptions) -> BuildReport:
         submitted_at=last_commit_dates(options.submissions_dir),
         year=datetime.now(UTC).year,
         locked=locked_versions(),
+        commit=head_commit(options.results_dir) if options.results_dir.is_dir() else None,
     )
     report.models = len(entries)
     report.warnings = list(inputs.warnings)
@@ -162,19 +163,23 @@ def _checks() -> list:
 
 
 def _repository(options: BuildOptions) -> Repository:
+    return configured_repository(options.config_file, options.repo_url)
+
+
+def configured_repository(config_file: Path, repo_url: str | None) -> Repository:
     """--repo-url, else mkdocs.yml's repo_url: the repository readers open pull requests on."""
-    if options.repo_url is not None:
-        return repository_from(options.repo_url, flag="--repo-url")
+    if repo_url is not None:
+        return repository_from(repo_url, flag="--repo-url")
     import yaml
 
     try:
-        config = yaml.safe_load(options.config_file.read_text(encoding="utf-8"))
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
-        raise UserError(f"{options.config_file}: cannot read it ({first_line(err)})") from None
+        raise UserError(f"{config_file}: cannot read it ({first_line(err)})") from None
     url = config.get("repo_url") if isinstance(config, dict) else None
     if not isinstance(url, str):
-        raise UserError(f"{options.config_file}: repo_url is missing (or pass --repo-url)")
-    return repository_from(url, flag=f"{options.config_file}: repo_url")
+        raise UserError(f"{config_file}: repo_url is missing (or pass --repo-url)")
+    return repository_from(url, flag=f"{config_file}: repo_url")
 
 
 def _read_optional(path: Path) -> str | None:

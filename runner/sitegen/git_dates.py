@@ -20,9 +20,11 @@ def last_commit_dates(folder: Path) -> dict[Path, datetime]:
     """Resolved path -> committer date of the newest commit that touched it, for files under
     `folder` that still exist; {} when there is no usable history."""
     folder = folder.resolve()
-    if not folder.is_dir() or _git(folder, "rev-parse", "--is-shallow-repository") != "false":
+    if not folder.is_dir() or git_output(folder, "rev-parse", "--is-shallow-repository") != "false":
         return {}
-    log = _git(folder, "log", f"--format={_COMMIT}%cI", "--name-only", "--relative", "--", ".")
+    log = git_output(
+        folder, "log", f"--format={_COMMIT}%cI", "--name-only", "--relative", "--", "."
+    )
     if not log:
         return {}
     dates: dict[Path, datetime] = {}
@@ -37,7 +39,14 @@ def last_commit_dates(folder: Path) -> dict[Path, datetime]:
     return dates
 
 
-def _git(cwd: Path, *args: str) -> str | None:
+def head_commit(folder: Path) -> str | None:
+    """The commit the checkout holding `folder` is at (None outside git): every file of the
+    site's inputs is exactly as it is at this commit, so links to it never move."""
+    return git_output(folder.resolve(), "rev-parse", "--verify", "-q", "HEAD^{commit}") or None
+
+
+def git_output(cwd: Path, *args: str) -> str | None:
+    """git's output (stripped), or None when git is missing, fails or takes too long."""
     try:
         done = subprocess.run(
             ["git", "-c", "core.quotePath=false", *args],

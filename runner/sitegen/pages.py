@@ -34,6 +34,7 @@ from runner.sitegen.entries import (
 )
 from runner.sitegen.formatting import percent_label, percent_text, signed_percent_text, size_label
 from runner.sitegen.inputs import SiteInputs
+from runner.sitegen.model_card import SITE_NAME, eval_results
 from runner.sitegen.model_page import model_context, task_medians
 from runner.sitegen.model_panels import RELIABILITY_MIN_ITEMS
 from runner.sitegen.question_views import QuestionViews
@@ -47,7 +48,6 @@ from runner.sitegen.submit_page import submit_guide
 from runner.sitegen.task_facts import FACTS
 from runner.stats import Z95
 
-SITE_NAME = "Open Medical-LLM Leaderboard"
 NAV = (  # (tab title, page), in the order of the top navigation
     ("Leaderboard", "index.md"),
     ("Specialties", "specialties.md"),
@@ -71,6 +71,7 @@ class SiteSources:
     questions: QuestionViews = field(default_factory=QuestionViews)  # from --details
     # torch and transformers as requirements/eval.lock pins them (software_versions.locked_versions)
     locked: Mapping[str, str] = field(default_factory=dict)
+    commit: str | None = None  # the checkout's commit: links to the results files at it never move
 
 
 @dataclass
@@ -150,7 +151,7 @@ def render_pages(
             no_normalized=NO_NORMALIZED,
         ),
     )
-    _model_pages(site, env, inputs, entries, specialties, software)
+    _model_pages(site, env, inputs, entries, specialties, software, sources.commit)
     _task_pages(site, env, entries, inputs)
     site.add_page(
         "specialties.md",
@@ -223,6 +224,7 @@ def _model_pages(
     entries: list[ModelEntry],
     specialties: SpecialtyTable,
     software: dict[str, str | None],
+    commit: str | None,
 ) -> None:
     template = env.get_template("model.md.j2")
     medians = task_medians(entries)
@@ -239,7 +241,7 @@ def _model_pages(
                 ranked_count=ranked_count,
                 consistent_count=consistent_count,
                 task_counts=task_counts,
-                card_yaml=_card_snippet(entry),
+                card_yaml=_card_snippet(entry, commit),
                 software=software[entry.key],
                 **model_context(entry, medians, specialties),
             ),
@@ -302,7 +304,7 @@ def _majority_reference() -> tuple[str, str]:
     return percent_text(majority), percent_text(baseline.normalized(majority))
 
 
-def _card_snippet(entry: ModelEntry) -> str:
+def _card_snippet(entry: ModelEntry, commit: str | None = None) -> str:
     """A Hub model-card `model-index` block with this model's scores, built by huggingface_hub's
     own `EvalResult` and `eval_results_to_model_index`, so the Hub's `ModelCard` loads it.
 
@@ -310,34 +312,18 @@ def _card_snippet(entry: ModelEntry) -> str:
     the default branch, as the pages build under GitHub Actions knows it; elsewhere (a local
     build) the CI run that produced the scores, else no source.
     """
-    from huggingface_hub.repocard_data import EvalResult, eval_results_to_model_index
+    from huggingface_hub.repocard_data import eval_results_to_model_index
 
-    source_url = _results_url(entry)
-    results = [
-        EvalResult(
-            task_type="multiple-choice",
-            dataset_type=task.dataset,
-            dataset_name=TASKS[name].title,
-            dataset_config=task.dataset_config,
-            dataset_split=task.split,
-            dataset_revision=task.dataset_revision,
-            metric_type="accuracy",
-            metric_value=round(100 * task.acc, 2),
-            metric_name="zero-shot accuracy",
-            source_name=SITE_NAME if source_url else None,
-            source_url=source_url,
-        )
-        for name in TASK_NAMES
-        if (task := entry.task(name)) is not None
-    ]
+    results = eval_results(entry.result.tasks, _results_url(entry, commit))
     index = eval_results_to_model_index(entry.model_id, results)
     return "\n".join(_yaml_block({"model-index": index}))
 
 
-def _results_url(entry: ModelEntry) -> str | None:
+def _results_url(entry: ModelEntry, commit: str | None) -> str | None:
+    """The results file at the built commit (a permalink: a re-evaluation does not move it)."""
     url = repository_url()
     if url:
-        return Repository(url).file_on("HEAD", f"results/{entry.key}.json")
+        return Repository(url).file_on(commit or "HEAD", f"results/{entry.key}.json")
     return entry.result.run.ci_run_url
 
 

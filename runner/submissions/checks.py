@@ -114,6 +114,12 @@ class CheckResult:
     status: Status
     message: str  # what was found: the evidence behind a pass, the reason for a fail or skip
     line: int | None = None  # line in the submission file, for file checks
+    fix: str | None = None  # what to do instead, when the check's own `fix` does not apply
+
+    @property
+    def fix_text(self) -> str:
+        """How to fix this failure: its own `fix`, else its check's."""
+        return self.fix or CHECKS_BY_ID[self.check].fix
 
     @property
     def failed(self) -> bool:

@@ -32,6 +32,7 @@ SMALL_FILES = (
     "merges.txt",
     "vocab.txt",
     "chat_template.jinja",
+    "adapter_config.json",  # a PEFT adapter, told apart from a model
 )
 
 

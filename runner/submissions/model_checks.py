@@ -50,8 +50,27 @@ def local_model_source(directory: Path) -> ModelSource:
     return ModelSource(directory=directory, files=files)
 
 
+ADAPTER_FIX = (
+    "Merge the adapter into its base model (peft: `model = model.merge_and_unload()`, then "
+    "`model.save_pretrained(dir, safe_serialization=True)` with the tokenizer), upload the merged "
+    "model to its own repository and submit that."
+)
+GGUF_FIX = (
+    "Upload the transformers checkpoint the GGUF was made from (config.json, the tokenizer files "
+    "and *.safetensors weights in the original precision) or submit the repository it came from; "
+    "GGUF files are llama.cpp's format and are not evaluated."
+)
+PICKLE_FIX = (
+    "Convert on your machine with `AutoModelForCausalLM.from_pretrained(dir)."
+    "save_pretrained(dir, safe_serialization=True)` and upload the *.safetensors files (the "
+    "pickle files may stay: they are never loaded)."
+)
+
+
 def run_model_checks(source: ModelSource) -> list[CheckResult]:
     """Every "model" check of `CHECKS`, in order; a check whose input is missing is skipped."""
+    if "adapter_config.json" in source.files and "config.json" not in source.files:
+        return _adapter_results(source)
     config_json = _read_json_object(source.directory / "config.json")
     results = [check_safetensors(source), check_no_remote_code(source, config_json)]
     config_result, config = check_config(source, config_json)
@@ -64,17 +83,46 @@ def run_model_checks(source: ModelSource) -> list[CheckResult]:
     return results
 
 
+def _adapter_results(source: ModelSource) -> list[CheckResult]:
+    """A PEFT adapter (adapter_config.json, no config.json) is not a model: one reason, said
+    where it applies, and the model checks that cannot apply skipped."""
+    adapter = _read_json_object(source.directory / "adapter_config.json")
+    base = adapter.get("base_model_name_or_path") if isinstance(adapter, dict) else None
+    of = f" of {shorten(base, 60)}" if isinstance(base, str) and base else ""
+    found = f"adapter_config.json: this is a PEFT/LoRA adapter{of}, not a whole model"
+    merge = "; merge the adapter into its base and submit the merged model"
+    return [
+        CheckResult("safetensors", "fail", found + merge, fix=ADAPTER_FIX),
+        check_no_remote_code(source, "no config.json"),
+        CheckResult("config", "fail", f"no config.json ({found}){merge}", fix=ADAPTER_FIX),
+        check_tokenizer(source),
+        CheckResult("architecture", "skip", "an adapter has no model config"),
+        CheckResult("parameters", "skip", "an adapter's weights are not the model's"),
+    ]
+
+
 def check_safetensors(source: ModelSource) -> CheckResult:
     weights = [name for name in source.files if name.endswith(".safetensors")]
     pickles = [name for name in source.files if name.endswith(PICKLE_SUFFIXES)]
+    ggufs = [name for name in source.files if name.lower().endswith(".gguf")]
     if weights:
         note = f"; pickle files are never loaded ({_listed(pickles)})" if pickles else ""
         return CheckResult("safetensors", "pass", f"{_count(weights, 'safetensors file')}{note}")
+    if ggufs:
+        return CheckResult(
+            "safetensors",
+            "fail",
+            f"only GGUF weights ({_listed(ggufs)}), which are not evaluated; upload the "
+            "transformers checkpoint they were made from (*.safetensors, config.json, tokenizer)",
+            fix=GGUF_FIX,
+        )
     if pickles:
         return CheckResult(
             "safetensors",
             "fail",
-            f"pickle-only weights ({_listed(pickles)}); upload the weights as *.safetensors",
+            f"pickle-only weights ({_listed(pickles)}); convert them with save_pretrained(dir, "
+            "safe_serialization=True) and upload the *.safetensors files",
+            fix=PICKLE_FIX,
         )
     return CheckResult("safetensors", "fail", "no weight files (*.safetensors) in the repository")
 
@@ -107,6 +155,9 @@ def check_config(source: ModelSource, data: dict[str, Any] | str) -> tuple[Check
     """The config check's result and the loaded `PretrainedConfig` (None when it failed);
     `data` is config.json as `_read_json_object` read it."""
     if isinstance(data, str):
+        if any(name.lower().endswith(".gguf") for name in source.files):
+            reason = f"{data}: a GGUF-only repository; upload the transformers checkpoint"
+            return CheckResult("config", "fail", reason, fix=GGUF_FIX), None
         return CheckResult("config", "fail", data), None
     transformers = _import_transformers()
     if transformers is None:

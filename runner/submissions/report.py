@@ -9,12 +9,14 @@ workflow commands on the problem's line of the PR diff, a compact Markdown job s
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from runner.github_actions import annotation_line, escape_data, markdown_text, repository_url
+from runner.github_actions import annotation_line, escape_data, repository_url
 from runner.submissions.checks import CHECKS_BY_ID, CheckResult
+from runner.untrusted_text import table_code, visible_characters
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "skip": "skip", "error": "ERROR"}
 VERDICTS = {"valid": "valid", "invalid": "INVALID", "unchecked": "COULD NOT CHECK"}
@@ -117,7 +119,7 @@ def render_markdown(reports: list[FileReport]) -> str:
         mark = _SUMMARY_MARKS[report.verdict]
         if count:
             mark += f" ({count} problem{'s' if count != 1 else ''})"
-        lines.append(f"| {markdown_text(report.path)} | {mark} | {_first_problem(first)} |")
+        lines.append(f"| {table_code(report.path)} | {mark} | {_first_problem(first)} |")
     lines.append("")
     for report in reports:
         lines += _details(report)
@@ -132,13 +134,14 @@ def _first_problem(result: CheckResult | None) -> str:
     if result is None:
         return ""
     where = f" line {result.line}" if result.line is not None else ""
-    return f"`{result.check}`{where}: {markdown_text(result.message, 160)}"
+    return f"`{result.check}`{where}: {table_code(result.message, 160)}"
 
 
 def _details(report: FileReport) -> list[str]:
     """Every check of one file, folded; runs of checks skipped for one reason share a row."""
     lines = [
-        f"<details><summary>{markdown_text(report.path)}: every check</summary>",
+        # An HTML block: Markdown is not rendered there, so the path is HTML-escaped instead.
+        f"<details><summary>{html.escape(visible_characters(report.path))}: every check</summary>",
         "",
         "| check | result | line | details |",
         "|---|---|---|---|",
@@ -150,11 +153,11 @@ def _details(report: FileReport) -> list[str]:
         results = list(run)
         ids = ", ".join(f"`{r.check}`" for r in results)
         result = results[0]
-        details = markdown_text(result.message)
-        if result.failed and result.check not in fixed:  # once per check
-            fixed.add(result.check)
+        details = table_code(result.message)
+        if result.failed and result.fix_text not in fixed:  # each fix once
+            fixed.add(result.fix_text)
             # CHECKS text is ours: Markdown as written, with the guide as a real link
-            fix = CHECKS_BY_ID[result.check].fix.replace(GUIDE, f"[{GUIDE}]({guide_link()})")
+            fix = result.fix_text.replace(GUIDE, f"[{GUIDE}]({guide_link()})")
             details += f"<br>Fix: {fix}"
         line = "" if result.line is None else str(result.line)
         lines.append(f"| {ids} | {MARKS[status]} | {line} | {details} |")
@@ -175,6 +178,8 @@ def render_json(reports: list[FileReport]) -> str:
                         "status": result.status,
                         "message": result.message,
                         "line": result.line,
+                        # how to fix a failed check (CHECKS' text, as the summary shows it)
+                        "fix": result.fix_text if result.failed else None,
                     }
                     for result in report.results
                 ],

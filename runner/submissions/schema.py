@@ -222,6 +222,7 @@ class SchemaReview:
     submission: Submission | None  # None when any problem was found
     problems: list[Problem]
     model: str | None  # the `model` value when it is itself valid (all the path rule needs)
+    revision: str | None = None  # the `revision` when valid (with `model`, the Hub checks' input)
 
 
 def review_mapping(mapping: YamlMapping) -> SchemaReview:
@@ -254,6 +255,10 @@ def review_mapping(mapping: YamlMapping) -> SchemaReview:
             problems.append(Problem(reason, lines.get(field)))
     if "base_model" not in bad and submission is None:
         known = {f: None if f in bad else data.get(f) for f in ("model", "model_type")}
+        if "model_type" in bad and isinstance(data.get("model_type"), str):
+            # judged as what it stands for (`chat`: instruction-tuned), so that a missing
+            # base_model is named in the same run as the model_type to rename
+            known["model_type"] = suggestions.meant_model_type(data["model_type"])
         broken = base_model_rule(known["model"], known["model_type"], data.get("base_model"))
         if broken is not None:
             problems.append(Problem(broken[1], lines.get(broken[0])))
@@ -261,7 +266,8 @@ def review_mapping(mapping: YamlMapping) -> SchemaReview:
         submission = None
     problems.sort(key=lambda p: (p.line is None, p.line or 0))
     model = data.get("model") if "model" in data and "model" not in bad else None
-    return SchemaReview(submission, problems, model)
+    revision = data.get("revision") if "revision" in data and "revision" not in bad else None
+    return SchemaReview(submission, problems, model, revision)
 
 
 def _explain(field: str, error: Any, value: Any, raw: str | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -144,15 +145,23 @@ def hub_id(field: str, value: str, problem: str) -> str:
         if path[:1] in (["datasets"], ["spaces"]):
             return f"{field}: {shorten(value)} is a {path[0][:-1]} URL; write a model's Hub id"
         candidate = "/".join(path[:2])
+        # The URL itself is not quoted: cut short, it would read as another model's id.
         if _valid_hub_id(candidate):
-            return f"{field}: write the bare Hub id `{candidate}`, not the URL {shorten(value)}"
-        return f"{field}: write the bare Hub id `org/name`, not the URL {shorten(value)}"
+            return f"{field}: write the bare Hub id `{candidate}` instead of the model's URL"
+        return f"{field}: write the bare Hub id `org/name` instead of a URL"
     if "@" in text:
         before = text.split("@", 1)[0]
         shown = f"`{field}: {before}`" if _valid_hub_id(before) else f"`{field}: org/name`"
         return f"{field}: the revision goes in `revision`, not after `@`; write {shown}"
     if text != value and _valid_hub_id(text):
         return f"{field}: remove the spaces around the id; write `{field}: {text}`"
+    if "non-ASCII" in problem:
+        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        guess = f" (perhaps `{folded}`)" if folded != text and _valid_hub_id(folded) else ""
+        return (
+            f"{field}: {problem}; Hub ids are ASCII letters, digits, '-', '_' and '.': copy the "
+            f"id from the model page's URL, huggingface.co/<org>/<name>{guess}"
+        )
     if "/" not in text and "must be `org/name`" in problem:
         return (
             f"{field}: {problem}: write the full Hub id `<org>/{_id_part(text)}`, as in "
@@ -249,6 +258,16 @@ _MODEL_TYPE_ALIASES: dict[str, str] = {
 }
 
 
+def meant_model_type(written: str) -> str | None:
+    """The model type a misspelled or informal `model_type` stands for (`chat`: instruction-
+    tuned), or None."""
+    from runner.submissions.schema import MODEL_TYPES
+
+    normal = _normal(written)
+    meant = next((t for t in MODEL_TYPES if _normal(t) == normal), None)
+    return meant or _MODEL_TYPE_ALIASES.get(normal)
+
+
 def model_type(value: Any, raw: str | None) -> str:
     from runner.submissions.schema import MODEL_TYPES
 
@@ -256,9 +275,7 @@ def model_type(value: Any, raw: str | None) -> str:
     if value is None or isinstance(value, list | dict):
         return wrong_type("model_type", value, f"one of {', '.join(MODEL_TYPES)}")
     written = raw if raw is not None and not isinstance(value, str) else str(value)
-    normal = _normal(written)
-    meant = next((t for t in MODEL_TYPES if _normal(t) == normal), None)
-    meant = meant or _MODEL_TYPE_ALIASES.get(normal)
+    meant = meant_model_type(written)
     if meant:
         return (
             f"{allowed}, not {shorten(written, 20)}; did you mean `{meant}`? "

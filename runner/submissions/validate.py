@@ -3,8 +3,9 @@
 Each file goes through the YAML itself, the schema, the path, then (with `changed_from`) what the
 pull request changes and whether the revision is new, then the model on the Hub (or in
 `model_dir`). A failed check never stops the report: every problem of the YAML and of each field
-is its own result on its own line, the path is checked whenever `model` is valid, and later checks
-run when their input exists and are marked skipped otherwise. `run_validation` is
+is its own result on its own line, the path is checked whenever `model` is valid, the model
+checks run whenever `model` and `revision` are valid (or on `model_dir` always), and a check
+whose input does not exist is marked skipped. `run_validation` is
 `medlb validate`: it collects the reports, prints them (one log group per file under GitHub
 Actions), annotates the diff, writes the job summary and returns the exit status: 0 valid,
 1 invalid, 3 could not check (the Hub did not answer; re-run), 1 winning over 3.
@@ -160,29 +161,32 @@ def validate_file(
     """Every check on one submission file, as a `FileReport`; with `base` (`--changed-from`) also
     the pull request's `scope` result and the resubmission check, in `CHECKS` order."""
     report = FileReport(display)
-    later = ["resubmission"] if base is not None else []
-    later += HUB_CHECK_IDS + MODEL_CHECK_IDS
-    file_results, submission, reason = _file_results(path, display)
+    file_results, submission, reason, target = _file_results(path, display)
     report.results += file_results
     if scope is not None:
         report.results.append(scope)  # "pr-scope" comes right after "path"
-    if submission is None:
-        report.results += skipped(later, reason)
-        return report
     if base is not None:
-        report.results.append(repo_checks.resubmission_check(base, submission, display))
-    report.results += _model_results(submission.model, submission.revision, mode)
+        if submission is None:
+            report.results += skipped(["resubmission"], reason)
+        else:
+            report.results.append(repo_checks.resubmission_check(base, submission, display))
+    # The model checks need only what they read (a valid `model` and `revision`, or --model-dir),
+    # so a problem in another field never costs the submitter a second push to hear about them.
+    report.results += _model_results(target, mode, reason)
     return report
 
 
-def _file_results(path: Path, display: str) -> tuple[list[CheckResult], Submission | None, str]:
-    """The "yaml", "schema" and "path" results, the submission when the schema holds, and why
-    the later checks are skipped when it does not."""
+def _file_results(
+    path: Path, display: str
+) -> tuple[list[CheckResult], Submission | None, str, tuple[str, str] | None]:
+    """The "yaml", "schema" and "path" results; the submission when the schema holds; why the
+    checks that need it are skipped when it does not; and (model, revision) when both are valid,
+    whatever else failed."""
     try:
         mapping = read_submission_mapping(path, display)
     except FileError as err:
         results = [CheckResult("yaml", "fail", p.reason, p.line) for p in err.problems]
-        return results + skipped(["schema", "path"], _PARSE_FAILED), None, _PARSE_FAILED
+        return results + skipped(["schema", "path"], _PARSE_FAILED), None, _PARSE_FAILED, None
     results = [CheckResult("yaml", "fail", p.reason, p.line) for p in mapping.problems]
     if not mapping.problems:
         summary = f"one mapping of {len(mapping.data)} keys, safely parsed"
@@ -198,7 +202,8 @@ def _file_results(path: Path, display: str) -> tuple[list[CheckResult], Submissi
         )
         results.append(CheckResult("schema", "pass", evidence))
     results.append(_path_result(review.model, path, mapping.key_lines.get("model")))
-    return results, submission, "the schema check failed"
+    target = (review.model, review.revision) if review.model and review.revision else None
+    return results, submission, "the schema check failed", target
 
 
 def _path_result(model: str | None, path: Path, line: int | None) -> CheckResult:
@@ -211,7 +216,11 @@ def _path_result(model: str | None, path: Path, line: int | None) -> CheckResult
     return CheckResult("path", "pass", f"matches {model}")
 
 
-def _model_results(model: str, revision: str, mode: ModelCheckMode) -> list[CheckResult]:
+def _model_results(
+    target: tuple[str, str] | None, mode: ModelCheckMode, reason: str
+) -> list[CheckResult]:
+    """The Hub and model checks: on `--model-dir` always, on the Hub when `model` and `revision`
+    are valid (`target`), else skipped with `reason`."""
     from runner.submissions import hub_checks, model_checks
 
     if mode.model_dir is not None:
@@ -220,4 +229,7 @@ def _model_results(model: str, revision: str, mode: ModelCheckMode) -> list[Chec
         return local + model_checks.run_model_checks(source)
     if mode.offline:
         return skipped(HUB_CHECK_IDS + MODEL_CHECK_IDS, "--offline")
-    return hub_checks.check_hub_model(model, revision)
+    if target is None:
+        missing = "`model` or `revision` is not valid" if reason != _PARSE_FAILED else reason
+        return skipped(HUB_CHECK_IDS + MODEL_CHECK_IDS, missing)
+    return hub_checks.check_hub_model(*target)

@@ -352,10 +352,20 @@ def test_fail_records_why_and_where(
     assert (changes["kind"], changes["write"]) == ("failure", ["results/acme/med-7b.failure.json"])
 
 
-@pytest.mark.parametrize("jobs", [None, jobs_answer(("GPU evaluation 1: PR #7", None))])
-def test_a_run_no_gpu_job_started_is_answered_on_the_pr_only(pr_repo, monkeypatch, jobs):
+@pytest.mark.parametrize(
+    ("jobs", "said"),
+    [
+        (None, "whether one started is not known (the run's job list could not be read)"),
+        (
+            jobs_answer(("GPU evaluation 1: PR #7", None)),
+            "no GPU job started: the approval was rejected or expired",
+        ),
+    ],
+)
+def test_a_run_no_gpu_job_started_is_answered_on_the_pr_only(pr_repo, monkeypatch, jobs, said):
     """Approval rejected or expired (the GPU job never had a runner), or the jobs could not be
-    listed: the PR gets a comment, the default branch gets nothing."""
+    listed (then the comment says only that it is not known): the PR gets a comment, the default
+    branch gets nothing."""
     assert _bundle_and_intake(pr_repo, monkeypatch) == 0
     argv = ["results", "fail", "--request", "request", "--prepare", "success"]
     argv += ["--evaluate", "failure", "--results-dir", "results", "--out", "publish"]
@@ -364,7 +374,7 @@ def test_a_run_no_gpu_job_started_is_answered_on_the_pr_only(pr_repo, monkeypatc
         argv += ["--jobs", "jobs.json"]
     assert main(argv) == 0
     comment = shown((pr_repo / "publish" / "comment.md").read_text())
-    assert "no GPU job started: the approval was rejected or expired" in comment
+    assert said in comment
     assert "Nothing was recorded on the default branch" in comment
     assert not (pr_repo / "publish" / "changes.json").exists(), "nothing to commit to main"
     assert not (pr_repo / "results").exists()
@@ -386,6 +396,38 @@ def test_an_invalid_pull_request_is_answered_on_the_pr_and_never_committed(
     assert "model: must be submitted as" in comment and "every push is validated again" in comment
     assert not (pr_repo / "publish" / "changes.json").exists(), "nothing to commit to main"
     assert not (pr_repo / "results").exists()
+
+
+HUB_DOWN_LOG = (
+    "  ERROR hub-access      the Hub did not answer (ConnectError)\n"
+    "medlb: error: could not check 1 file: the Hub did not answer, which says nothing about the "
+    "submission; re-run the check\n"
+)
+
+
+@pytest.mark.parametrize("dispatched", [False, True])
+def test_a_hub_outage_in_the_re_validation_is_never_blamed_on_the_submission(
+    pr_repo, monkeypatch, capsys, dispatched
+):
+    """The re-validation gave up with exit 3 (the Hub did not answer): the comment says nothing
+    is known to be wrong and asks nobody to fix the file; a dispatched run records no failure."""
+    if dispatched:
+        _git(pr_repo, "checkout", "-q", "main")
+        _git(pr_repo, "merge", "-q", "pr")
+        intake = ["results", "intake", "--event", "workflow_dispatch", "--output", "request"]
+        assert main([*intake, "--submission", "submissions/acme/med-7b.yaml"]) == 0
+    else:
+        assert _bundle_and_intake(pr_repo, monkeypatch) == 0
+    (pr_repo / "request" / "validation.log").write_text(HUB_DOWN_LOG)
+    argv = ["results", "fail", "--request", "request", "--prepare", "failure"]
+    assert (
+        main([*argv, "--evaluate", "skipped", "--results-dir", "results", "--out", "publish"]) == 0
+    )
+    comment = shown((pr_repo / "publish" / "comment.md").read_text())
+    assert "the Hugging Face Hub did not answer" in comment
+    assert "nothing is known to be wrong with it" in comment
+    assert "Fix the submission" not in comment and "Nothing was recorded" in comment
+    assert not (pr_repo / "publish" / "changes.json").exists(), "no failure record"
 
 
 def test_a_maintainer_dispatch_takes_a_submission_of_the_default_branch(pr_repo, capsys):

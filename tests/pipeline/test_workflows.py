@@ -11,7 +11,7 @@ import workflow_rules as rules
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = ("ci", "validate", "evaluate", "pages")
+NAMES = ("ci", "validate", "evaluate", "pages", "details-branch", "doctor")
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +116,24 @@ def test_ci_runs_the_readme_test_command(workflows):
     assert re.search(
         r"^lint:.*\n(\t.*\n)*\t\$\(BIN\)/zizmor", (ROOT / "Makefile").read_text(), re.M
     )
+
+
+def test_the_setup_workflows_run_only_by_a_maintainers_dispatch(workflows):
+    """details-branch.yml and doctor.yml (docs/maintainers/setup.md): dispatch only, GitHub-
+    hosted, one medlb command each; only the branch creation may write, and doctor's token is a
+    secret passed through env:."""
+    for name in ("details-branch", "doctor"):
+        assert set(rules.triggers(workflows[name])) == {"workflow_dispatch"}
+        [job] = workflows[name]["jobs"].values()
+        assert job["runs-on"].startswith("ubuntu-")
+    [create] = workflows["details-branch"]["jobs"].values()
+    assert create["permissions"] == {"contents": "write"}
+    assert rules.medlb_commands(workflows["details-branch"]) == ["results details-branch"]
+    [doctor] = workflows["doctor"]["jobs"].values()
+    assert doctor["permissions"] == {"contents": "read"}
+    assert rules.medlb_commands(workflows["doctor"]) == ["doctor"]
+    [step] = [s for _, s in rules.steps(workflows["doctor"]) if "doctor" in s.get("run", "")]
+    assert step["env"]["GH_TOKEN"] == "${{ secrets.MEDLB_DOCTOR_TOKEN }}"
 
 
 def test_actionlint_knows_the_gpu_label():

@@ -44,6 +44,18 @@ def test_the_hub_loads_the_snippet_with_a_named_and_linked_source(entries, monke
             )
 
 
+def test_the_source_is_the_results_file_at_the_built_commit(entries, monkeypatch):
+    """A permalink: a later re-evaluation changes the file on the branch, not at this commit."""
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/leaderboard")
+    commit = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+    for entry in entries:
+        card = load_card(_card_snippet(entry, commit))
+        assert {r.source_url for r in card.data.eval_results} == {
+            f"https://github.com/acme/leaderboard/blob/{commit}/results/{entry.key}.json"
+        }
+
+
 def test_without_a_known_url_the_snippet_names_no_source(entries):
     for entry in entries:  # a local build of local runs: no repository, no CI run
         card = load_card(_card_snippet(entry))

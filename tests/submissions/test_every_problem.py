@@ -160,11 +160,10 @@ COMMON_MISTAKES = [
      ":2: revision: is empty; write a 40-character commit SHA after the colon"),
     ("hub-url-model", PATH,
      variant("model: Qwen/Qwen2.5-7B-Instruct", "model: https://huggingface.co/Qwen/Qwen2.5-7B-Instruct"),
-     ":1: model: write the bare Hub id `Qwen/Qwen2.5-7B-Instruct`, not the URL "
-     "'https://huggingface.co/Qwen/Qwen2.5-7B-I'…"),
+     ":1: model: write the bare Hub id `Qwen/Qwen2.5-7B-Instruct` instead of the model's URL"),
     ("hub-url-base", PATH,
      variant("base_model: Qwen/Qwen2.5-7B", "base_model: https://hf.co/Qwen/Qwen2.5-7B/tree/main"),
-     ":5: base_model: write the bare Hub id `Qwen/Qwen2.5-7B`, not the URL"),
+     ":5: base_model: write the bare Hub id `Qwen/Qwen2.5-7B` instead of the model's URL"),
     ("id-without-org", PATH, variant("base_model: Qwen/Qwen2.5-7B", "base_model: Qwen2.5-7B"),
      ":5: base_model: must be `org/name` with exactly one '/': write the full Hub id "
      "`<org>/Qwen2.5-7B`"),

@@ -67,7 +67,8 @@ def test_pickle_only_weights_are_refused(model_dir):
     results = results_of(model_dir)
     assert results["safetensors"] == (
         "fail",
-        "pickle-only weights (pytorch_model.bin); upload the weights as *.safetensors",
+        "pickle-only weights (pytorch_model.bin); convert them with save_pretrained(dir, "
+        "safe_serialization=True) and upload the *.safetensors files",
     )
     assert results["parameters"] == ("skip", "no safetensors files to read")
 

@@ -14,7 +14,7 @@ from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 from submission_fixtures import VALID_PATH, VALID_SUBMISSION, git, place
 
 from runner.cli import main
-from runner.untrusted_text import escape_markdown
+from runner.untrusted_text import table_code
 
 # The HTTP library this huggingface_hub is built on (httpx2, httpx or requests).
 http = importlib.import_module(HfHubHTTPError.__bases__[0].__module__)
@@ -45,26 +45,29 @@ def test_the_job_summary_is_one_compact_table_with_details_folded(actions, capsy
     text = actions.read_text()
     head = text.split("<details>")[0]
     rows = [line for line in head.splitlines() if line.startswith("| ")]
-    md = escape_markdown  # untrusted paths and messages render as exactly their characters
+    md = table_code  # paths and messages render as exactly their characters, and copy as such
     assert rows == [
         "| file | verdict | first problem |",
         f"| {md(VALID_PATH)} | ✅ valid |  |",
         f"| {md('submissions/a/b.yaml')} | ❌ invalid (2 problems) | `schema` line 3: "
         + md(
             "precision: must be float16, bfloat16 or float32, not 'bf16'; did you mean "
-            "`bfloat16`? Write `precision: bfloat16`"
+            "`bfloat16`? Write `precision: bfloat16`",
+            160,
         )
         + " |",
         f"| {md('submissions/a/c.yaml')} | ❌ invalid (5 problems) | `schema`: "
         + md(
             "revision: required field is missing; add `revision: <the 40-character commit "
-            "SHA>` (Hub: Files and versions → History → copy the full commit id)"
+            "SHA>` (Hub: Files and versions → History → copy the full commit id)",
+            160,
         )
         + " |",
     ]
     assert text.count("<details>") == 3 and text.count("</details>") == 3
     # Check ids as in the log; runs of skipped checks share one row.
-    assert f"| `schema` | FAIL | 3 | {md('precision: must be float16')}" in text
+    assert "| `schema` | FAIL | 3 | `` precision: must be float16" in text
+    assert "\\" not in text and "\u200b" not in text  # no backslash escapes, no hidden spaces
     assert "| `hub-access`, `hub-revision`, `safetensors`, " in text
     guide = "https://github.com/acme/leaderboard/blob/HEAD/SUBMITTING.md"
     assert f"Fix: Follow the template in [SUBMITTING.md]({guide});" in text

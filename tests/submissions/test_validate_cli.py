@@ -15,7 +15,7 @@ from submission_fixtures import SHA, VALID_PATH, VALID_SUBMISSION, git, place, v
 
 from runner.cli import main
 from runner.github_actions import escape_data, escape_property
-from runner.untrusted_text import escape_markdown
+from runner.untrusted_text import table_code
 
 PATH = VALID_PATH
 VALID = VALID_SUBMISSION
@@ -355,6 +355,8 @@ def test_json_report(workdir, capsys):
         "message": "precision: must be float16, bfloat16 or float32, not 'int4': quantised "
         "weights are not evaluated; write the dtype of the unquantised weights",
         "line": 3,
+        "fix": "Follow the template in SUBMITTING.md; the message names the field and what it "
+        "must be.",
     }
     assert checks["path"]["status"] == "pass"  # `model` is valid, so the path is checked too
 
@@ -376,9 +378,9 @@ def test_github_actions_annotations_and_step_summary(workdir, capsys, monkeypatc
     ]
     text = summary.read_text()
     assert text.startswith("earlier step\n## Submission validation: 1 of 1 invalid\n")
-    path, message = escape_markdown(PATH), escape_markdown("unknown field 'trust_remote_code'")
-    assert f"| {path} | ❌ invalid (1 problem) | `schema` line 8: unknown field" in text
-    assert f"| `schema` | FAIL | 8 | {message}" in text
+    path = table_code(PATH)
+    assert f"| {path} | ❌ invalid (1 problem) | `schema` line 8: `unknown field" in text
+    assert "| `schema` | FAIL | 8 | `unknown field 'trust_remote_code'" in text
     assert "Fix: Follow the template in [SUBMITTING.md](SUBMITTING.md);" in text
     assert "[SUBMITTING.md](SUBMITTING.md#what-is-checked)" in text
 
@@ -395,8 +397,11 @@ def test_markdown_summary_keeps_user_text_inert(workdir, capsys, monkeypatch):
     place(workdir, PATH, VALID.encode() + b"'<img src=x>|`': 1\n")
     assert run_cli(capsys, "--offline", PATH)[0] == 1
     text = summary.read_text()
-    # Every Markdown character escaped (runner.untrusted_text): no tag, no table cell, no code.
-    assert not re.search(r"(?<!\\)<img", text) and "\\<img src\\=x\\>\\|\\`" in text
+    # User text only inside code spans (runner.untrusted_text.table_code): no tag, no table cell
+    # break, and the characters exactly as written.
+    assert "``unknown field '<img src=x>\\|`' (allowed:" in text
+    outside = re.sub(r"(`+).*?\1", "", text)
+    assert "<img" not in outside and "|`'" not in outside
 
 
 def test_model_dir_runs_the_model_checks_on_a_local_checkout(
