@@ -116,6 +116,7 @@ class HubModelRepo:
     gated: str | None  # "auto" / "manual" when access must be requested, else None
     disabled: bool
     files: tuple[str, ...]  # every file at that commit, repository-relative
+    canonical_id: str | None = None  # the id as the Hub spells it (it ignores case in lookups)
 
 
 class HubLookupError(UserError):
@@ -243,6 +244,7 @@ def fetch_model_repo(repo_id: str, revision: str) -> HubModelRepo:
         gated=str(info.gated) if info.gated else None,
         disabled=bool(info.disabled),
         files=tuple(sibling.rfilename for sibling in info.siblings or ()),
+        canonical_id=str(info.id) if getattr(info, "id", None) else None,
     )
 
 

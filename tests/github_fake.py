@@ -181,6 +181,7 @@ class FakeGitHub:
         self.comments: list[tuple[int, str]] = []
         self._faults: list[tuple[str, str, int, str]] = []
         self._before: list[tuple[str, str, Callable[[], None]]] = []
+        self.pulls: dict[int, dict[str, Any]] = {}  # GET /pulls/{n}: `pull_answer`s by number
 
     # ---- test controls --------------------------------------------------------------------
 
@@ -262,6 +263,9 @@ class FakeGitHub:
             return self._create_commit(body)
         if method == "PATCH" and route.startswith("/git/refs/heads/"):
             return self._update_ref(route.removeprefix("/git/refs/heads/"), body)
+        if method == "GET" and route.startswith("/pulls/") and route.count("/") == 2:
+            pull = self.pulls.get(int(route.split("/")[2]))
+            return (200, pull) if pull is not None else (404, {"message": "Not Found"})
         if method == "GET" and route.startswith("/contents/"):
             path, _, query = route.removeprefix("/contents/").partition("?ref=")
             return self._contents(path, query)

@@ -102,7 +102,7 @@ def publish_tiny_runs(work: Path) -> SiteTree:
         argv += ["--rotations"] if rotations else []
         assert main([*argv, "--no-progress", "--output", str(run)]) == 0
         publish = ["results", "publish", str(run), "--submission", str(submission)]
-        publish += ["--details-dir", str(work / "details")]
+        publish += ["--details-dir", str(work / "details"), "--data-dir", str(SAMPLE_DATA_DIR)]
         assert main([*publish, "--results-dir", str(results)]) == 0
         evaluated.append(model_id)
 
@@ -117,7 +117,7 @@ def publish_tiny_runs(work: Path) -> SiteTree:
         reason="config.json: model_type 'tinyformer' is not a transformers architecture",
         failed_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
     )
-    save(results / TINY_ORG / "tiny-broken.failure.json", failure)
+    save(results / TINY_ORG / "tiny-broken" / f"{'b' * 40}.failure.json", failure)
     return SiteTree(
         results=results,
         submissions=submissions,

@@ -71,6 +71,8 @@ class EvaluationRequest(_Strict):
     # What the default branch's file for this model named when the request was taken in (None:
     # no such file); publishing re-checks it against the live branch (runner.pipeline.landing).
     base_revision: CommitSha | None = None
+    # A maintainer's dispatch asked to replace this revision's published result (never a PR's).
+    replace: bool = False
     key: str  # names the concurrency group of the GPU jobs
     parts: list[list[str]]  # task names per GPU job, registry order
 
@@ -198,10 +200,14 @@ def write_request(
     head_repo: str | None = None,
     pr_validation: Literal["success", "failure"] | None = None,
     base_revision: str | None = None,
+    replace: bool = False,
 ) -> EvaluationRequest:
     """Create the request directory: the submission's bytes and `request.json`."""
+    if replace and pr is not None:
+        raise UserError("request: only a maintainer's dispatch may replace a published result")
     request = EvaluationRequest(
         submission=submission,
+        replace=replace,
         pr=pr,
         head_sha=head_sha,
         head_repo=head_repo,

@@ -165,7 +165,12 @@ def render_pages(
         ),
     )
     _question_views(site, env, views, sources.questions)
-    site.add_page("queue.md", env.get_template("queue.md.j2").render(root="../", queue=queue))
+    site.add_page(
+        "queue.md",
+        env.get_template("queue.md.j2").render(
+            root="../", queue=queue, broken=[(b.path, b.reason) for b in inputs.broken]
+        ),
+    )
     guide = (
         submit_guide(sources.submitting_md, sources.repository) if sources.submitting_md else None
     )
@@ -241,6 +246,7 @@ def _model_pages(
                 task_counts=task_counts,
                 card_yaml=_card_snippet(entry),
                 software=software[entry.key],
+                other_revisions=[f for f in inputs.other_results if f.model_key == entry.model_key],
                 **model_context(entry, medians, specialties),
             ),
         )
@@ -337,7 +343,7 @@ def _card_snippet(entry: ModelEntry) -> str:
 def _results_url(entry: ModelEntry) -> str | None:
     url = repository_url()
     if url:
-        return Repository(url).file_on("HEAD", f"results/{entry.key}.json")
+        return Repository(url).file_on("HEAD", entry.results_file)
     return entry.result.run.ci_run_url
 
 
