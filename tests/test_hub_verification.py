@@ -33,6 +33,13 @@ def hub_siblings(directory: Path) -> list[RepoSibling]:
     return siblings
 
 
+class Info:
+    """`model_info(..., files_metadata=True)`'s answer: the commit and the files' metadata."""
+
+    def __init__(self, siblings: list[RepoSibling], sha: str = REVISION) -> None:
+        self.siblings, self.sha = siblings, sha
+
+
 @pytest.fixture
 def snapshot(tmp_path, pipeline_tiny_model) -> Path:
     copy = tmp_path / "snapshot"
@@ -73,15 +80,54 @@ def test_evaluate_refuses_a_tampered_cached_snapshot(snapshot, tmp_path, monkeyp
     weights = snapshot / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
 
-    class Info:
-        def __init__(self) -> None:
-            self.siblings = siblings
-
     monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda **kw: str(snapshot))
-    monkeypatch.setattr(huggingface_hub, "model_info", lambda *a, **kw: Info())
+    monkeypatch.setattr(huggingface_hub, "model_info", lambda *a, **kw: Info(siblings))
     out = tmp_path / "run"
     argv = ["evaluate", "--model", "rehearsal/tiny", "--revision", REVISION, "--tasks", "pubmedqa"]
     argv += ["--data-dir", str(SAMPLE_DATA_DIR), "--no-progress", "--output", str(out)]
     assert main(argv) == 1
     assert "model.safetensors differs from the file the Hub lists" in capsys.readouterr().err
     assert not (out / "results.json").exists()
+
+
+def _fake_download(monkeypatch, snapshot: Path, info: Info) -> dict:
+    import huggingface_hub
+
+    asked: dict = {}
+
+    def snapshot_download(**kwargs):
+        asked.update(kwargs)
+        return str(snapshot)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    monkeypatch.setattr(huggingface_hub, "model_info", lambda *a, **kw: info)
+    return asked
+
+
+def test_only_root_level_model_files_are_downloaded(snapshot, monkeypatch):
+    """A subfolder's checkpoints (`*.safetensors` patterns matched them) are never fetched."""
+    siblings = hub_siblings(snapshot)
+    extra = [
+        RepoSibling("checkpoint-500/model.safetensors", 10**12, "e" * 40, None),
+        RepoSibling("runs/events.json", 10, "e" * 40, None),
+        RepoSibling("pytorch_model.bin", 10, "e" * 40, None),
+    ]
+    asked = _fake_download(monkeypatch, snapshot, Info(siblings + extra))
+    assert hub.download_model("rehearsal/tiny", REVISION) == str(snapshot)
+    assert asked["allow_patterns"] == sorted(s.rfilename for s in siblings)
+    assert asked["revision"] == REVISION
+
+
+def test_a_revision_the_hub_resolves_to_another_commit_is_not_downloaded(snapshot, monkeypatch):
+    asked = _fake_download(monkeypatch, snapshot, Info(hub_siblings(snapshot), sha="9" * 40))
+    with pytest.raises(UserError, match="resolved the revision to 9999.*not the pinned commit"):
+        hub.download_model("rehearsal/tiny", REVISION)
+    assert asked == {}
+
+
+def test_model_files_over_the_size_cap_are_not_downloaded(snapshot, monkeypatch):
+    huge = [RepoSibling(f"model-{i}.safetensors", 200 * 1024**3, "e" * 40, None) for i in (1, 2, 3)]
+    asked = _fake_download(monkeypatch, snapshot, Info(hub_siblings(snapshot) + huge))
+    with pytest.raises(UserError, match="over the 400 GiB limit; nothing is downloaded"):
+        hub.download_model("rehearsal/tiny", REVISION)
+    assert asked == {}

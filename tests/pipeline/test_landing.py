@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from github_fake import OWNER_REPO, FakeGitHub, shown
+from github_fake import OWNER_REPO, FakeGitHub, pull_answer, shown
 
 from runner.errors import UserError
 from runner.github_api import GitHubRepo
@@ -24,8 +24,9 @@ from runner.pipeline.request import write_request
 REVISION = "cd" * 20
 NEWER = "9a" * 20
 SUBMISSION = "submissions/acme/med-7b.yaml"
-RESULT = "results/acme/med-7b.json"
-FAILURE = "results/acme/med-7b.failure.json"
+RESULT = f"results/acme/med-7b/{REVISION}.json"
+FAILURE = f"results/acme/med-7b/{REVISION}.failure.json"
+HEAD = "ab" * 20  # the PR's head commit, which the request was taken in at
 
 
 def submission_yaml(revision: str) -> bytes:
@@ -50,14 +51,17 @@ def github(tmp_path) -> FakeGitHub:
     _git(seed, "add", ".")
     _git(seed, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "start")
     _git(tmp_path, "clone", "-q", "--bare", str(seed), "origin.git")
-    return FakeGitHub(tmp_path / "origin.git")
+    github = FakeGitHub(tmp_path / "origin.git")
+    github.pulls[7] = pull_answer(7, HEAD, "contributor/leaderboard")
+    return github
 
 
 @pytest.fixture
 def job(tmp_path, monkeypatch) -> Path:
     """The publish job's checkout after `medlb results publish` planned a result for PR #7."""
     checkout = tmp_path / "checkout"
-    write_request(checkout / "request", SUBMISSION, submission_yaml(REVISION), split=1, pr=7)
+    data = submission_yaml(REVISION)
+    write_request(checkout / "request", SUBMISSION, data, split=1, pr=7, head_sha=HEAD)
     (checkout / RESULT).parent.mkdir(parents=True)
     (checkout / RESULT).write_text(json.dumps({"model": {"revision": REVISION}}) + "\n")
     plan = Publication(
