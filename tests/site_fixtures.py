@@ -129,6 +129,15 @@ def publish_tiny_runs(work: Path) -> SiteTree:
     )
 
 
+def result_file(results: Path, model_id: str) -> Path:
+    """The one results file of `model_id` under `results/` (results/<org>/<model>/<rev>.json, or
+    the old results/<org>/<model>.json)."""
+    found = [*sorted((results / model_id).glob("*.json")), results / f"{model_id}.json"]
+    found = [p for p in found if p.is_file() and not p.name.endswith(".failure.json")]
+    assert len(found) == 1, found
+    return found[0]
+
+
 def published_results(results: Path) -> dict[str, EvaluationResult]:
     """Every results file under `results/` by model id (failure records left out)."""
     paths = sorted(p for p in results.rglob("*.json") if not p.name.endswith(".failure.json"))

@@ -120,7 +120,7 @@ def test_only_root_level_model_files_are_downloaded(snapshot, monkeypatch):
 
 def test_a_revision_the_hub_resolves_to_another_commit_is_not_downloaded(snapshot, monkeypatch):
     asked = _fake_download(monkeypatch, snapshot, Info(hub_siblings(snapshot), sha="9" * 40))
-    with pytest.raises(UserError, match="resolved the revision to 9999.*not the pinned commit"):
+    with pytest.raises(UserError, match=r"resolved the revision to 9999.*not the pinned commit"):
         hub.download_model("rehearsal/tiny", REVISION)
     assert asked == {}
 

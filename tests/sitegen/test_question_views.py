@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from site_fixtures import site_build_argv, write_submission
+from site_fixtures import result_file, site_build_argv, write_submission
 
 from runner.cli import main
 from runner.evaluation.tasks import TASK_NAMES, TASKS
@@ -73,7 +73,7 @@ def test_the_view_holds_every_answer_and_probability_of_the_predictions(publishe
         assert (
             view["n"]
             == len(rows)
-            == load_result(published / "results" / f"{model}.json").tasks[task].n
+            == load_result(result_file(published / "results", model)).tasks[task].n
         )
         assert view["gold"] == [r["gold"] for r in rows]
         assert view["pred"] == [r["pred"] for r in rows]
@@ -88,7 +88,7 @@ def test_the_answers_under_rotation_are_the_evaluations_own(published, site):
     rotation are the result's consistent-correct bits; those that change, its flip rate."""
     from runner.evaluation.rotations import all_rotations, chosen_options
 
-    result = load_result(published / "results" / f"{ROTATED}.json")
+    result = load_result(result_file(published / "results", ROTATED))
     for task in TASK_NAMES:
         view, rows = _view(site, ROTATED, task), _rows(published, ROTATED, task)
         if not TASKS[task].letter_choices:
@@ -211,7 +211,7 @@ def test_a_pinned_file_that_is_not_predictions_rows_is_one_line(published, tmp_p
     rows = target.read_text().splitlines()
     rows[2] = json.dumps({**json.loads(rows[2]), "choice_logprobs": [-1.0, -2.0]})  # 2 of 3
     target.write_text("\n".join(rows) + "\n")
-    result_path = work / "results" / f"{PLAIN}.json"
+    result_path = result_file(work / "results", PLAIN)
     result = load_result(result_path)
     task = result.tasks["pubmedqa"].model_copy(
         update={"predictions_sha256": hashlib.sha256(target.read_bytes()).hexdigest()}
