@@ -139,7 +139,8 @@ def _register_intake(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--split", type=int, default=1, help="GPU jobs to split the tasks across")
     p.add_argument(
         "--replace",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=False,
         help="workflow_dispatch only: replace this revision's published result (a maintainer's "
         "decision, named in the commit message); without it an existing result is never changed",
     )

@@ -141,8 +141,11 @@ def load_bundle_metadata(bundle_dir: Path) -> Bundle:
 
 def bundle_pr(bundle_dir: Path) -> int:
     """`medlb results bundle-pr`: print the bundle's PR number (a step output under Actions)."""
-    pr = load_bundle_metadata(bundle_dir).pr
-    github_actions.set_outputs({"pr": str(pr)})
+    bundle = load_bundle_metadata(bundle_dir)
+    pr = bundle.pr
+    # The path is checked (submissions/<org>/<model>.yaml, Hub id characters): the prepare job
+    # asks GitHub who last changed that file on the default branch, for the approver.
+    github_actions.set_outputs({"pr": str(pr), "submission": bundle.submission})
     print(pr)
     return pr
 

@@ -214,9 +214,7 @@ def test_pages_load_nothing_from_other_hosts(site):
             assert not re.match(r"(https?:)?//", url), f"{page}: loads {url}"
 
 
-def test_a_broken_results_file_is_listed_with_its_reason_and_the_rest_builds(
-    site_tree, tmp_path
-):
+def test_a_broken_results_file_is_listed_with_its_reason_and_the_rest_builds(site_tree, tmp_path):
     """Issue 17: one model's results file cannot stop every model's page. It is left out, named
     with its reason in the build's output and on the queue page; every other model is built."""
     results = tmp_path / "results"
