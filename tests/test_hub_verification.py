@@ -9,35 +9,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from huggingface_hub.hf_api import BlobLfsInfo, RepoSibling
+from hub_runs import ModelInfo, hub_siblings
+from huggingface_hub.hf_api import RepoSibling
 
 from runner import hub
 from runner.cli import main
-from runner.digests import file_git_blob_sha1, file_sha256
 from runner.errors import UserError
 from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 
 
-def hub_siblings(directory: Path) -> list[RepoSibling]:
-    """The metadata the Hub would list for these files: weights in LFS, the rest in git."""
-    siblings = []
-    for path in sorted(p for p in directory.iterdir() if p.is_file()):
-        size = path.stat().st_size
-        lfs = None
-        if path.suffix == ".safetensors":
-            lfs = BlobLfsInfo(size=size, sha256=file_sha256(path), pointer_size=134)
-        blob = "f" * 40 if lfs else file_git_blob_sha1(path)  # an LFS file's blob is its pointer
-        siblings.append(RepoSibling(rfilename=path.name, size=size, blob_id=blob, lfs=lfs))
-    return siblings
-
-
-class Info:
-    """`model_info(..., files_metadata=True)`'s answer: the commit and the files' metadata."""
-
-    def __init__(self, siblings: list[RepoSibling], sha: str = REVISION) -> None:
-        self.siblings, self.sha = siblings, sha
+def Info(siblings: list[RepoSibling], sha: str = REVISION) -> ModelInfo:
+    return ModelInfo(siblings, sha)
 
 
 @pytest.fixture

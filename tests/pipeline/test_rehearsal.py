@@ -1,19 +1,24 @@
 """A rehearsal of the whole GitHub flow on a temporary git repository and a tiny local model.
 
-PR branch adds a submission → validate.yml → evaluate.yml (ask GitHub about the PR, intake,
-re-validate, a two-part GPU split with a lost runner that a re-run resumes, merge, publish, commit
-the per-item details to the details branch and then the result to the default branch through the
-Git Data API, comment) → pages.yml (site build, reading the details branch checked out beside).
+PR branch adds a submission → validate.yml → evaluate.yml (ask GitHub about the PR and the
+gpu-evaluation environment, intake, re-validate, a two-part GPU split with a lost runner whose
+re-run starts clean, merge, publish recomputing every score, commit the per-item details to the
+details branch and then the result to the default branch through the Git Data API, comment) →
+pages.yml (site build, reading the details branch checked out beside: the result waits on the
+queue page) → the PR is merged → pages.yml (the model is on the leaderboard).
 Each job runs in its own fresh clone of the default branch, as on GitHub, and the `medlb` commands
 each job runs are compared with the `run:` steps of the workflow files, job by job and in order.
 GitHub's API is
 `github_fake.FakeGitHub` over the bare "origin" repository. Two deliberate differences from CI,
 because tests are offline: validation passes `--offline` (and `--model-dir` for the model
-checks), and `medlb evaluate` reads the model from a local directory and the bundled sample
-questions instead of the Hub.
+checks), the Hub serves a tiny local model (`hub_runs.serve_from_hub`), and `medlb evaluate` and
+`medlb results publish` read the bundled sample questions instead of the Hub's rows.
 
 A second rehearsal plays the attack of the trust-boundary review: a fork PR that edits
-validate.yml and bundles another model's file. Nothing is evaluated or published.
+validate.yml and bundles another model's file. Nothing is evaluated or published. A third plays
+issue 17's: a stranger's PR that downgrades another org's submission, approved and published,
+and a forgotten run of an owner's earlier push approved late; the owner's published score and
+rank stay as they were.
 """
 
 from __future__ import annotations
@@ -26,7 +31,16 @@ from pathlib import Path
 
 import pytest
 import workflow_rules as rules
-from github_fake import OWNER_REPO, FakeGitHub, files_answer, pull_answer, shown
+from github_fake import (
+    OWNER_REPO,
+    FakeGitHub,
+    commits_answer,
+    environment_answer,
+    files_answer,
+    pull_answer,
+    shown,
+)
+from hub_runs import serve_from_hub
 
 from runner import github_api
 from runner.cli import main
@@ -72,12 +86,21 @@ class Rehearsal:
         self.ran[job][-1].append(" ".join(argv[:2]) if argv[0] in ("results", "site") else argv[0])
         assert main(list(argv)) == expect, f"medlb {' '.join(argv)}"
 
-    def ask_github(self, checkout: Path, pr: int, head: str, head_repo: str) -> list[str]:
-        """The prepare job's `gh api` step: the PR and its files, as intake's options."""
+    def ask_github(
+        self, checkout: Path, pr: int, head: str, head_repo: str, last_changed_by=None
+    ) -> list[str]:
+        """The prepare job's `gh api` steps: the PR, its files, the submission's last commit on
+        the default branch and the gpu-evaluation environment, as intake's options."""
         (checkout / "pull.json").write_text(json.dumps(pull_answer(pr, head, head_repo)))
         files = files_answer(self.origin, "main", head)
         (checkout / "pull-files.json").write_text(json.dumps([files]))  # --paginate --slurp
-        return ["--pull", "pull.json", "--pull-files", "pull-files.json", "--head-repo", head_repo]
+        history = commits_answer(last_changed_by) if last_changed_by else []
+        (checkout / "file-history.json").write_text(json.dumps(history))
+        (checkout / "environment.json").write_text(json.dumps(environment_answer()))
+        return [
+            "--pull", "pull.json", "--pull-files", "pull-files.json", "--head-repo", head_repo,
+            "--environment", "environment.json", "--file-history", "file-history.json",
+        ]  # fmt: skip
 
     @staticmethod
     def outputs(checkout: Path) -> dict[str, str]:
@@ -164,22 +187,26 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
     flow.medlb("validate", out["submission"], "--offline", "--model-dir", model)
     artifact_request = prepare / "request"
 
-    # evaluate.yml / evaluate: one GPU job per part; part 1's runner is lost after one task,
-    # and the re-run on the same runner resumes from its run directory.
+    # evaluate.yml / evaluate: one GPU job per part, the model downloaded from the Hub at the
+    # pinned revision; part 1's runner is lost after one task, and the re-run on the same runner
+    # starts from an empty run directory (the step removes it: an attempt trusts nothing an
+    # earlier one left).
+    serve_from_hub(monkeypatch, pipeline_tiny_model, out["revision"])
     matrix = json.loads(out["matrix"])["include"]
     runner_workspace = work / "gpu-runner"  # $RUNNER_WORKSPACE, outlives the jobs
     staged_parts = []
     for entry in matrix:
         run_dir = runner_workspace / "medlb-runs" / RUN_ID / f"part-{entry['part']}"
+        evaluate = ["evaluate", f"request/{SUBMISSION}", "--data-dir", str(SAMPLE_DATA_DIR)]
         if entry["part"] == 1:
-            flow.job("evaluate (lost runner)")
+            lost = flow.job("evaluate (lost runner)")
+            shutil.copytree(artifact_request, lost / "request")
             first_task = entry["tasks"].split(",")[0]
-            evaluate = ["evaluate", "--model", model, "--data-dir", str(SAMPLE_DATA_DIR)]
             flow.medlb(*evaluate, "--tasks", first_task, "--no-progress", "--output", str(run_dir))
             (run_dir / "results.json").unlink()  # killed before the run finished
         gpu = flow.job("evaluate")
         shutil.copytree(artifact_request, gpu / "request")
-        evaluate = ["evaluate", "--model", model, "--data-dir", str(SAMPLE_DATA_DIR)]
+        shutil.rmtree(run_dir, ignore_errors=True)  # the step's `rm -rf "$run_dir"`
         flow.medlb(*evaluate, "--tasks", entry["tasks"], "--no-progress", "--output", str(run_dir))
         staged = gpu / "staged" / f"part-{entry['part']}"
         flow.medlb("results", "merge", str(run_dir), "--output", str(staged))
@@ -193,14 +220,18 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
         shutil.copytree(staged, publish / "parts" / staged.name)
     parts = sorted(str(p.relative_to(publish)) for p in (publish / "parts").glob("part-*"))
     flow.medlb("results", "merge", *parts, "--output", "merged")
+    run_url = f"https://github.com/{OWNER_REPO}/actions/runs/{RUN_ID}"
     flow.medlb(
         "results", "publish", "merged", "--request", "request", "--results-dir", "results",
-        "--out", "publish", "--details-dir", "details-out",
+        "--out", "publish", "--details-dir", "details-out", "--run-url", run_url,
+        "--data-dir", str(SAMPLE_DATA_DIR),
     )  # fmt: skip
+    result_path = f"results/{MODEL_ID}/{out['revision']}.json"
     changes = json.loads((publish / "publish" / "changes.json").read_text())
-    assert changes["write"] == [f"results/{MODEL_ID}.json"]
+    assert changes["write"] == [result_path]
     assert len(changes["details"]) == 9 and changes["details_dir"] == "details-out"
     assert github.head("details") is None  # the first publication makes the branch
+    github.pulls[1] = pull_answer(1, head_sha, FORK)  # still open at the evaluated commit
     deliver = ["results", "deliver", "--request", "request", "--out", "publish"]
     flow.medlb(*deliver, "--branch", "main")
     assert _git(origin, "rev-parse", "main^") == before  # one commit on the branch
@@ -209,19 +240,31 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
     assert "Per-item details committed to details at" in shown(comment)
     # The default branch gained the result only; the details branch, parentless, the predictions.
     added = _git(origin, "diff", "--name-only", "main^", "main").split()
-    assert added == [f"results/{MODEL_ID}.json"]
-    size = int(_git(origin, "cat-file", "-s", f"main:results/{MODEL_ID}.json"))
+    assert added == [result_path]
+    size = int(_git(origin, "cat-file", "-s", f"main:{result_path}"))
     assert size < 100_000, "at most 100 KB per model on the default branch"
     assert _git(origin, "rev-list", "--count", "details") == "1"
 
-    # pages.yml: the default branch, now with the results, and the details branch beside it.
+    # pages.yml, before the merge: the result waits on the queue page with its scores and a link
+    # to the PR; no model page, no leaderboard row (the default branch does not submit it yet).
+    pages = flow.job("pages")
+    flow.medlb("site", "build", "--out", "site-out")
+    queue = (pages / "site-out" / "queue" / "index.html").read_text()
+    assert "Evaluated, awaiting merge (1)" in queue and MODEL_ID in queue
+    assert "/pulls?q=is%3Apr%20%22rehearsal%2Ftiny-gpt2%22" in queue and run_url in queue
+    assert not (pages / "site-out" / "models" / MODEL_ID).exists()
+
+    # Merging the PR is the acceptance step; pages.yml: the default branch, now submitting the
+    # evaluated revision, and the details branch beside it.
+    github.push({SUBMISSION: _git(origin, "show", f"pr:{SUBMISSION}").encode() + b"\n"}, "Merge")
     pages = flow.job("pages")
     _git(pages, "clone", "-q", "--branch", "details", str(origin), "details-branch")
     flow.medlb("site", "build", "--out", "site-out", "--details", "details-branch")
     html = "\n".join(p.read_text(errors="replace") for p in (pages / "site-out").rglob("*.html"))
     assert MODEL_ID in html
-    published = json.loads((pages / "results" / f"{MODEL_ID}.json").read_text())
+    published = json.loads((pages / result_path).read_text())
     assert published["model"]["id"] == MODEL_ID and published["average"] is not None
+    assert (published["model"]["source"], published["run"]["ci_run_url"]) == ("hub", run_url)
     assert set(published["tasks"]) == {t for e in matrix for t in e["tasks"].split(",")}
     revision = published["model"]["revision"]
     for task, result in published["tasks"].items():
@@ -238,6 +281,7 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
         expected.update(rules.medlb_commands_by_job(workflow, event="workflow_run"))
     expected["pages"] = expected.pop("build")
     ran = {job: runs for job, runs in flow.ran.items() if job != "evaluate (lost runner)"}
+    ran["pages"] = [ran["pages"][-1]]  # built twice: before and after the merge
     assert list(ran) == list(expected)
     for job, runs in ran.items():
         assert all(commands == expected[job] for commands in runs), job
@@ -306,6 +350,7 @@ def test_rehearsal_of_a_model_that_fails_to_load_ends_on_the_queue_page(
     (publish / "logs").mkdir()
     shutil.copy(gpu / "evaluate-part-1.log", publish / "logs")
     (publish / "jobs.json").write_text(_gpu_jobs(started=True))
+    github.pulls[1] = pull_answer(1, head, FORK)
     flow.medlb(
         "results", "fail", "--request", "request", "--prepare", "success", "--evaluate", "failure",
         "--logs", "logs", "--jobs", "jobs.json", "--results-dir", "results", "--out", "publish",
@@ -314,8 +359,9 @@ def test_rehearsal_of_a_model_that_fails_to_load_ends_on_the_queue_page(
     assert f"::error title=loading::{MODEL_ID}: evaluate-part-1: " in out
     assert "config.json: cannot load" in shown((publish / "publish" / "comment.md").read_text())
     flow.medlb("results", "deliver", "--request", "request", "--out", "publish", "--branch", "main")
-    assert github.file(f"results/{MODEL_ID}.failure.json") is not None
-    assert github.file(f"results/{MODEL_ID}.json") is None  # nothing half-published
+    revision = json.loads((publish / "publish" / "changes.json").read_text())["revision"]
+    assert github.file(f"results/{MODEL_ID}/{revision}.failure.json") is not None
+    assert github.file(f"results/{MODEL_ID}/{revision}.json") is None  # nothing half-published
     assert "config.json: cannot load" in shown(github.comments[-1][1])
 
     pages = flow.job("pages")
