@@ -433,3 +433,175 @@ def test_rehearsal_of_a_fork_that_rewrites_validate_yml_evaluates_and_publishes_
     # Nothing downstream can run, nothing reached the default branch or the PR.
     assert github.head() == main_before and github.comments == []
     assert f"'{honest}'" in github.file(victim).decode()
+
+
+# ---- issue 17: nobody but a model's own merged submission decides its published score ----------
+
+OWNED = "owner/med-7b"
+OWNED_FILE = f"submissions/{OWNED}.yaml"
+
+
+def _owned_submission(revision: str) -> str:
+    return (
+        f"model: {OWNED}\nrevision: '{revision}'\nprecision: float32\nmodel_type: pretrained\n"
+        "license: apache-2.0\ndescription: The owner's model, for the rehearsal.\n"
+    )
+
+
+def _push_branch(
+    origin: Path, work: Path, branch: str, revisions: list[str], who: str
+) -> list[str]:
+    """A PR branch off main, one commit per revision of the owned submission; their SHAs."""
+    seed = work / f"seed-{branch}"
+    _git(work, "clone", "-q", "--branch", "main", str(origin), str(seed))
+    _git(seed, "checkout", "-q", "-b", branch)
+    heads = []
+    for revision in revisions:
+        (seed / OWNED_FILE).parent.mkdir(parents=True, exist_ok=True)
+        (seed / OWNED_FILE).write_text(_owned_submission(revision))
+        _git(seed, "add", ".")
+        _git(seed, "-c", f"user.name={who}", "-c", "user.email=x@x", "commit", "-q", "-m", revision)
+        heads.append(_git(seed, "rev-parse", "HEAD"))
+    _git(seed, "push", "-q", "origin", branch)
+    return heads
+
+
+def _all_right(run_dir: Path, task: str) -> None:
+    """The GPU job's run, with every answer of `task` right (and the file's hash updated, as a
+    compromised job would): a different, higher score than the honest run."""
+    predictions = run_dir / "predictions" / f"{task}.jsonl"
+    rows = [json.loads(line) for line in predictions.read_text().splitlines()]
+    for row in rows:
+        options = range(len(row["choice_logprobs"]))
+        row["choice_logprobs"] = [0.0 if k == row["gold"] else -5.0 for k in options]
+        row["pred"] = row["gold"]
+    predictions.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    document = json.loads((run_dir / "results.json").read_text())
+    digest = hashlib.sha256(predictions.read_bytes()).hexdigest()
+    document["tasks"][task]["predictions_sha256"] = digest
+    (run_dir / "results.json").write_text(json.dumps(document))
+
+
+class Submitter:
+    """The jobs of one PR's evaluation, split where an approval waits: `take_in` (validate.yml
+    and the prepare job), then `evaluate_and_publish` (GPU job, publish job, deliver)."""
+
+    def __init__(self, flow: Rehearsal, github: FakeGitHub, run: Path) -> None:
+        self.flow, self.github, self.run = flow, github, run
+
+    def take_in(self, pr: int, branch: str, head: str, head_repo: str, last: str | None) -> Path:
+        checkout = self.flow.job("validate", ref=branch)
+        _git(checkout, "checkout", "-q", head)
+        bundle = ["results", "bundle", "--changed-from", "origin/main", "--pr", str(pr)]
+        self.flow.medlb(*bundle, "--head-sha", head, "--output", "submission-bundle")
+        prepare = self.flow.job("prepare")
+        shutil.copytree(checkout / "submission-bundle", prepare / "incoming")
+        intake = ["results", "intake", "--event", "workflow_run", "--bundle", "incoming"]
+        intake += self.flow.ask_github(prepare, pr, head, head_repo, last_changed_by=last)
+        self.flow.medlb(*intake, "--head-sha", head, "--output", "request")
+        return prepare / "request"
+
+    def evaluate_and_publish(self, request: Path, revision: str, *, expect: int = 0, tamper=None):
+        from hub_runs import as_hub_run
+
+        gpu = self.flow.job("evaluate")
+        run = as_hub_run(self.run, gpu / "run", OWNED, revision)  # what the GPU job wrote
+        if tamper:
+            tamper(run)
+        self.flow.medlb("results", "merge", str(run), "--output", str(gpu / "staged"))
+        publish = self.flow.job("publish")
+        shutil.copytree(request, publish / "request")
+        shutil.copytree(gpu / "staged", publish / "merged")
+        self.flow.medlb(
+            "results", "publish", "merged", "--request", "request", "--results-dir", "results",
+            "--out", "publish", "--data-dir", str(SAMPLE_DATA_DIR),
+            "--run-url", f"https://github.com/{OWNER_REPO}/actions/runs/{RUN_ID}",
+        )  # fmt: skip
+        deliver = ["results", "deliver", "--request", "request", "--out", "publish"]
+        self.flow.medlb(*deliver, "--branch", "main", expect=expect)
+
+    def merge(self, revision: str) -> None:
+        self.github.push({OWNED_FILE: _owned_submission(revision).encode()}, "Merge")
+
+
+def _leaderboard_average(flow: Rehearsal) -> tuple[float, str]:
+    pages = flow.job("pages")
+    flow.medlb("site", "build", "--out", "site-out")
+    rows = json.loads((pages / "site-out" / "leaderboard.json").read_text())
+    [row] = [row for row in rows if row["model"] == OWNED]
+    page = (pages / "site-out" / "models" / OWNED / "index.html").read_text()
+    return row["average"], page
+
+
+def test_rehearsal_of_a_downgrade_and_a_stale_run_leaves_the_owners_score(
+    origin, tmp_path, monkeypatch, capsys, pipeline_full_run
+):
+    """Issue 17, HIGH. The owner's PR #1 submits GOOD, evaluated and merged. A stranger's fork PR
+    #2 changes the owner's file to an older revision OLD (whose run scores higher); a maintainer
+    approves it and it is published, unmerged: OLD's result lands beside GOOD's, and the
+    leaderboard still ranks GOOD, with GOOD's score; the model page shows OLD as "evaluated, not
+    the submitted revision". Then the owner's PR #3 pushes R1, then R2; R2 is evaluated,
+    published and merged; the forgotten run of R1 is approved later and publishes nothing."""
+    good, old, r1, r2 = "a1" * 20, "b2" * 20, "c3" * 20, "d4" * 20
+    github = FakeGitHub(origin)
+    monkeypatch.setattr(
+        github_api, "repo_from_environment", lambda: github_api.GitHubRepo(OWNER_REPO, github)
+    )
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    work = tmp_path / "runners"
+    work.mkdir()
+    flow = Rehearsal(origin, work, monkeypatch)
+    owner = Submitter(flow, github, pipeline_full_run)
+
+    # The owner's PR #1: GOOD, evaluated, published, merged.
+    [head] = _push_branch(origin, work, "owner-good", [good], "owner")
+    request = owner.take_in(1, "owner-good", head, "owner/leaderboard", None)
+    github.pulls[1] = pull_answer(1, head, "owner/leaderboard")
+    owner.evaluate_and_publish(request, good)
+    owner.merge(good)
+    good_result = f"results/{OWNED}/{good}.json"
+    published_good = github.file(good_result)
+    average_good, _ = _leaderboard_average(flow)
+
+    # The stranger's PR #2 from a fork: the owner's file at OLD. The approver is told who opened
+    # it, that it changes an existing submission, from which revision to which, and who last
+    # changed that file on main.
+    [head] = _push_branch(origin, work, "downgrade", [old], "stranger")
+    summary.write_text("")
+    request = owner.take_in(2, "downgrade", head, "stranger/leaderboard", "owner")
+    approval = shown(summary.read_text())
+    assert "opened by contributor" in approval and "changes an existing submission" in approval
+    assert f"names revision {good}, this PR {old}" in approval
+    assert "last changed by owner" in approval
+    github.pulls[2] = pull_answer(2, head, "stranger/leaderboard")
+    owner.evaluate_and_publish(request, old, tamper=lambda run: _all_right(run, "medqa_4options"))
+    assert github.file(f"results/{OWNED}/{old}.json") is not None  # published beside, unmerged
+    assert github.file(good_result) == published_good  # the owner's result: byte for byte
+    assert f"'{good}'" in github.file(OWNED_FILE).decode()
+    average, page = _leaderboard_average(flow)
+    assert average == average_good
+    assert "not the submitted revision" in page and old[:10] in page
+
+    # The owner's PR #3 pushes R1, then R2. R1's run waits for approval; R2 goes through.
+    heads = _push_branch(origin, work, "update", [r1, r2], "owner")
+    stale = owner.take_in(3, "update", heads[0], "owner/leaderboard", "owner")
+    request = owner.take_in(3, "update", heads[1], "owner/leaderboard", "owner")
+    github.pulls[3] = pull_answer(3, heads[1], "owner/leaderboard")
+    owner.evaluate_and_publish(request, r2)
+    owner.merge(r2)
+    github.pulls[3] = pull_answer(3, heads[1], "owner/leaderboard", state="closed")
+    published_r2 = github.file(f"results/{OWNED}/{r2}.json")
+    average_r2, _ = _leaderboard_average(flow)
+
+    # The forgotten run of R1, approved late (its answers all right on PubMedQA: a higher score).
+    capsys.readouterr()
+    tamper = lambda run: _all_right(run, "pubmedqa")  # noqa: E731
+    owner.evaluate_and_publish(stale, r1, expect=1, tamper=tamper)
+    assert "PR #3 is closed now, not open" in capsys.readouterr().err
+    assert "Nothing was published" in shown(github.comments[-1][1])
+    assert github.file(f"results/{OWNED}/{r1}.json") is None
+    assert github.file(f"results/{OWNED}/{r2}.json") == published_r2
+    assert github.file(good_result) == published_good
+    assert _leaderboard_average(flow)[0] == average_r2
