@@ -24,14 +24,17 @@ def _git(cwd: Path, *args: str, stdin: str | None = None) -> str:
     return done.stdout.strip()
 
 
-def _publish_copy(site_tree, results: Path, model_id: str, revision: str, *, tweak=None) -> Path:
-    """One of the tiny models' results published as `model_id` at `revision`."""
+def _publish_copy(
+    site_tree, results: Path, model_id: str, revision: str, *, tweak=None, legacy=False
+) -> Path:
+    """One of the tiny models' results published as `model_id` at `revision` (`legacy`: in the
+    one-file-per-model layout)."""
     result = load_result(result_file(site_tree.results, site_tree.evaluated[0]))
     model = result.model.model_copy(update={"id": model_id, "revision": revision})
     result = result.model_copy(update={"model": model})
     if tweak:
         result = tweak(result)
-    target = results / model_id / f"{revision}.json"
+    target = results / (f"{model_id}.json" if legacy else f"{model_id}/{revision}.json")
     save(target, result)
     return target
 
@@ -55,7 +58,10 @@ def test_reserved_and_case_colliding_names_and_an_odd_commit_date_build(site_tre
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", ".")
     _git(repo, "-c", "user.name=m", "-c", "user.email=m@x", "commit", "-q", "-m", "seed")
-    tree = _git(repo, "rev-parse", "HEAD^{tree}")
+    touched = submissions / "acme" / "index.yaml"
+    touched.write_text(touched.read_text() + "# touched by the odd commit\n")
+    _git(repo, "add", ".")
+    tree = _git(repo, "write-tree")
     parent = _git(repo, "rev-parse", "HEAD")
     odd = (
         f"tree {tree}\nparent {parent}\nauthor a <a@x> 1700000000 +9959\n"
@@ -64,7 +70,7 @@ def test_reserved_and_case_colliding_names_and_an_odd_commit_date_build(site_tre
     commit = _git(repo, "hash-object", "-t", "commit", "-w", "--stdin", stdin=odd)
     _git(repo, "update-ref", "refs/heads/main", commit)
     _git(repo, "fsck", "--strict")
-    assert "+99:59" in _git(repo, "log", "-1", "--format=%cI")
+    assert "+99:59" in _git(repo, "log", "-1", "--format=%cI", "--", "submissions")
 
     work = tmp_path / "work"
     assert main(site_build_argv(results, submissions, site_tree.references, work)) == 0
@@ -73,10 +79,54 @@ def test_reserved_and_case_colliding_names_and_an_odd_commit_date_build(site_tre
     assert sorted(row["m"] for row in rows) == sorted(models)
     keys = [row.get("k", row["m"]) for row in rows]
     assert len({key.casefold() for key in keys}) == 3  # no two pages on a case-blind host
-    for row, key in zip(rows, keys, strict=True):
-        page = html_dir / "models" / key / "index.html"
-        assert row["m"] in page.read_text(encoding="utf-8"), key
-        assert key.split("/")[1].casefold() not in ("index", "readme")
+    pages = {
+        row["m"]: html_dir / "models" / key / "index.html"
+        for row, key in zip(rows, keys, strict=True)
+    }
+    assert [m for m, page in pages.items() if not page.is_file()] == []  # none 404s
+    for model, page in pages.items():
+        assert "<h1" in page.read_text() and model in page.read_text(encoding="utf-8")
+    assert not [key for key in keys if key.split("/")[1].casefold() in ("index", "readme")]
+
+
+def test_reserved_and_case_colliding_names_each_get_their_own_page(site_tree, tmp_path):
+    """Without any git history: acme/index and acme/README would be their folder's own page
+    (the leaderboard's link 404s), acme/Index and acme/index the same page on a case-blind host.
+    In the old layout, which the code before issue 17 read too."""
+    results, submissions = tmp_path / "results", tmp_path / "submissions"
+    models = {"acme/index": "1" * 40, "acme/README": "2" * 40, "acme/Index": "3" * 40}
+    for model, revision in models.items():
+        _publish_copy(site_tree, results, model, revision, legacy=True)
+        write_submission(submissions, model, revision)
+    work = tmp_path / "work"
+    assert main(site_build_argv(results, submissions, site_tree.references, work)) == 0
+    rows = _lb_rows(work / "html")
+    keys = {row["m"]: row.get("k", row["m"]) for row in rows}
+    missing = [
+        m for m, k in keys.items() if not (work / "html" / "models" / k / "index.html").is_file()
+    ]
+    assert missing == []
+    assert len({k.casefold() for k in keys.values()}) == 3
+
+
+def test_a_commit_date_python_cannot_parse_dates_nothing(tmp_path):
+    from runner.sitegen.git_dates import last_commit_dates
+
+    repo = tmp_path / "repo"
+    (repo / "submissions").mkdir(parents=True)
+    (repo / "submissions" / "a.yaml").write_text("a: 1\n")
+    (repo / "submissions" / "b.yaml").write_text("b: 1\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=m", "-c", "user.email=m@x", "commit", "-q", "-m", "seed")
+    (repo / "submissions" / "a.yaml").write_text("a: 2\n")
+    _git(repo, "add", ".")
+    tree, parent = _git(repo, "write-tree"), _git(repo, "rev-parse", "HEAD")
+    odd = f"tree {tree}\nparent {parent}\nauthor a <a@x> 1 +9959\ncommitter c <c@x> 1 +9959\n\nx\n"
+    _git(repo, "update-ref", "refs/heads/main", _git(repo, "hash-object", "-t", "commit", "-w",
+         "--stdin", stdin=odd))  # fmt: skip
+    dates = last_commit_dates(repo / "submissions")
+    assert list(dates) == [(repo / "submissions" / "b.yaml").resolve()]  # a.yaml: no date
 
 
 def test_the_merged_submission_decides_the_ranked_revision(site_tree, tmp_path):
