@@ -237,6 +237,7 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
     assert _git(origin, "rev-parse", "main^") == before  # one commit on the branch
     [(pr, comment)] = github.comments
     assert pr == 1 and MODEL_ID in shown(comment) and "Committed as" in comment
+    assert "Merge this pull request to rank these scores" in comment  # the acceptance step
     assert "Per-item details committed to details at" in shown(comment)
     # The default branch gained the result only; the details branch, parentless, the predictions.
     added = _git(origin, "diff", "--name-only", "main^", "main").split()
