@@ -42,6 +42,10 @@ def result_path(results_dir: Path, model_id: str, revision: str) -> Path:
 
 
 def failure_path(results_dir: Path, model_id: str, revision: str) -> Path:
+    """A failed run of `revision`; a submission that names no valid revision (a maintainer's
+    dispatch of a file that does not validate) keeps the model's one failure record."""
+    if not _REVISION.fullmatch(revision):
+        return legacy_failure_path(results_dir, model_id)
     org, name = _parts(model_id)
     return Path(results_dir) / org / name / f"{revision}{FAILURE_SUFFIX}"
 
@@ -132,8 +136,8 @@ def _record_revision(data: bytes, kind: Kind) -> str | None:
 def migrate(results_dir: Path) -> list[tuple[Path, Path]]:
     """Move every old one-file-per-model file to its revision's path; the moves made.
 
-    Checked first, moved after: a file that names no revision, or whose new path already holds
-    other bytes, stops the migration with one line before anything moves.
+    Checked first, moved after: a result that names no revision, or a file whose new path already
+    holds other bytes, stops the migration with one line before anything moves.
     """
     moves: list[tuple[Path, Path, bytes]] = []
     for found in found_files(results_dir):
@@ -141,6 +145,8 @@ def migrate(results_dir: Path) -> list[tuple[Path, Path]]:
             continue
         data = found.path.read_bytes()
         revision = _record_revision(data, found.kind)
+        if revision is None and found.kind == "failure":
+            continue  # a file that named no revision: its failure record stays the model's one
         if revision is None:
             raise UserError(f"{found.path}: names no 40-hex revision; cannot be migrated")
         path_of = result_path if found.kind == "result" else failure_path
