@@ -111,7 +111,7 @@ def fetch_model_listing(repo_id: str, revision: str) -> ModelListing:
     try:
         info = model_info(repo_id, revision=revision, files_metadata=True, timeout=30)
     except _network_errors() as err:
-        raise _refused(f"the file digests of {repo_id}", err) from None
+        raise _refused(f"listing the files of {repo_id}@{revision[:12]}", err) from None
     siblings = info.siblings or ()
     return ModelListing(
         commit=getattr(info, "sha", None),
