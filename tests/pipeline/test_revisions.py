@@ -210,3 +210,17 @@ def test_the_hubs_canonical_id_is_the_one_submitted():
     assert access.status == "fail" and "the Hub spells this model BioMistral/BioMistral-7B" in (
         access.message
     )
+
+
+def test_the_approver_reads_the_parameter_count_in_the_revalidation_summary():
+    """Issue 17: what the approver weighs first, the model's size, is a line of its own in the
+    prepare job's summary (the re-validation reads it from the safetensors headers)."""
+    from runner.submissions.checks import CheckResult
+    from runner.submissions.report import FileReport, render_markdown
+
+    message = "7,241,732,096 parameters (7.24B; BF16 7,241,732,096) from the Hub's metadata"
+    report = FileReport(SUBMISSION, [CheckResult("parameters", "pass", message)])
+    summary = render_markdown([report])
+    from github_fake import shown
+
+    assert f"Parameters of {SUBMISSION}: 7,241,732,096 parameters (7.24B" in shown(summary)

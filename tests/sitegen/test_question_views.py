@@ -19,6 +19,7 @@ from site_fixtures import result_file, site_build_argv, write_submission
 
 from runner.cli import main
 from runner.evaluation.tasks import TASK_NAMES, TASKS
+from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
 from runner.results_schema import decode_bits, load_result
 
 ROTATED, PLAIN, NO_DETAILS = "acme/rotated", "acme/plain", "acme/no-details"
@@ -37,7 +38,7 @@ def published(tmp_path_factory, pipeline_rotations_run, pipeline_full_run) -> Pa
     for model, run in runs.items():
         submission = write_submission(work / "submissions", model, REVISIONS[model])
         argv = ["results", "publish", str(run), "--submission", str(submission)]
-        argv += ["--results-dir", str(work / "results")]
+        argv += ["--results-dir", str(work / "results"), "--data-dir", str(SAMPLE_DATA_DIR)]
         if model != NO_DETAILS:
             argv += ["--details-dir", str(work / "details")]
         assert main(argv) == 0
