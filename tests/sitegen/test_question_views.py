@@ -153,7 +153,7 @@ def test_a_tampered_details_file_stops_the_build_naming_it(published, tmp_path, 
     assert _build(published, tmp_path, "--details", str(details)) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
     assert str(target) in line and "is not the predictions_sha256" in line
-    assert f"results/{PLAIN}.json pins for medmcqa" in line
+    assert f"results/{PLAIN}/{REVISIONS[PLAIN]}.json pins for medmcqa" in line
     assert (tmp_path / "html" / "index.html").read_bytes() == before
 
 
