@@ -50,11 +50,6 @@ def failure_path(results_dir: Path, model_id: str, revision: str) -> Path:
     return Path(results_dir) / org / name / f"{revision}{FAILURE_SUFFIX}"
 
 
-def legacy_result_path(results_dir: Path, model_id: str) -> Path:
-    org, name = _parts(model_id)
-    return Path(results_dir) / org / f"{name}{RESULT_SUFFIX}"
-
-
 def legacy_failure_path(results_dir: Path, model_id: str) -> Path:
     org, name = _parts(model_id)
     return Path(results_dir) / org / f"{name}{FAILURE_SUFFIX}"
@@ -100,23 +95,6 @@ def found_files(results_dir: Path) -> list[FoundFile]:
     if not root.is_dir():
         return []
     return [classify(root, path) for path in sorted(root.rglob("*.json")) if path.is_file()]
-
-
-def published_revisions(results_dir: Path, model_id: str) -> set[str]:
-    """Revisions of `model_id` with a result in either layout (ids compared case-folded, as the
-    Hub compares them); lenient: a legacy file that does not parse names none."""
-    wanted = model_id.casefold()
-    revisions = set()
-    for found in found_files(results_dir):
-        if found.kind != "result" or found.model_key.casefold() != wanted:
-            continue
-        if found.revision is not None:
-            revisions.add(found.revision)
-        elif found.legacy:
-            revision = _record_revision(found.path.read_bytes(), "result")
-            if revision:
-                revisions.add(revision)
-    return revisions
 
 
 def _record_revision(data: bytes, kind: Kind) -> str | None:
