@@ -13,8 +13,9 @@ def register_migrate(steps: argparse._SubParsersAction) -> None:
         help="move results/<org>/<model>.json files to results/<org>/<model>/<revision>.json",
         description="Move every result and failure record of the old one-file-per-model layout "
         "to its revision's path (the revision named inside the file). Everything is checked "
-        "before anything moves: a file naming no revision, or a new path already holding other "
-        "bytes, is one line and exit 1. Commit the moves afterwards.",
+        "before anything moves: a result naming no revision, or a new path already holding other "
+        "bytes, is one line and exit 1 (a failure record naming none stays where it is). Commit "
+        "the moves afterwards.",
     )
     p.add_argument(
         "--results-dir",
