@@ -18,6 +18,7 @@ import sys
 
 from runner import __version__, github_actions
 from runner.errors import EXIT_COULD_NOT_CHECK, UserError
+from runner.untrusted_text import one_line
 
 # The table of subcommands, in the order `medlb --help` lists them.
 COMMANDS: tuple[str, ...] = ("validate", "evaluate", "data", "results", "site", "demo", "doctor")
@@ -79,16 +80,17 @@ def main(argv: list[str] | None = None) -> int:
 def report_failure(command: str, err: UserError, *, actions: bool = True) -> None:
     """The one line on stderr; under GitHub Actions (unless `actions` is False) also an
     annotation and a summary section."""
-    print(f"medlb: error: {err}", file=sys.stderr, flush=True)
+    message = one_line(str(err))  # it may repeat untrusted text: no line of its own in a log
+    print(f"medlb: error: {message}", file=sys.stderr, flush=True)
     if not (actions and github_actions.in_actions()):
         return
     if err.exit_code == EXIT_COULD_NOT_CHECK:
         title = f"{command} could not run: a service did not answer (re-run; not a verdict)"
     else:
         title = f"{command} failed"
-    print(github_actions.error_line(str(err), title=title), flush=True)
+    print(github_actions.error_line(message, title=title), flush=True)
     github_actions.append_summary(
-        f"### ❌ {title}\n\n{github_actions.markdown_text(str(err))}\n\nexit status {err.exit_code}"
+        f"### ❌ {title}\n\n{github_actions.markdown_text(message)}\n\nexit status {err.exit_code}"
     )
 
 

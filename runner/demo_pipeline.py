@@ -6,7 +6,7 @@ in-process through `runner.cli.main`, inside a workspace laid out like the repos
     WORKSPACE/models/<name>/                    two tiny real checkpoints (evaluation.tiny_models)
     WORKSPACE/submissions/demo/<name>.yaml      their submission files
     WORKSPACE/runs/<name>/                      `medlb evaluate` outputs (resumable)
-    WORKSPACE/results/demo/<name>.json          published results
+    WORKSPACE/results/demo/<name>/<revision>.json  published results
     WORKSPACE/details/demo/<name>/<revision>/   their per-item details (the details branch's layout)
     WORKSPACE/pages/, WORKSPACE/site/           the generated Markdown and the built site
 
@@ -138,7 +138,7 @@ def run_demo(workspace: DemoWorkspace, repo: Path, say: Say = print) -> Path:
     for model in DEMO_MODELS:
         _medlb(say, "results", "publish", workspace.run_dir(model),
                "--submission", workspace.submission(model),
-               "--results-dir", workspace.results,
+               "--results-dir", workspace.results, "--data-dir", SAMPLE_DATA_DIR,
                "--details-dir", workspace.details)  # fmt: skip
 
     say(f"[5/{STAGES}] Building the site into {workspace.site}")

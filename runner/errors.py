@@ -9,6 +9,8 @@ a bug in medlb and keeps its traceback.
 
 from __future__ import annotations
 
+from runner.untrusted_text import one_line
+
 EXIT_INVALID = 1  # the input is wrong: fix the file, the model or the data
 EXIT_USAGE = 2  # the command line is wrong
 EXIT_COULD_NOT_CHECK = 3  # a service (the Hub) did not answer: no verdict; re-run later
@@ -54,7 +56,9 @@ def describe_validation_error(err: object, *, max_items: int = 3, max_chars: int
     """
     items = []
     for problem in err.errors(include_url=False, include_input=False):  # type: ignore[attr-defined]
-        where = ".".join(str(part) for part in problem.get("loc", ())) or "(top level)"
+        # A key of the input (an unexpected field's name) is untrusted text: escaped, cut.
+        where = ".".join(one_line(str(part))[:60] for part in problem.get("loc", ()))
+        where = where or "(top level)"
         text = f"{where}: {problem.get('msg', 'invalid')}"
         items.append(text if len(text) <= max_chars else text[: max_chars - 1] + "…")
     extra = len(items) - max_items

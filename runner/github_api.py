@@ -210,6 +210,10 @@ class GitHubRepo:
         except binascii.Error:
             raise GitHubApiError(f"contents of {path}", 200, "bad base64", retryable=True) from None
 
+    def pull(self, number: int) -> Any:
+        """The pull request object (GET /pulls/{n}), as GitHub documents it."""
+        return self._call("get pull request", "GET", f"/pulls/{int(number)}")
+
     def comment(self, issue: int, body: str) -> str:
         """Post a comment on an issue or pull request; its URL."""
         path = f"/issues/{issue}/comments"

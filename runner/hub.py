@@ -22,29 +22,54 @@ from runner.errors import CouldNotCheck, UserError
 
 # ---- models (validation and evaluation) --------------------------------------------------------
 
-# What a model snapshot needs: safetensors weights only (never pickles), configs, tokenizer files.
+# What a model snapshot needs: safetensors weights only (never pickles), configs, tokenizer files;
+# at the repository's root only (a subfolder holds intermediate checkpoints, other formats).
 MODEL_FILE_PATTERNS = ["*.json", "*.safetensors", "tokenizer.model", "*.tiktoken", "*.txt"]
+MAX_MODEL_BYTES = 400 * 1024**3  # a 100B-parameter model in float32; more is not one model
+
+
+def model_files_to_download(sizes: dict[str, int | None], display: str) -> list[str]:
+    """The root-level files of a listing (name -> size, as the Hub lists them) that a model
+    needs, checked to total at most `MAX_MODEL_BYTES` before a byte is downloaded."""
+    from fnmatch import fnmatchcase
+
+    matches = (any(fnmatchcase(n, p) for p in MODEL_FILE_PATTERNS) for n in sizes)
+    wanted = sorted(n for n, match in zip(sizes, matches, strict=True) if match and "/" not in n)
+    total = sum(sizes[name] or MAX_MODEL_BYTES + 1 for name in wanted)  # no size: refused
+    if total > MAX_MODEL_BYTES:
+        raise UserError(
+            f"{display}: its model files total {total / 1024**3:.0f} GiB, over the "
+            f"{MAX_MODEL_BYTES / 1024**3:.0f} GiB limit; nothing is downloaded"
+        )
+    return wanted
 
 
 def download_model(repo_id: str, revision: str, cache_dir: str | None = None) -> str:
-    """Download `repo_id` at the pinned commit `revision`; return the local snapshot directory,
-    every file of which matches the digest the Hub lists for it (`verify_snapshot`).
-
-    `HubUnavailable` when the Hub did not answer; its refusals (not found, gated) stay the
-    OSErrors that huggingface_hub raises, for the caller to word."""
+    """Download `repo_id` at the pinned commit `revision` (only if the Hub resolves it to that
+    very commit; only `model_files_to_download`); return the snapshot directory, every file of
+    which matches the digest the Hub lists (`verify_snapshot`). `HubUnavailable` when the Hub
+    did not answer; its refusals (not found, gated) stay huggingface_hub's OSErrors."""
     from huggingface_hub import snapshot_download
 
+    display = f"{repo_id}@{revision[:12]}"
+    listing = fetch_model_listing(repo_id, revision)
+    if listing.commit != revision:
+        raise UserError(
+            f"{display}: the Hub resolved the revision to {listing.commit or 'nothing'}, not the "
+            "pinned commit; nothing is downloaded"
+        )
+    wanted = model_files_to_download(listing.sizes, display)
     try:
         directory = snapshot_download(
             repo_id=repo_id,
             revision=revision,
-            allow_patterns=MODEL_FILE_PATTERNS,
+            allow_patterns=wanted,  # exact root-level names: no pattern reaches a subfolder
             cache_dir=cache_dir,
         )
     except _network_errors() as err:
-        _raise_if_unavailable(f"downloading {repo_id}@{revision[:12]}", err)
+        _raise_if_unavailable(f"downloading {display}", err)
         raise
-    verify_snapshot(Path(directory), fetch_file_digests(repo_id, revision), f"{repo_id}@{revision}")
+    verify_snapshot(Path(directory), listing.digests, f"{repo_id}@{revision}")
     return directory
 
 
@@ -71,14 +96,28 @@ def file_digests(siblings: Any) -> dict[str, FileDigest]:
     }
 
 
-def fetch_file_digests(repo_id: str, revision: str) -> dict[str, FileDigest]:
+@dataclass(frozen=True)
+class ModelListing:
+    """A model repository at a revision: the commit it resolved to, each file's size, digest."""
+
+    commit: str | None
+    sizes: dict[str, int | None]
+    digests: dict[str, FileDigest]
+
+
+def fetch_model_listing(repo_id: str, revision: str) -> ModelListing:
     from huggingface_hub import model_info
 
     try:
         info = model_info(repo_id, revision=revision, files_metadata=True, timeout=30)
     except _network_errors() as err:
-        raise _refused(f"the file digests of {repo_id}", err) from None
-    return file_digests(info.siblings)
+        raise _refused(f"listing the files of {repo_id}@{revision[:12]}", err) from None
+    siblings = info.siblings or ()
+    return ModelListing(
+        commit=getattr(info, "sha", None),
+        sizes={sibling.rfilename: sibling.size for sibling in siblings},
+        digests=file_digests(siblings),
+    )
 
 
 def verify_snapshot(directory: Path, digests: dict[str, FileDigest], display: str) -> None:
@@ -116,6 +155,7 @@ class HubModelRepo:
     gated: str | None  # "auto" / "manual" when access must be requested, else None
     disabled: bool
     files: tuple[str, ...]  # every file at that commit, repository-relative
+    canonical_id: str | None = None  # the id as the Hub spells it (it ignores case in lookups)
 
 
 class HubLookupError(UserError):
@@ -243,6 +283,7 @@ def fetch_model_repo(repo_id: str, revision: str) -> HubModelRepo:
         gated=str(info.gated) if info.gated else None,
         disabled=bool(info.disabled),
         files=tuple(sibling.rfilename for sibling in info.siblings or ()),
+        canonical_id=str(info.id) if getattr(info, "id", None) else None,
     )
 
 

@@ -33,6 +33,32 @@ _PUNCTUATION = frozenset(string.punctuation)
 MAX_SHOWN = 40  # characters of user input quoted by `shorten`
 
 
+# Characters that can hide or reorder text, or start a new line, wherever they appear: controls
+# (but tab, newline, carriage return, which text files hold), format characters (bidi marks and
+# overrides U+200E/F, U+202A-E, U+2066-9; zero-width U+200B-D, U+2060, U+FEFF; tag characters
+# U+E0000-E007F) and the Unicode line and paragraph separators.
+_HIDDEN_CATEGORIES = ("Cc", "Cf", "Zl", "Zp")
+_TEXT_CONTROLS = frozenset("\t\n\r")
+
+
+def hidden_character(text: str) -> str | None:
+    """The first character of `text` that can hide or reorder text (see above), or None."""
+    for ch in text:
+        if ch not in _TEXT_CONTROLS and unicodedata.category(ch) in _HIDDEN_CATEGORIES:
+            return ch
+    return None
+
+
+def one_line(text: str) -> str:
+    """`text` for a log line or a workflow command's message: each newline, control, format or
+    separator character written as its escape (`\\n`, `\\u202e`), so nothing it holds can start a
+    line of its own (a `::` workflow command), hide or reorder the text around it. The one
+    escaping every message that repeats untrusted text passes through on its way to a log."""
+    return "".join(
+        ascii(ch)[1:-1] if unicodedata.category(ch) in _HIDDEN_CATEGORIES else ch for ch in text
+    )
+
+
 def visible_characters(text: str) -> str:
     """`text` without control and format characters (newlines, NUL, bidi overrides: what can hide
     or reorder text), its runs of whitespace collapsed to one space."""

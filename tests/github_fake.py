@@ -93,6 +93,58 @@ def pull_answer(
     }
 
 
+def environment_answer(name: str = "gpu-evaluation", *, reviewers: int = 1) -> dict[str, Any]:
+    """`GET /repos/{o}/{r}/environments/{name}`: with `reviewers` required reviewers (0: the
+    environment GitHub creates on first use, with no protection rules)."""
+    rules: list[dict[str, Any]] = []
+    if reviewers:
+        rules.append(
+            {
+                "id": 3755,
+                "node_id": "MDQ6R2F0ZTM3NTU=",
+                "prevent_self_review": True,
+                "type": "required_reviewers",
+                "reviewers": [
+                    {"type": "User", "reviewer": {"login": f"maintainer{i}", "id": 100 + i}}
+                    for i in range(reviewers)
+                ],
+            }
+        )
+    return {
+        "id": 161088068,
+        "node_id": "MDExOkVudmlyb25tZW50MTYxMDg4MDY4",
+        "name": name,
+        "url": f"{API}/repos/{OWNER_REPO}/environments/{name}",
+        "html_url": f"https://github.com/{OWNER_REPO}/deployments/activity_log?environments_filter={name}",
+        "created_at": "2026-01-02T03:04:05Z",
+        "updated_at": "2026-01-02T03:04:05Z",
+        "can_admins_bypass": True,
+        "protection_rules": rules,
+        "deployment_branch_policy": None,
+    }
+
+
+def commits_answer(login: str | None, name: str = "A Committer") -> list[dict[str, Any]]:
+    """`GET /repos/{o}/{r}/commits?path=…&per_page=1`: the newest commit touching a file (empty
+    when none does); `author` is null when the commit's email matches no account."""
+    return [
+        {
+            "sha": "5" * 40,
+            "commit": {
+                "author": {"name": name, "email": "a@example.com", "date": "2026-01-02T03:04:05Z"},
+                "committer": {
+                    "name": name,
+                    "email": "a@example.com",
+                    "date": "2026-01-02T03:04:05Z",
+                },
+                "message": "Submit a model",
+            },
+            "author": None if login is None else {"login": login, "id": 9, "type": "User"},
+            "html_url": f"https://github.com/{OWNER_REPO}/commit/{'5' * 40}",
+        }
+    ]
+
+
 def file_entry(
     filename: str, sha: str, status: str = "added", previous: str | None = None
 ) -> dict[str, Any]:
@@ -181,6 +233,7 @@ class FakeGitHub:
         self.comments: list[tuple[int, str]] = []
         self._faults: list[tuple[str, str, int, str]] = []
         self._before: list[tuple[str, str, Callable[[], None]]] = []
+        self.pulls: dict[int, dict[str, Any]] = {}  # GET /pulls/{n}: `pull_answer`s by number
 
     # ---- test controls --------------------------------------------------------------------
 
@@ -262,6 +315,9 @@ class FakeGitHub:
             return self._create_commit(body)
         if method == "PATCH" and route.startswith("/git/refs/heads/"):
             return self._update_ref(route.removeprefix("/git/refs/heads/"), body)
+        if method == "GET" and route.startswith("/pulls/") and route.count("/") == 2:
+            pull = self.pulls.get(int(route.split("/")[2]))
+            return (200, pull) if pull is not None else (404, {"message": "Not Found"})
         if method == "GET" and route.startswith("/contents/"):
             path, _, query = route.removeprefix("/contents/").partition("?ref=")
             return self._contents(path, query)

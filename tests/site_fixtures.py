@@ -102,7 +102,7 @@ def publish_tiny_runs(work: Path) -> SiteTree:
         argv += ["--rotations"] if rotations else []
         assert main([*argv, "--no-progress", "--output", str(run)]) == 0
         publish = ["results", "publish", str(run), "--submission", str(submission)]
-        publish += ["--details-dir", str(work / "details")]
+        publish += ["--details-dir", str(work / "details"), "--data-dir", str(SAMPLE_DATA_DIR)]
         assert main([*publish, "--results-dir", str(results)]) == 0
         evaluated.append(model_id)
 
@@ -117,7 +117,7 @@ def publish_tiny_runs(work: Path) -> SiteTree:
         reason="config.json: model_type 'tinyformer' is not a transformers architecture",
         failed_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
     )
-    save(results / TINY_ORG / "tiny-broken.failure.json", failure)
+    save(results / TINY_ORG / "tiny-broken" / f"{'b' * 40}.failure.json", failure)
     return SiteTree(
         results=results,
         submissions=submissions,
@@ -127,6 +127,15 @@ def publish_tiny_runs(work: Path) -> SiteTree:
         failed=failed,
         details=work / "details",
     )
+
+
+def result_file(results: Path, model_id: str) -> Path:
+    """The one results file of `model_id` under `results/` (results/<org>/<model>/<rev>.json, or
+    the old results/<org>/<model>.json)."""
+    found = [*sorted((results / model_id).glob("*.json")), results / f"{model_id}.json"]
+    found = [p for p in found if p.is_file() and not p.name.endswith(".failure.json")]
+    assert len(found) == 1, found
+    return found[0]
 
 
 def published_results(results: Path) -> dict[str, EvaluationResult]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+from site_fixtures import result_file
+
 from runner.cli import main
 from runner.demo_pipeline import DEMO_MODELS, STAGES
 from runner.results_schema import load_result
@@ -24,7 +26,7 @@ def test_demo_builds_a_site_with_both_models_and_the_references(tmp_path, capsys
     site = workspace / "site"
     rows = {row["model"]: row for row in json.loads((site / "leaderboard.json").read_text())}
     for model in DEMO_MODELS:
-        published = load_result(workspace / "results" / f"{model.model_id}.json")
+        published = load_result(result_file(workspace / "results", model.model_id))
         assert published.model.id == model.model_id and published.model.source == "local"
         assert published.average is not None
         assert rows[model.model_id]["average"] == round(published.average, 4)  # as downloaded
@@ -44,7 +46,7 @@ def test_demo_builds_a_site_with_both_models_and_the_references(tmp_path, capsys
     # Every answer auditable: the publish step wrote the details where the details branch keeps
     # them, and the site shows a question view of every task of both models.
     for model in DEMO_MODELS:
-        published = load_result(workspace / "results" / f"{model.model_id}.json")
+        published = load_result(result_file(workspace / "results", model.model_id))
         for task in published.tasks:
             view = json.loads(
                 (site / "data" / "questions" / model.model_id / f"{task}.json").read_text()

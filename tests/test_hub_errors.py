@@ -8,6 +8,7 @@ import importlib
 
 import huggingface_hub
 import pytest
+from hub_runs import ModelInfo
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -52,12 +53,27 @@ def test_a_download_the_hub_does_not_answer_is_exit_3(tmp_path, monkeypatch, cap
         raise http.ConnectError("[Errno 101] Network is unreachable")
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    listing = ModelInfo([], SHA)  # the listing answered; the download does not
+    monkeypatch.setattr(huggingface_hub, "model_info", lambda *a, **kw: listing)
     argv = ["evaluate", "--model", "org/model", "--revision", SHA, "--tasks", "pubmedqa"]
     argv += ["--data-dir", str(SAMPLE_DATA_DIR), "--output", str(tmp_path / "out")]
     assert main(argv) == EXIT_COULD_NOT_CHECK
     assert capsys.readouterr().err == (
         f"medlb: error: the Hub did not answer while downloading org/model@{SHA[:12]} "
         "(ConnectError); this says nothing about the model: re-run later\n"
+    )
+
+
+def test_a_file_listing_the_hub_does_not_answer_is_exit_3(tmp_path, monkeypatch, capsys):
+    def model_info(*args, **kwargs):
+        raise http.ConnectError("[Errno 101] Network is unreachable")
+
+    monkeypatch.setattr(huggingface_hub, "model_info", model_info)
+    argv = ["evaluate", "--model", "org/model", "--revision", SHA, "--tasks", "pubmedqa"]
+    argv += ["--data-dir", str(SAMPLE_DATA_DIR), "--output", str(tmp_path / "out")]
+    assert main(argv) == EXIT_COULD_NOT_CHECK
+    assert f"while listing the files of org/model@{SHA[:12]} (ConnectError)" in (
+        capsys.readouterr().err
     )
 
 

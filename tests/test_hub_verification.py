@@ -9,28 +9,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from huggingface_hub.hf_api import BlobLfsInfo, RepoSibling
+from hub_runs import ModelInfo, hub_siblings
+from huggingface_hub.hf_api import RepoSibling
 
 from runner import hub
 from runner.cli import main
-from runner.digests import file_git_blob_sha1, file_sha256
 from runner.errors import UserError
 from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 
 
-def hub_siblings(directory: Path) -> list[RepoSibling]:
-    """The metadata the Hub would list for these files: weights in LFS, the rest in git."""
-    siblings = []
-    for path in sorted(p for p in directory.iterdir() if p.is_file()):
-        size = path.stat().st_size
-        lfs = None
-        if path.suffix == ".safetensors":
-            lfs = BlobLfsInfo(size=size, sha256=file_sha256(path), pointer_size=134)
-        blob = "f" * 40 if lfs else file_git_blob_sha1(path)  # an LFS file's blob is its pointer
-        siblings.append(RepoSibling(rfilename=path.name, size=size, blob_id=blob, lfs=lfs))
-    return siblings
+def Info(siblings: list[RepoSibling], sha: str = REVISION) -> ModelInfo:
+    return ModelInfo(siblings, sha)
 
 
 @pytest.fixture
@@ -73,15 +64,54 @@ def test_evaluate_refuses_a_tampered_cached_snapshot(snapshot, tmp_path, monkeyp
     weights = snapshot / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
 
-    class Info:
-        def __init__(self) -> None:
-            self.siblings = siblings
-
     monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda **kw: str(snapshot))
-    monkeypatch.setattr(huggingface_hub, "model_info", lambda *a, **kw: Info())
+    monkeypatch.setattr(huggingface_hub, "model_info", lambda *a, **kw: Info(siblings))
     out = tmp_path / "run"
     argv = ["evaluate", "--model", "rehearsal/tiny", "--revision", REVISION, "--tasks", "pubmedqa"]
     argv += ["--data-dir", str(SAMPLE_DATA_DIR), "--no-progress", "--output", str(out)]
     assert main(argv) == 1
     assert "model.safetensors differs from the file the Hub lists" in capsys.readouterr().err
     assert not (out / "results.json").exists()
+
+
+def _fake_download(monkeypatch, snapshot: Path, info: Info) -> dict:
+    import huggingface_hub
+
+    asked: dict = {}
+
+    def snapshot_download(**kwargs):
+        asked.update(kwargs)
+        return str(snapshot)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    monkeypatch.setattr(huggingface_hub, "model_info", lambda *a, **kw: info)
+    return asked
+
+
+def test_only_root_level_model_files_are_downloaded(snapshot, monkeypatch):
+    """A subfolder's checkpoints (`*.safetensors` patterns matched them) are never fetched."""
+    siblings = hub_siblings(snapshot)
+    extra = [
+        RepoSibling("checkpoint-500/model.safetensors", 10**12, "e" * 40, None),
+        RepoSibling("runs/events.json", 10, "e" * 40, None),
+        RepoSibling("pytorch_model.bin", 10, "e" * 40, None),
+    ]
+    asked = _fake_download(monkeypatch, snapshot, Info(siblings + extra))
+    assert hub.download_model("rehearsal/tiny", REVISION) == str(snapshot)
+    assert asked["allow_patterns"] == sorted(s.rfilename for s in siblings)
+    assert asked["revision"] == REVISION
+
+
+def test_a_revision_the_hub_resolves_to_another_commit_is_not_downloaded(snapshot, monkeypatch):
+    asked = _fake_download(monkeypatch, snapshot, Info(hub_siblings(snapshot), sha="9" * 40))
+    with pytest.raises(UserError, match=r"resolved the revision to 9999.*not the pinned commit"):
+        hub.download_model("rehearsal/tiny", REVISION)
+    assert asked == {}
+
+
+def test_model_files_over_the_size_cap_are_not_downloaded(snapshot, monkeypatch):
+    huge = [RepoSibling(f"model-{i}.safetensors", 200 * 1024**3, "e" * 40, None) for i in (1, 2, 3)]
+    asked = _fake_download(monkeypatch, snapshot, Info(hub_siblings(snapshot) + huge))
+    with pytest.raises(UserError, match="over the 400 GiB limit; nothing is downloaded"):
+        hub.download_model("rehearsal/tiny", REVISION)
+    assert asked == {}

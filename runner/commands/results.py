@@ -22,13 +22,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from runner.commands.results_migrate import register_migrate
+
 DESCRIPTION = __doc__
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "results",
-        help="pipeline steps (bundle … deliver), model-card, details-branch",
+        help="pipeline steps: bundle, bundle-pr, intake, merge, publish, fail, deliver; migrate, "
+        "model-card, details-branch",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -41,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_publish(steps)
     _register_fail(steps)
     _register_deliver(steps)
+    register_migrate(steps)
     from runner.commands.results_maintainer import register_steps
 
     register_steps(steps)  # model-card, details-branch
@@ -140,6 +144,28 @@ def _register_intake(steps: argparse._SubParsersAction) -> None:
         help="validate.yml's conclusion; after a failure nothing is evaluated, only reported",
     )
     p.add_argument("--split", type=int, default=1, help="GPU jobs to split the tasks across")
+    p.add_argument(
+        "--replace",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="workflow_dispatch only: replace this revision's published result (a maintainer's "
+        "decision, named in the commit message); without it an existing result is never changed",
+    )
+    p.add_argument(
+        "--environment",
+        type=Path,
+        metavar="ENV.json",
+        help="GitHub's answer for the gpu-evaluation environment (GET "
+        "/repos/{o}/{r}/environments/gpu-evaluation): intake refuses unless it has required "
+        "reviewers",
+    )
+    p.add_argument(
+        "--file-history",
+        type=Path,
+        metavar="COMMITS.json",
+        help="GitHub's newest commit touching the submission file on the default branch (GET "
+        "/repos/{o}/{r}/commits?path=FILE&per_page=1), named in the approver's summary",
+    )
     p.add_argument("--output", required=True, type=Path, metavar="DIR", help="request directory")
     p.set_defaults(handler=_intake, writes_nothing_on_failure=True)
 
@@ -148,9 +174,21 @@ def _intake(args: argparse.Namespace) -> int:
     from runner.errors import UsageError
     from runner.pipeline.intake import PullRequestEvidence, intake_dispatch, intake_pull_request
 
+    if args.environment is not None:
+        from runner.pipeline.environment_check import check_environment
+
+        check_environment(args.environment)
     if args.event == "workflow_dispatch":
-        intake_dispatch(args.submission, output=args.output, split=args.split, repo_dir=Path.cwd())
+        intake_dispatch(
+            args.submission,
+            output=args.output,
+            split=args.split,
+            repo_dir=Path.cwd(),
+            replace=args.replace,
+        )
         return 0
+    if args.replace:
+        raise UsageError("--replace: only a maintainer's workflow_dispatch may replace a result")
     missing = ["--" + name.replace("_", "-") for name in _PR_EVIDENCE if not getattr(args, name)]
     if missing:
         raise UsageError(f"--event workflow_run needs {', '.join(missing)}")
@@ -168,6 +206,7 @@ def _intake(args: argparse.Namespace) -> int:
         pr_validation=args.pr_validation,
         split=args.split,
         repo_dir=Path.cwd(),
+        file_history=args.file_history,
     )
     return 0
 
@@ -219,11 +258,14 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 def _register_publish(steps: argparse._SubParsersAction) -> None:
     p = steps.add_parser(
         "publish",
-        help="write results/<org>/<model>.json from a complete run",
+        help="write results/<org>/<model>/<revision>.json from a complete run",
         description="Check a finished run against its submission (model, revision, precision, "
-        "every planned task, no --limit) and write results/<org>/<model>.json atomically, "
-        "removing an earlier failure record. Prints the score table (and adds it to the job "
-        "summary in GitHub Actions).",
+        "every planned task, no --limit; a PR's run must be of the Hub repository, not a local "
+        "directory), recompute every score from its predictions files checked against the task "
+        "rows (the Hub at the pinned revision, or --data-dir), and write "
+        "results/<org>/<model>/<revision>.json atomically, removing that revision's failure "
+        "record. The result links --run-url as its CI run (https only). Prints the score table "
+        "(and adds it to the job summary in GitHub Actions).",
     )
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="`evaluate` or `merge` output")
     source = p.add_mutually_exclusive_group(required=True)
@@ -237,6 +279,13 @@ def _register_publish(steps: argparse._SubParsersAction) -> None:
         help="also copy the run's predictions files (each checked against its sha256 in the "
         "result) to DIR/<org>/<model>/<revision>/predictions/<task>.jsonl, the layout of the "
         "details branch, and plan their commit there before the result's (`deliver`)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="read the task rows the scores are recomputed against from DIR (as `medlb "
+        "evaluate --data-dir`); default: the Hub at each task's pinned revision",
     )
     p.set_defaults(handler=_publish)
 
@@ -252,6 +301,7 @@ def _publish(args: argparse.Namespace) -> int:
         out_dir=args.out,
         run_url=args.run_url,
         details_dir=args.details_dir,
+        data_dir=args.data_dir,
     )
     return 0
 

@@ -23,6 +23,7 @@ from typing import Literal
 from runner import github_actions
 from runner.errors import UsageError, UserError
 from runner.github_api import REPOSITORY_NAME
+from runner.pipeline.capped_files import read_json
 from runner.pipeline.pull_request import load_pull, load_pull_files, verify_pull_request
 from runner.pipeline.request import EvaluationRequest, matrix_json, read_bundle, write_request
 from runner.submissions.repo_checks import DirectoryFiles, resubmission_check, submitted_revision
@@ -35,6 +36,7 @@ from runner.submissions.schema import (
 from runner.untrusted_text import escape_markdown, quoted
 
 VALIDATE_WORKFLOW = ".github/workflows/validate.yml"
+MAX_HISTORY_BYTES = 1 << 20
 
 Validation = Literal["success", "failure"]
 
@@ -58,6 +60,17 @@ class PullRequestEvidence:
             raise UsageError(f"--head-repo {quoted(self.head_repo)}: not OWNER/NAME")
 
 
+@dataclass(frozen=True)
+class ApprovalFacts:
+    """What the approver weighs besides the model: who opened the PR, and, when it changes a
+    submission the default branch has, the revision it replaces and who last changed that file
+    (GitHub's answers, verified or quoted as GitHub gave them)."""
+
+    author: str | None = None
+    replaces: str | None = None  # the revision the default branch's file names
+    last_changed_by: str | None = None
+
+
 def intake_pull_request(
     evidence: PullRequestEvidence,
     *,
@@ -65,6 +78,7 @@ def intake_pull_request(
     pr_validation: Validation,
     split: int,
     repo_dir: Path,
+    file_history: Path | None = None,
 ) -> EvaluationRequest:
     """A validate run's bundle, believed only as far as GitHub's API confirms it."""
     evidence.check_usage()
@@ -74,8 +88,9 @@ def intake_pull_request(
             "are taken in"
         )
     bundle, data = read_bundle(evidence.bundle_dir, evidence.head_sha)
+    pull = load_pull(evidence.pull_json)
     verify_pull_request(
-        load_pull(evidence.pull_json),
+        pull,
         load_pull_files(evidence.files_json),
         pr=bundle.pr,
         submission=bundle.submission,
@@ -92,6 +107,11 @@ def intake_pull_request(
         if verdict.failed:
             raise UserError(f"{bundle.submission}: {verdict.message}")
         base_revision = submitted_revision(base, submission)
+    facts = ApprovalFacts(
+        author=pull.user.login if pull.user else None,
+        replaces=base_revision,
+        last_changed_by=last_committer(file_history) if base_revision else None,
+    )
     request = write_request(
         output,
         bundle.submission,
@@ -103,12 +123,35 @@ def intake_pull_request(
         pr_validation=pr_validation,
         base_revision=base_revision,
     )
-    announce(request, output, submission)
+    announce(request, output, submission, facts)
     return request
 
 
+def last_committer(path: Path | None) -> str | None:
+    """Who made the newest commit in GitHub's `GET …/commits?path=FILE&per_page=1` answer: the
+    account's login, else the commit's author name; None when not given or not known."""
+    if path is None:
+        return None
+    document = read_json(path, MAX_HISTORY_BYTES, f"--file-history {path}")
+    if isinstance(document, list) and document and isinstance(document[0], list):
+        document = document[0]  # `gh api --slurp`'s pages
+    commit = document[0] if isinstance(document, list) and document else None
+    if not isinstance(commit, dict):
+        return None
+    account = commit.get("author")
+    if isinstance(account, dict) and isinstance(account.get("login"), str):
+        return account["login"]
+    author = (
+        (commit.get("commit") or {}).get("author")
+        if isinstance(commit.get("commit"), dict)
+        else None
+    )
+    name = author.get("name") if isinstance(author, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def intake_dispatch(
-    submission_path: str, *, output: Path, split: int, repo_dir: Path
+    submission_path: str, *, output: Path, split: int, repo_dir: Path, replace: bool = False
 ) -> EvaluationRequest:
     """A maintainer's workflow_dispatch: a submission file of the default branch's checkout."""
     if not is_submission_path(submission_path):
@@ -121,7 +164,9 @@ def intake_dispatch(
     data = path.read_bytes()
     submission = _parsed(submission_path, data)
     revision = submission.revision if submission is not None else None
-    request = write_request(output, submission_path, data, split=split, base_revision=revision)
+    request = write_request(
+        output, submission_path, data, split=split, base_revision=revision, replace=replace
+    )
     announce(request, output, submission)
     return request
 
@@ -153,7 +198,12 @@ def label(request: EvaluationRequest, submission: Submission | None) -> str:
     return f"{who}: {submission.model}@{submission.revision[:12]}"
 
 
-def announce(request: EvaluationRequest, output: Path, submission: Submission | None) -> None:
+def announce(
+    request: EvaluationRequest,
+    output: Path,
+    submission: Submission | None,
+    facts: ApprovalFacts | None = None,
+) -> None:
     """Step outputs for the later jobs, the approver's job summary, one line on stdout."""
     submission_file = request.submission_file(output).as_posix()
     evaluate = request.evaluate and submission is not None
@@ -170,7 +220,8 @@ def announce(request: EvaluationRequest, output: Path, submission: Submission | 
             "label": label(request, submission),
         }
     )
-    github_actions.append_summary(approval_summary(request, submission, evaluate=evaluate))
+    summary = approval_summary(request, submission, evaluate=evaluate, facts=facts)
+    github_actions.append_summary(summary)
     print(
         github_actions.escape_data(
             f"request {request.key}: {submission_file}, {len(request.parts)} GPU job(s)"
@@ -179,7 +230,11 @@ def announce(request: EvaluationRequest, output: Path, submission: Submission | 
 
 
 def approval_summary(
-    request: EvaluationRequest, submission: Submission | None, *, evaluate: bool
+    request: EvaluationRequest,
+    submission: Submission | None,
+    *,
+    evaluate: bool,
+    facts: ApprovalFacts | None = None,
 ) -> str:
     """What a reviewer of the `gpu-evaluation` environment approves, from verified facts only."""
     who = f"PR #{request.pr}" if request.pr is not None else "a maintainer's run"
@@ -203,6 +258,31 @@ def approval_summary(
             "changing only this file with these bytes (checked with GitHub's API)",
             f"- its own validate check: {escape_markdown(request.pr_validation or 'unknown')}",
         ]
+        facts = facts or ApprovalFacts()
+        lines.append(f"- opened by {_account(facts.author)}")
+        if facts.replaces and submission is not None:
+            lines.append(
+                f"- **changes an existing submission**: the default branch names revision "
+                f"{escape_markdown(facts.replaces)}, this PR "
+                f"{escape_markdown(submission.revision)}; "
+                f"that file was last changed by {_account(facts.last_changed_by)}. Merging, "
+                "not this approval, decides which revision is ranked"
+            )
+        elif submission is not None:
+            lines.append("- a new model: the default branch has no submission file for it")
+    if request.replace:
+        lines.append(
+            "- **replaces the published result of this revision** (a maintainer's dispatch "
+            "with replace)"
+        )
+    lines.append(
+        "- parameter count: read from the safetensors headers at the pinned commit, in the "
+        're-validation below ("Parameters of …")'
+    )
     path = escape_markdown(request.submission)
     lines.append(f"- {len(request.parts)} GPU job(s); submission file {path}")
     return "\n".join(lines) + "\n"
+
+
+def _account(login: str | None) -> str:
+    return escape_markdown(login) if login else "an unknown account"

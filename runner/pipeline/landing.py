@@ -10,7 +10,14 @@ every attempt decides again against the head it has just read:
   the hardened loader) must still name the published revision, or name what it named when the
   request was taken in (the PR is not merged yet): a late or re-run publish of a revision the
   branch has moved past never replaces a newer result;
-- a stale failure record is deleted only if the head still has it.
+- a stale failure record is deleted only if the head still has it;
+- a result file the head already has with other bytes (this revision published before) is
+  replaced only when the plan says a maintainer's dispatch asked for it (`replace`); results
+  of other revisions are never in a plan (ARCHITECTURE.md, "Results and ranking").
+
+Before any of it, a request from a pull request is checked again against GitHub: the PR must
+still be open with the head commit the request was taken in at; otherwise nothing is committed
+and the PR is told why in one line.
 
 The whole sequence is retried, a bounded number of times with exponential backoff and jitter,
 when GitHub answers with a server error, throttles, or the branch moved (422 on updateRef). The PR
@@ -37,16 +44,10 @@ from runner import github_actions
 from runner.errors import UserError
 from runner.github_api import GitHubApiError, GitHubRepo
 from runner.pipeline.details import DETAILS_BRANCH, is_details_path
-from runner.pipeline.publish import (
-    COMMENT_FILE,
-    PLAN_FILE,
-    Publication,
-    failure_path,
-    load_plan,
-    result_path,
-)
-from runner.pipeline.request import load_request
+from runner.pipeline.publish import COMMENT_FILE, PLAN_FILE, Publication, load_plan
+from runner.pipeline.request import EvaluationRequest, load_request
 from runner.pipeline.score_report import landing_failure_markdown
+from runner.results_layout import failure_path, result_path
 from runner.submissions.schema import is_submission_path, submission_from_bytes
 from runner.untrusted_text import escape_markdown
 
@@ -162,6 +163,15 @@ def _commit_once(
 ) -> str | None:
     head = repo.branch_head(branch)
     check_still_submitted(repo, head, plan, branch)
+    if plan.kind == "result" and not plan.replace:
+        for path in plan.write:
+            live = repo.file_at(path, head)
+            if live is not None and live != contents[path].encode("utf-8"):
+                raise UserError(
+                    f"{path} on {branch} already holds a result of {plan.model}@"
+                    f"{plan.revision[:12]}; it is replaced only by a maintainer's dispatch "
+                    "with replace: true"
+                )
     entries: list[dict[str, object]] = [
         {"path": path, "mode": _FILE_MODE, "type": "blob", "content": contents[path]}
         for path in plan.write
@@ -219,8 +229,8 @@ def _check_paths(plan: Publication) -> None:
     """The plan touches only this model's two result files (it came from this job, but a commit
     to the default branch is checked anyway)."""
     allowed = {
-        result_path(Path("results"), plan.model).as_posix(),
-        failure_path(Path("results"), plan.model).as_posix(),
+        result_path(Path("results"), plan.model, plan.revision).as_posix(),
+        failure_path(Path("results"), plan.model, plan.revision).as_posix(),
     }
     if not plan.write or any(path not in allowed for path in plan.paths):
         raise UserError(f"{PLAN_FILE}: may change only {sorted(allowed)}")
@@ -258,6 +268,10 @@ def deliver(
     plan_file, comment_file = Path(out_dir) / PLAN_FILE, Path(out_dir) / COMMENT_FILE
     comment = comment_file.read_text(encoding="utf-8") if comment_file.is_file() else None
     commit = None
+    stale = pull_request_moved(repo, request, backoff)
+    if stale is not None:
+        _answer(repo, request.pr, f"Nothing was published: {escape_markdown(stale)}.\n", backoff)
+        raise UserError(stale)
     if plan_file.is_file():
         plan = load_plan(plan_file)
         try:
@@ -271,6 +285,32 @@ def deliver(
     if comment is not None:
         _answer(repo, request.pr, comment, backoff)
     return commit
+
+
+def pull_request_moved(
+    repo: GitHubRepo, request: EvaluationRequest, backoff: Backoff
+) -> str | None:
+    """Why a PR's request may no longer be published (closed, or pushed to since it was taken
+    in), in one line; None when it is still open at the request's head commit."""
+    if request.pr is None:
+        return None
+    from pydantic import ValidationError
+
+    from runner.pipeline.pull_request import PullRequest
+
+    answer = with_retries(f"get PR #{request.pr}", lambda: repo.pull(request.pr), backoff)
+    try:
+        pull = PullRequest.model_validate(answer)
+    except ValidationError:
+        return f"GitHub's answer about PR #{request.pr} is not a pull request object"
+    if pull.state != "open":
+        return f"PR #{request.pr} is {pull.state} now, not open"
+    if pull.head.sha != request.head_sha:
+        return (
+            f"PR #{request.pr} has a new head {pull.head.sha[:12]}, not the evaluated commit "
+            f"{(request.head_sha or '')[:12]}; the new commit is evaluated on its own"
+        )
+    return None
 
 
 def _land(

@@ -1,14 +1,17 @@
-"""Put an evaluation's outcome where the site reads it: `results/<org>/<model>.json` or, for a run
-that failed, `results/<org>/<model>.failure.json` (the queue page lists those).
+"""Put an evaluation's outcome where the site reads it: `results/<org>/<model>/<revision>.json`
+or, for a run that failed, `results/<org>/<model>/<revision>.failure.json`
+(`runner.results_layout`).
 
 Only a complete run is published: the model and revision the submission names, at its precision,
-every planned task present, no `--limit`. A result replaces an earlier failure record of the same
-model. Files are written atomically, and the `Publication` says what to commit: the files to write
-(together or not at all), the ones to delete if the branch still has them, and what the default
-branch's submission file may name for the commit to go ahead. `runner.pipeline.landing` makes
-those decisions against the live branch, not this checkout (ARCHITECTURE.md, "Trust boundary").
-A failure record is planned only when a GPU job started: a run that was never approved is
-answered on the PR only.
+every planned task present, no `--limit`, every number recomputed from the predictions files
+(`runner.pipeline.rederive`). A result replaces an earlier failure record of the same revision and
+never touches another revision's files; a result already published for the same revision is
+replaced only when a maintainer's dispatch asked for it (`replace`). Files are written
+atomically, and the `Publication` says what to commit: the files to write (together or not at
+all), the ones to delete if the branch still has them, and what the default branch's submission
+file may name for the commit to go ahead. `runner.pipeline.landing` makes those decisions against
+the live branch, not this checkout (ARCHITECTURE.md, "Trust boundary"). A failure record is
+planned only when a GPU job started: a run that was never approved is answered on the PR only.
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ from runner.atomic_io import write_atomic
 from runner.errors import UsageError, UserError, describe_validation_error
 from runner.pipeline.capped_files import read_capped
 from runner.pipeline.failure_reasons import FailureReport
+from runner.results_layout import failure_path, result_path
 from runner.results_schema import EvaluationFailure, EvaluationResult, save
 from runner.submissions.schema import Submission
 
-RESULT_SUFFIX = ".json"
-FAILURE_SUFFIX = ".failure.json"
 PLAN_FILE = "changes.json"
 COMMENT_FILE = "comment.md"
 MAX_PLAN_BYTES = 16 * 1024
+REPLACE_REASON = "a maintainer's workflow_dispatch with replace: true"
 
 
 class Publication(BaseModel):
@@ -50,6 +53,9 @@ class Publication(BaseModel):
     # in changes.json, relative to the checkout.
     write: list[str]
     delete_if_present: list[str] = []
+    # A maintainer's dispatch asked to replace this revision's published result (otherwise a
+    # result file the live branch already has with other bytes stops the commit).
+    replace: bool = False
     # The per-item details, committed first on the details branch (runner.pipeline.details):
     # `details` are paths on that branch, and the files under `details_dir` (in changes.json,
     # relative to the checkout) hold their bytes.
@@ -59,16 +65,6 @@ class Publication(BaseModel):
     @property
     def paths(self) -> list[str]:
         return [*self.write, *self.delete_if_present]
-
-
-def result_path(results_dir: Path, model_id: str) -> Path:
-    org, name = model_id.split("/")
-    return Path(results_dir) / org / f"{name}{RESULT_SUFFIX}"
-
-
-def failure_path(results_dir: Path, model_id: str) -> Path:
-    org, name = model_id.split("/")
-    return Path(results_dir) / org / f"{name}{FAILURE_SUFFIX}"
 
 
 def bind_to_submission(result: EvaluationResult, submission: Submission) -> EvaluationResult:
@@ -103,11 +99,38 @@ def publish_result(
     *,
     planned_tasks: list[str],
     base_revision: str | None = None,
+    replace: bool = False,
 ) -> tuple[Publication, EvaluationResult]:
-    """Write `results/<org>/<model>.json` for a complete run and drop a stale failure record.
+    """Write `results/<org>/<model>/<revision>.json` for a complete run and drop that revision's
+    failure record (never another revision's file).
 
     Returns the commit plan and the record as published (bound to the submission).
     """
+    check_complete(result, planned_tasks)
+    bound = bind_to_submission(result, submission)
+    target = result_path(results_dir, submission.model, submission.revision)
+    save(target, bound)
+    stale = failure_path(results_dir, submission.model, submission.revision)
+    stale.unlink(missing_ok=True)  # this checkout; the commit decides on the live branch
+    message = f"results: {submission.model}@{submission.revision[:7]}"
+    if replace:
+        message += f"\n\nReplaces the published result of this revision: {REPLACE_REASON}."
+    publication = Publication(
+        kind="result",
+        message=message,
+        model=submission.model,
+        revision=submission.revision,
+        submission=submission.expected_path.as_posix(),
+        base_revision=base_revision,
+        write=[target.as_posix()],
+        delete_if_present=[stale.as_posix()],
+        replace=replace,
+    )
+    return publication, bound
+
+
+def check_complete(result: EvaluationResult, planned_tasks: list[str]) -> None:
+    """Every planned task present and no `--limit`: only a complete run is published."""
     missing = [task for task in planned_tasks if task not in result.tasks]
     if missing:
         shown = ", ".join(missing[:3]) + (", …" if len(missing) > 3 else "")
@@ -119,22 +142,6 @@ def publish_result(
         raise UserError(
             f"results: run used --limit {result.run.limit}; partial runs are not ranked"
         )
-    bound = bind_to_submission(result, submission)
-    target = result_path(results_dir, submission.model)
-    save(target, bound)
-    stale = failure_path(results_dir, submission.model)
-    stale.unlink(missing_ok=True)  # this checkout; the commit decides on the live branch
-    publication = Publication(
-        kind="result",
-        message=f"results: {submission.model}@{submission.revision[:7]}",
-        model=submission.model,
-        revision=submission.revision,
-        submission=submission.expected_path.as_posix(),
-        base_revision=base_revision,
-        write=[target.as_posix()],
-        delete_if_present=[stale.as_posix()],
-    )
-    return publication, bound
 
 
 def failure_record(
@@ -153,8 +160,9 @@ def failure_record(
 def publish_failure(
     failure: EvaluationFailure, results_dir: Path, *, submission: str, base_revision: str | None
 ) -> Publication:
-    """Write `results/<org>/<model>.failure.json` (the queue page's entry for a failed run)."""
-    target = failure_path(results_dir, failure.model)
+    """Write `results/<org>/<model>/<revision>.failure.json` (the queue page's entry for a failed
+    run)."""
+    target = failure_path(results_dir, failure.model, failure.revision)
     save(target, failure)
     return Publication(
         kind="failure",
@@ -209,32 +217,51 @@ def publish_run(
     out_dir: Path | None,
     run_url: str | None,
     details_dir: Path | None = None,
+    data_dir: Path | None = None,
 ) -> EvaluationResult:
     """Check a finished run against its request (or a submission file: every task planned) and
     publish it; print the score table, and write the PR comment to `out_dir` with the commit
     plan. With `details_dir`, the run's predictions files are copied there at their
-    details-branch paths (runner.pipeline.details) and the plan commits them first."""
+    details-branch paths (runner.pipeline.details) and the plan commits them first.
+
+    Every score is recomputed from the predictions files against the task rows (the Hub at the
+    pinned revision, or `data_dir`): the artifact's numbers are never copied
+    (`runner.pipeline.rederive`), and `run.ci_run_url` is `run_url`."""
     from runner.evaluation.summary import score_lines, score_title
     from runner.evaluation.tasks import TASK_NAMES
     from runner.pipeline.merge import load_part
+    from runner.pipeline.rederive import rederive_result
     from runner.pipeline.request import load_request
     from runner.pipeline.score_report import result_markdown
     from runner.submissions.schema import load_submission
 
+    pr, replace = None, False
     if request_dir is not None:
         request = load_request(request_dir)
         submission_file, planned = request.submission_file(request_dir), request.tasks
         submission = load_submission(submission_file, check_path=True)
-        base_revision = request.base_revision
+        base_revision, pr, replace = request.base_revision, request.pr, request.replace
     elif submission_file is not None:
         planned = list(TASK_NAMES)
         submission = load_submission(submission_file, check_path=True)
         base_revision = submission.revision  # a file of the branch itself
     else:
         raise UsageError("give --request DIR or --submission FILE")
-    result = load_part(run_dir)
+    claimed = load_part(run_dir)
+    if pr is not None and claimed.model.source != "hub":
+        raise UserError(
+            f"results: a run of a local directory (source: local) is not published for PR #{pr}; "
+            "only a run of the Hub repository at the submitted revision is"
+        )
+    check_complete(claimed, planned)
+    result = rederive_result(run_dir, claimed, data_dir=data_dir, run_url=run_url)
     publication, published = publish_result(
-        result, submission, results_dir, planned_tasks=planned, base_revision=base_revision
+        result,
+        submission,
+        results_dir,
+        planned_tasks=planned,
+        base_revision=base_revision,
+        replace=replace,
     )
     if details_dir is not None:
         from runner.pipeline.details import stage_details
@@ -243,8 +270,8 @@ def publish_run(
         publication = publication.model_copy(
             update={"details_dir": str(details_dir), "details": staged}
         )
-    target = result_path(results_dir, submission.model)
-    markdown = result_markdown(published, target, run_url or result.run.ci_run_url)
+    target = result_path(results_dir, submission.model, submission.revision)
+    markdown = result_markdown(published, target, published.run.ci_run_url)
     _write_outputs(out_dir, publication, markdown)
     # The terminal gets text: the comment's Markdown escapes (backslashes) are for GitHub only.
     print(f"published {target}: {score_title(published)}\n{score_lines(published)}")
@@ -332,7 +359,7 @@ def record_failure(
         if recorded
         else None
     )
-    recorded_as = failure_path(results_dir, model_id) if recorded else None
+    recorded_as = failure_path(results_dir, model_id, revision) if recorded else None
     _write_outputs(out_dir, publication, failure_markdown(failure, recorded_as))
     print(github_actions.error_line(f"{model_id}: {report.reason}", title=report.stage))
     return failure

@@ -59,8 +59,13 @@ class BaseRef(_GitHubShape):
     repo: RepositoryRef
 
 
+class UserRef(_GitHubShape):
+    login: str
+
+
 class PullRequest(_GitHubShape):
     number: int
+    user: UserRef | None = None  # the PR's author (null for a deleted account)
     state: str
     draft: bool = False
     head: HeadRef

@@ -71,6 +71,8 @@ class EvaluationRequest(_Strict):
     # What the default branch's file for this model named when the request was taken in (None:
     # no such file); publishing re-checks it against the live branch (runner.pipeline.landing).
     base_revision: CommitSha | None = None
+    # A maintainer's dispatch asked to replace this revision's published result (never a PR's).
+    replace: bool = False
     key: str  # names the concurrency group of the GPU jobs
     parts: list[list[str]]  # task names per GPU job, registry order
 
@@ -139,8 +141,11 @@ def load_bundle_metadata(bundle_dir: Path) -> Bundle:
 
 def bundle_pr(bundle_dir: Path) -> int:
     """`medlb results bundle-pr`: print the bundle's PR number (a step output under Actions)."""
-    pr = load_bundle_metadata(bundle_dir).pr
-    github_actions.set_outputs({"pr": str(pr)})
+    bundle = load_bundle_metadata(bundle_dir)
+    pr = bundle.pr
+    # The path is checked (submissions/<org>/<model>.yaml, Hub id characters): the prepare job
+    # asks GitHub who last changed that file on the default branch, for the approver.
+    github_actions.set_outputs({"pr": str(pr), "submission": bundle.submission})
     print(pr)
     return pr
 
@@ -198,10 +203,14 @@ def write_request(
     head_repo: str | None = None,
     pr_validation: Literal["success", "failure"] | None = None,
     base_revision: str | None = None,
+    replace: bool = False,
 ) -> EvaluationRequest:
     """Create the request directory: the submission's bytes and `request.json`."""
+    if replace and pr is not None:
+        raise UserError("request: only a maintainer's dispatch may replace a published result")
     request = EvaluationRequest(
         submission=submission,
+        replace=replace,
         pr=pr,
         head_sha=head_sha,
         head_repo=head_repo,

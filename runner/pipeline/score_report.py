@@ -16,6 +16,13 @@ from runner.results_schema import EvaluationFailure, EvaluationResult
 from runner.untrusted_text import escape_markdown
 
 HEADING = "Open Medical-LLM Leaderboard"
+# Merging is the acceptance step (ARCHITECTURE.md, "Results and ranking"): the leaderboard ranks
+# the revision the default branch's submission file names.
+MERGE_REQUEST = (
+    "**Merge this pull request to rank these scores**: the leaderboard shows, for each model, "
+    "the revision its submission file on the default branch names; until then this result is on "
+    'the queue page, and on the model page as "evaluated, not the submitted revision".'
+)
 
 
 def result_markdown(result: EvaluationResult, published_as: Path, run_url: str | None) -> str:
@@ -27,7 +34,8 @@ def result_markdown(result: EvaluationResult, published_as: Path, run_url: str |
         f"{score_table(result)}\n\n"
         f"Precision {model.precision}, {escape_markdown(result.environment.device)}, "
         f"{result.run.seconds / 60:.1f} min{run}. "
-        f"Published as {escape_markdown(published_as.as_posix())}.\n"
+        f"Published as {escape_markdown(published_as.as_posix())}.\n\n"
+        f"{MERGE_REQUEST}\n"
     )
 
 

@@ -25,6 +25,7 @@ from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.results_schema import Estimate, EvaluationResult, TaskResult
 from runner.sitegen.flags import Flag
 from runner.sitegen.inputs import SiteInputs
+from runner.sitegen.queue import https_only
 from runner.sitegen.ranking import RankPlace, rank_places
 from runner.stats import Interval, mean_interval
 from runner.submissions.schema import Submission
@@ -50,6 +51,13 @@ class ModelEntry:
     consistent_place: RankPlace | None = None  # rank by consistent accuracy (ranked models only)
     normalized_place: RankPlace | None = None  # rank by the chance-normalised average
     flag: Flag | None = None  # a maintainer's flag (flags/<org>/<model>.yaml)
+    model_key: str = ""  # "org/model" as results/ and submissions/ spell it
+    results_file: str = ""  # the results file, repository-relative
+
+    @property
+    def run_url(self) -> str | None:
+        """The CI run that published the result: an https link, or none."""
+        return https_only(self.result.run.ci_run_url)
 
     @property
     def model_id(self) -> str:
@@ -130,7 +138,7 @@ def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
 
     A model ranked by average is also ranked by consistent accuracy when its result has rotation
     scores, and by the chance-normalised average when its result has one (schema version 2)."""
-    submissions = {s.key: s.submission for s in inputs.submissions}
+    submissions = {s.key: s.submission for s in inputs.submissions}  # by "org/model"
     sample_site = sample_data_site(inputs)
     averages = {
         f.key: _average(f.result)
@@ -149,14 +157,16 @@ def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
         ModelEntry(
             key=f.key,
             result=f.result,
-            submission=submissions.get(f.key),
+            submission=submissions.get(f.model_key),
             average=averages[f.key],
             place=places.get(f.key),
             task_places={t: p[f.key] for t, p in task_places.items() if f.key in p},
             unranked_reason=None if f.key in places else unranked_reason(f.result, sample_site),
             consistent_place=consistent.get(f.key),
             normalized_place=normalized.get(f.key),
-            flag=inputs.flags.get(f.result.model.id),
+            flag=inputs.flag_of(f.result.model.id),
+            model_key=f.model_key,
+            results_file=f.repo_path,
         )
         for f in inputs.results
     ]

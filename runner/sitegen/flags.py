@@ -83,10 +83,13 @@ def flag_targets(
     """Check that every flag names a model with a result; returns one warning line per flag of a
     submitted model without a result yet, and raises `UserError` for a flag of an unknown model."""
     warnings = []
-    for model in sorted(set(flags) - evaluated):
+    # Hub ids ignore case, so a flag of BioMistral/BioMistral-7B flags biomistral/biomistral-7b.
+    evaluated_folded = {model.casefold() for model in evaluated}
+    submitted_folded = {model.casefold() for model in submitted}
+    for model in sorted(m for m in flags if m.casefold() not in evaluated_folded):
         # the file it was loaded from: load_flags holds every flag to its expected path
         path = Path(directory, flags[model].expected_path.relative_to(FLAGS_DIR))
-        if model not in submitted:
+        if model.casefold() not in submitted_folded:
             raise UserError(
                 f"{path}: flags {model}, which has no result and no submission "
                 "(a misspelled model id?)"

@@ -27,16 +27,26 @@ def last_commit_dates(folder: Path) -> dict[Path, datetime]:
     )
     if not log:
         return {}
-    dates: dict[Path, datetime] = {}
+    dates: dict[Path, datetime | None] = {}
     current: datetime | None = None
     for line in log.splitlines():
         if line.startswith(_COMMIT):
-            current = datetime.fromisoformat(line[1:])
-        elif line and current is not None:
+            current = _parsed(line[1:])
+        elif line:
             path = folder / line
-            if path not in dates and path.is_file():
+            if path not in dates and path.is_file():  # the newest commit that touched it
                 dates[path] = current
-    return dates
+    return {path: date for path, date in dates.items() if date is not None}
+
+
+def _parsed(date: str) -> datetime | None:
+    """A committer date as git printed it; None for one git accepts but Python cannot represent
+    (a timezone such as +9959 passes `git fsck --strict`): the files it was the newest commit
+    of get no date, like files without usable history."""
+    try:
+        return datetime.fromisoformat(date)
+    except ValueError:
+        return None
 
 
 def head_commit(folder: Path) -> str | None:

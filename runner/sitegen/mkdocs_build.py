@@ -45,8 +45,10 @@ def run_mkdocs(
     try:
         config = load_config(
             str(config_file),
-            docs_dir=str(docs_dir),
-            site_dir=str(site_dir),
+            # Absolute: mkdocs resolves a relative docs_dir against the config file's folder,
+            # not the working directory the pages were written under.
+            docs_dir=str(Path(docs_dir).resolve()),
+            site_dir=str(Path(site_dir).resolve()),
             nav=nav,
             strict=True,
             **({"repo_url": repo_url, "repo_name": repo_name} if repo_url else {}),

@@ -166,7 +166,12 @@ def render_pages(
         ),
     )
     _question_views(site, env, views, sources.questions)
-    site.add_page("queue.md", env.get_template("queue.md.j2").render(root="../", queue=queue))
+    site.add_page(
+        "queue.md",
+        env.get_template("queue.md.j2").render(
+            root="../", queue=queue, broken=[(b.path, b.reason) for b in inputs.broken]
+        ),
+    )
     guide = (
         submit_guide(sources.submitting_md, sources.repository) if sources.submitting_md else None
     )
@@ -243,6 +248,7 @@ def _model_pages(
                 task_counts=task_counts,
                 card_yaml=_card_snippet(entry, commit),
                 software=software[entry.key],
+                other_revisions=[f for f in inputs.other_results if f.model_key == entry.model_key],
                 **model_context(entry, medians, specialties),
             ),
         )
@@ -323,7 +329,7 @@ def _results_url(entry: ModelEntry, commit: str | None) -> str | None:
     """The results file at the built commit (a permalink: a re-evaluation does not move it)."""
     url = repository_url()
     if url:
-        return Repository(url).file_on(commit or "HEAD", f"results/{entry.key}.json")
+        return Repository(url).file_on(commit or "HEAD", entry.results_file)
     return entry.result.run.ci_run_url
 
 

@@ -52,12 +52,13 @@ class ViewSource:
     """A predictions file on its details-branch path, what its result pins, and the fixed part of
     its view."""
 
-    key: str  # the result's "org/model"
+    key: str  # the result's page key ("org/model")
     task: str
     path: Path
     sha256: str  # what the result pins
     n: int
     header: dict  # model, revision, task, labels, dataset: the view's fixed part
+    results_file: str = ""  # the result pinning it, repository-relative
 
 
 @dataclass
@@ -117,7 +118,15 @@ def _sources(
                 "predictions": {"url": repository.file_on(DETAILS_BRANCH, relative)},
             }
             found.append(
-                ViewSource(result_file.key, name, path, task.predictions_sha256, task.n, header)
+                ViewSource(
+                    result_file.key,
+                    name,
+                    path,
+                    task.predictions_sha256,
+                    task.n,
+                    header,
+                    result_file.repo_path,
+                )
             )
     return found
 
@@ -171,7 +180,7 @@ def condense(source: ViewSource) -> tuple[str, str, str]:
     if digest != source.sha256:
         raise UserError(
             f"{source.path}: sha256 {digest[:12]}… is not the predictions_sha256 "
-            f"{source.sha256[:12]}… that results/{source.key}.json pins for {source.task}"
+            f"{source.sha256[:12]}… that {source.results_file} pins for {source.task}"
         )
     items = [_item(source, row, i) for i, row in enumerate(_rows(source, data))]
     rotations = [rot for *_, rot in items]
@@ -194,9 +203,7 @@ def _rows(source: ViewSource, data: bytes) -> list:
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise UserError(f"{source.path}: not JSON lines ({err})") from None
     if len(rows) != source.n:
-        raise UserError(
-            f"{source.path}: {len(rows)} rows, results/{source.key}.json says {source.n}"
-        )
+        raise UserError(f"{source.path}: {len(rows)} rows, {source.results_file} says {source.n}")
     return rows
 
 

@@ -1,4 +1,5 @@
-"""The queue page's rows: submissions not yet evaluated at their revision, and failed runs.
+"""The queue page's rows: submissions not yet evaluated at their revision, failed runs, and
+results awaiting the merge of their pull request (ARCHITECTURE.md, "Results and ranking").
 
 Neither a submission file nor a failure record knows its pull request, so each row links
 GitHub's pull-request search for the model id (the publish job's comment on the pull request
@@ -17,11 +18,16 @@ from runner.sitegen.inputs import SiteInputs
 from runner.sitegen.repository import Repository
 
 
+def https_only(url: str | None) -> str | None:
+    """A link the site may render: https only (a `javascript:` URL in a file is never a link)."""
+    return url if url is not None and url.startswith("https://") else None
+
+
 @dataclass(frozen=True)
 class QueueRow:
     model: str
     revision: str
-    status: str  # "pending" or "failed"
+    status: str  # "pending", "failed" or "evaluated" (a result awaiting its PR's merge)
     model_type: str | None = None
     stage: str | None = None  # failed: where it failed
     reason: str | None = None
@@ -29,6 +35,8 @@ class QueueRow:
     ci_run_url: str | None = None
     submitted_at: datetime | None = None  # pending: last commit of the submission file
     pull_search_url: str | None = None  # GitHub's pull-request search for the model id
+    average: float | None = None  # evaluated: the nine-task average, if complete
+    scores: tuple[tuple[str, float], ...] = ()  # evaluated: (task, accuracy) in registry order
 
 
 def queue_rows(
@@ -53,7 +61,7 @@ def queue_rows(
             stage=f.failure.stage,
             reason=f.failure.reason,
             failed_at=f.failure.failed_at,
-            ci_run_url=f.failure.ci_run_url,
+            ci_run_url=https_only(f.failure.ci_run_url),
             pull_search_url=repository.pull_search_url(f.failure.model) if repository else None,
         )
         for f in inputs.failures
@@ -72,4 +80,25 @@ def queue_rows(
         for s in sorted(inputs.submissions, key=lambda s: s.submission.model.lower())
         if (s.submission.model, s.submission.revision) not in handled
     ]
-    return failures + pending
+    return failures + pending + awaiting_merge(inputs, repository)
+
+
+def awaiting_merge(inputs: SiteInputs, repository: Repository | None = None) -> list[QueueRow]:
+    """Results of a revision the default branch does not submit (yet) that are newer than the
+    model's ranked result, if any: a pull request's run, ranked once the PR is merged."""
+    ranked = {f.model_key: f.result.run.finished_at for f in inputs.results}
+    rows = [
+        QueueRow(
+            model=f.result.model.id,
+            revision=f.revision or "",
+            status="evaluated",
+            ci_run_url=https_only(f.result.run.ci_run_url),
+            pull_search_url=repository.pull_search_url(f.result.model.id) if repository else None,
+            average=f.result.average,
+            scores=tuple((name, task.acc) for name, task in f.result.tasks.items()),
+            failed_at=f.result.run.finished_at,
+        )
+        for f in inputs.other_results
+        if f.model_key not in ranked or f.result.run.finished_at > ranked[f.model_key]
+    ]
+    return sorted(rows, key=lambda row: row.failed_at, reverse=True)  # type: ignore[arg-type, return-value]

@@ -48,6 +48,13 @@ def hub_access_results(repo: Any, revision: str) -> list[CheckResult]:
             "fail",
             f"{repo.repo_id} is gated ({repo.gated} approval); turn gated access off",
         )
+    elif repo.canonical_id and repo.canonical_id != repo.repo_id:
+        access = CheckResult(
+            "hub-access",
+            "fail",
+            f"the Hub spells this model {repo.canonical_id}; submit it under that id "
+            f"(submissions/{repo.canonical_id}.yaml, model: {repo.canonical_id})",
+        )
     else:
         access = CheckResult("hub-access", "pass", f"{repo.repo_id} is public and not gated")
     if repo.commit != revision:

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from runner.errors import UsageError
+from runner.results_layout import RESULTS_DIR, FoundFile, classify
 from runner.submissions.checks import CheckResult
 from runner.submissions.schema import (
     SUBMISSION_SUFFIX,
@@ -36,7 +37,6 @@ from runner.submissions.schema import (
 )
 from runner.untrusted_text import visible_characters
 
-RESULTS_DIR = "results"
 _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
 
@@ -183,6 +183,8 @@ class BaseFiles(Protocol):
 
     def submission_paths(self) -> list[str]: ...
 
+    def paths_under(self, folder: str) -> list[str]: ...
+
 
 @dataclass(frozen=True)
 class GitRefFiles:
@@ -200,7 +202,10 @@ class GitRefFiles:
         return done.stdout if done.returncode == 0 else None
 
     def submission_paths(self) -> list[str]:
-        listing = ["ls-tree", "-r", "-z", "--name-only", self.ref, "--", f"{SUBMISSIONS_DIR}/"]
+        return self.paths_under(SUBMISSIONS_DIR)
+
+    def paths_under(self, folder: str) -> list[str]:
+        listing = ["ls-tree", "-r", "-z", "--name-only", self.ref, "--", f"{folder}/"]
         names = _git(self.root, *listing).stdout.decode(errors="replace").split("\0")
         return [name for name in names if name]
 
@@ -219,7 +224,10 @@ class DirectoryFiles:
         return target.read_bytes()
 
     def submission_paths(self) -> list[str]:
-        base = Path(self.root) / SUBMISSIONS_DIR
+        return self.paths_under(SUBMISSIONS_DIR)
+
+    def paths_under(self, folder: str) -> list[str]:
+        base = Path(self.root) / folder
         files = (p for p in base.rglob("*") if p.is_file() and not p.is_symlink())
         return sorted(p.relative_to(self.root).as_posix() for p in files)
 
@@ -251,15 +259,36 @@ def resubmission_check(base: BaseFiles, submission: Submission, path: str) -> Ch
             "fail",
             f"revision {submission.revision[:12]} is already submitted in {expected} {where}",
         )
-    results_path = f"{RESULTS_DIR}/{submission.org}/{submission.name}.json"
-    if submission.revision in _result_revisions(base.read(results_path)):
-        return CheckResult(
-            "resubmission",
-            "fail",
-            f"revision {submission.revision[:12]} is already evaluated ({results_path} {where})",
+    for found in _published(base, submission.model):
+        if found.model_key != submission.model:
+            return CheckResult(
+                "resubmission",
+                "fail",
+                f"{found.path.as_posix()} {where} already has this model as {found.model_key} "
+                "(Hub ids ignore case); submit it under that id",
+            )
+        revisions = (
+            {found.revision}
+            if found.revision
+            else _result_revisions(base.read(found.path.as_posix()))
         )
+        if found.kind == "result" and submission.revision in revisions:
+            return CheckResult(
+                "resubmission",
+                "fail",
+                f"revision {submission.revision[:12]} is already evaluated "
+                f"({found.path.as_posix()} {where})",
+            )
     what = "a new model" if previous is None else "a new revision of a submitted model"
     return CheckResult("resubmission", "pass", f"{what}; {path} is not {where} at this revision")
+
+
+def _published(base: BaseFiles, model_id: str) -> list[FoundFile]:
+    """The base's results files of `model_id` in either layout, its id compared case-folded."""
+    paths = [p for p in base.paths_under(RESULTS_DIR) if p.endswith(".json")]
+    found = (classify(Path(RESULTS_DIR), Path(p)) for p in paths)
+    wanted = model_id.casefold()
+    return [f for f in found if f.problem is None and f.model_key.casefold() == wanted]
 
 
 def _result_revisions(data: bytes | None) -> set[str]:

@@ -121,6 +121,13 @@ def render_markdown(reports: list[FileReport]) -> str:
             mark += f" ({count} problem{'s' if count != 1 else ''})"
         lines.append(f"| {table_code(report.path)} | {mark} | {_first_problem(first)} |")
     lines.append("")
+    for report in reports:  # what an approver of the GPU run weighs first (its size)
+        counted = next((r for r in report.results if r.check == "parameters"), None)
+        if counted is not None and counted.status == "pass":
+            lines += [
+                f"Parameters of {markdown_text(report.path)}: {markdown_text(counted.message)}",
+                "",
+            ]
     for report in reports:
         lines += _details(report)
     lines.append(

@@ -15,7 +15,6 @@ checks the fields in the same pass (the file stays invalid until they are fixed)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,17 +26,18 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from runner.errors import UserError
 from runner.submissions.yaml_diagnosis import LineProblem, describe_syntax_error, line_problems
-from runner.untrusted_text import shorten
+from runner.untrusted_text import hidden_character, shorten
 
 MAX_BYTES = 64 * 1024  # a real submission is well under 2 KiB
 MAX_DEPTH = 16  # nodes from the top mapping down; a submission needs 2
 MAX_PROBLEMS_SHOWN = 4  # reasons in one `FileError` message; the rest are counted
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-# C0/C1 controls and DEL, except tab, newline and carriage return (YAML's reader refuses them too,
-# with a message that points at a character position instead of a line), and the bidirectional
-# overrides that make text in a PR diff read differently from what is parsed ("Trojan Source").
-_CONTROL_CHARS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Controls except tab, newline and carriage return (YAML's reader refuses them too, with a
+# message that points at a character position instead of a line), bidirectional marks and
+# overrides that make text in a PR diff read differently from what is parsed ("Trojan Source"),
+# zero-width and tag characters (`untrusted_text.hidden_character`): refused in the raw text and
+# again in every parsed value, where YAML's escapes ("\u202e", "\x1b", "\0") would make them.
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,18 @@ class _HardenedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        """A value YAML cannot represent in Python (an integer of over 4,300 digits, a date such
+        as 2024-02-30) is a problem on its line, not a traceback."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as err:
+            raise _Rejected(
+                f"{shorten(str(node.value), 20)} cannot be read as a value "
+                f"({type(err).__name__}); quote it to make it text",
+                node.start_mark,
+            ) from None
+
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         first_line: dict[str, int] = {}
         for key_node, _ in node.value:
@@ -198,10 +210,10 @@ def decode_text(data: bytes, display: str) -> str:
         raise FileError(
             display, f"not UTF-8 text (byte 0x{bad} at offset {err.start})", line
         ) from None
-    control = _CONTROL_CHARS.search(text)
+    control = hidden_character(text)
     if control is not None:
-        line = text.count("\n", 0, control.start()) + 1
-        code = f"U+{ord(control.group()):04X}"
+        line = text.count("\n", 0, text.index(control)) + 1
+        code = f"U+{ord(control):04X}"
         raise FileError(display, f"control character {code} is not allowed in a text file", line)
     return text
 
@@ -250,6 +262,7 @@ def _parse(text: str, display: str) -> YamlMapping:
         data = loader.construct_document(node)
         if loader.duplicates:
             raise FileError.of(display, loader.duplicates)
+        _check_parsed_text(data, key_lines, display)
     except _Rejected as err:
         raise FileError(display, err.reason, err.line) from None
     except yaml.MarkedYAMLError as err:
@@ -262,6 +275,32 @@ def _parse(text: str, display: str) -> YamlMapping:
     finally:
         loader.dispose()
     return YamlMapping(data=data, key_lines=key_lines, raw=raw)
+
+
+def _check_parsed_text(data: Any, key_lines: dict[str, int], display: str) -> None:
+    """Refuse a parsed key or value holding a hidden character (YAML escapes make them)."""
+    for key, value in data.items() if isinstance(data, dict) else ():
+        for text in _strings(key, value):
+            found = hidden_character(text)
+            if found is not None:
+                raise FileError(
+                    display,
+                    f"{shorten(str(key))}: control character U+{ord(found):04X} is not allowed "
+                    "(written as a YAML escape)",
+                    key_lines.get(str(key)),
+                )
+
+
+def _strings(*values: Any) -> list[str]:
+    found: list[str] = []
+    for value in values:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            found += _strings(*value.keys(), *value.values())
+        elif isinstance(value, list):
+            found += _strings(*value)
+    return found
 
 
 def _not_a_mapping(node: Any) -> str:

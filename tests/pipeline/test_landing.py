@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from github_fake import OWNER_REPO, FakeGitHub, shown
+from github_fake import OWNER_REPO, FakeGitHub, pull_answer, shown
 
 from runner.errors import UserError
 from runner.github_api import GitHubRepo
@@ -24,8 +24,9 @@ from runner.pipeline.request import write_request
 REVISION = "cd" * 20
 NEWER = "9a" * 20
 SUBMISSION = "submissions/acme/med-7b.yaml"
-RESULT = "results/acme/med-7b.json"
-FAILURE = "results/acme/med-7b.failure.json"
+RESULT = f"results/acme/med-7b/{REVISION}.json"
+FAILURE = f"results/acme/med-7b/{REVISION}.failure.json"
+HEAD = "ab" * 20  # the PR's head commit, which the request was taken in at
 
 
 def submission_yaml(revision: str) -> bytes:
@@ -50,14 +51,17 @@ def github(tmp_path) -> FakeGitHub:
     _git(seed, "add", ".")
     _git(seed, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "start")
     _git(tmp_path, "clone", "-q", "--bare", str(seed), "origin.git")
-    return FakeGitHub(tmp_path / "origin.git")
+    github = FakeGitHub(tmp_path / "origin.git")
+    github.pulls[7] = pull_answer(7, HEAD, "contributor/leaderboard")
+    return github
 
 
 @pytest.fixture
 def job(tmp_path, monkeypatch) -> Path:
     """The publish job's checkout after `medlb results publish` planned a result for PR #7."""
     checkout = tmp_path / "checkout"
-    write_request(checkout / "request", SUBMISSION, submission_yaml(REVISION), split=1, pr=7)
+    data = submission_yaml(REVISION)
+    write_request(checkout / "request", SUBMISSION, data, split=1, pr=7, head_sha=HEAD)
     (checkout / RESULT).parent.mkdir(parents=True)
     (checkout / RESULT).write_text(json.dumps({"model": {"revision": REVISION}}) + "\n")
     plan = Publication(
@@ -315,3 +319,60 @@ def test_a_plan_with_details_outside_the_models_own_place_is_refused(github, det
     with pytest.raises(UserError, match="details may hold only"):
         _deliver(github)
     assert github.head("details") is None and github.file(RESULT) is None
+
+
+# ---- issue 17 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (dict(state="closed"), "PR #7 is closed now, not open"),
+        (dict(head_sha="ef" * 20), f"PR #7 has a new head {'ef' * 6}, not the evaluated commit"),
+    ],
+)
+def test_a_pr_closed_or_pushed_to_since_its_run_publishes_nothing(github, job, answer, why):
+    """Deliver asks GitHub again: a forgotten run of an earlier push, or of a closed PR, lands
+    nothing, and the PR is told why in one line."""
+    github.pulls[7] = pull_answer(
+        7, answer.get("head_sha", HEAD), "c/l", state=answer.get("state", "open")
+    )
+    start = github.head()
+    with pytest.raises(UserError, match=why):
+        _deliver(github)
+    assert github.head() == start and github.head("details") is None
+    [(pr, body)] = github.comments
+    assert pr == 7 and shown(body).startswith("Nothing was published: ") and why in shown(body)
+    assert len(body.strip().splitlines()) == 1
+
+
+def test_this_revisions_result_is_replaced_only_by_a_maintainers_replace(github, job):
+    """A result already on the branch for this revision stays, unless the plan comes from a
+    maintainer's dispatch with replace (named in the commit message)."""
+    earlier = json.dumps({"model": {"revision": REVISION}, "earlier": True}).encode() + b"\n"
+    github.push({RESULT: earlier})
+    with pytest.raises(UserError, match="already holds a result of acme/med-7b@cdcdcdcdcdcd"):
+        _deliver(github)
+    assert github.file(RESULT) == earlier
+    plan_file = job / "publish" / "changes.json"
+    plan = json.loads(plan_file.read_text())
+    plan.update(replace=True, message=plan["message"] + "\n\nReplaces the published result")
+    plan_file.write_text(json.dumps(plan))
+    commit = _deliver(github)
+    assert github.file(RESULT) != earlier
+    assert "Replaces the published result" in _git(
+        github.git_dir, "log", "-1", "--format=%B", commit
+    )
+
+
+def test_a_plan_may_touch_no_other_revisions_file(github, job):
+    other = f"results/acme/med-7b/{NEWER}.json"
+    (job / other).parent.mkdir(parents=True, exist_ok=True)
+    (job / other).write_text("{}\n")
+    plan_file = job / "publish" / "changes.json"
+    plan = json.loads(plan_file.read_text())
+    plan["write"] = [other]
+    plan_file.write_text(json.dumps(plan))
+    with pytest.raises(UserError, match="may change only"):
+        _deliver(github)
+    assert github.file(other) is None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from github_fake import file_entry, jobs_answer, pull_answer, shown
+from hub_runs import as_hub_run
 
 from runner.cli import main
 from runner.evaluation.tasks import TASK_NAMES
@@ -238,31 +239,39 @@ def test_intake_refuses_a_bundle_for_another_commit(pr_repo, monkeypatch, capsys
     assert "is not the checked commit" in capsys.readouterr().err
 
 
-def _publish(run_dir: Path, *extra: str) -> int:
-    argv = ["results", "publish", str(run_dir), "--request", "request"]
+def _publish(run_dir: Path, *extra: str, model: str = "acme/med-7b") -> int:
+    """Publish a Hub run of `model` at REVISION (a copy of `run_dir`: hub_runs), as the GPU job
+    hands it over, recomputed against the bundled sample questions."""
+    hub_run = Path("hub-runs") / f"{run_dir.parent.name}-{run_dir.name}"
+    if not hub_run.exists():
+        as_hub_run(run_dir, hub_run, model, REVISION)
+    argv = ["results", "publish", str(hub_run), "--request", "request"]
+    argv += ["--data-dir", str(SAMPLE_DATA_DIR)]
     return main([*argv, "--results-dir", "results", "--out", "publish", *extra])
+
+
+RESULT = f"results/acme/med-7b/{REVISION}.json"
+FAILURE = f"results/acme/med-7b/{REVISION}.failure.json"
 
 
 def test_publish_writes_the_result_and_replaces_a_failure_record(
     pr_repo, monkeypatch, pipeline_full_run, capsys
 ):
     assert _bundle_and_intake(pr_repo, monkeypatch) == 0
-    stale = pr_repo / "results" / "acme" / "med-7b.failure.json"
+    stale = pr_repo / FAILURE
     stale.parent.mkdir(parents=True)
     stale.write_text("{}")
     assert _publish(pipeline_full_run) == 0
 
     from runner.results_schema import load_result
 
-    published = load_result(pr_repo / "results" / "acme" / "med-7b.json")
+    published = load_result(pr_repo / RESULT)
     assert (published.model.id, published.model.revision) == ("acme/med-7b", REVISION)
+    # Recomputed from the predictions and the sample rows: the evaluation's own numbers.
     assert published.tasks == load_result(pipeline_full_run / "results.json").tasks
     changes = json.loads((pr_repo / "publish" / "changes.json").read_text())
     # What to delete is decided against the live branch when committing (test_landing.py).
-    assert (changes["write"], changes["delete_if_present"]) == (
-        ["results/acme/med-7b.json"],
-        ["results/acme/med-7b.failure.json"],
-    )
+    assert (changes["write"], changes["delete_if_present"]) == ([RESULT], [FAILURE])
     assert (changes["revision"], changes["base_revision"]) == (REVISION, None)
     assert not stale.exists()
     comment = (pr_repo / "publish" / "comment.md").read_text()
@@ -283,7 +292,7 @@ def test_publish_stages_the_details_byte_for_byte_at_their_branch_paths(
 
     assert _bundle_and_intake(pr_repo, monkeypatch) == 0
     assert _publish(pipeline_rotations_run, "--details-dir", str(pr_repo / "details-out")) == 0
-    published = load_result(pr_repo / "results" / "acme" / "med-7b.json")
+    published = load_result(pr_repo / RESULT)
     changes = json.loads((pr_repo / "publish" / "changes.json").read_text())
     expected = [f"acme/med-7b/{REVISION}/predictions/{task}.jsonl" for task in sorted(TASK_NAMES)]
     assert (changes["details_dir"], changes["details"]) == ("details-out", expected)
@@ -343,13 +352,13 @@ def test_fail_records_why_and_where(
 
     from runner.results_schema import load_failure
 
-    failure = load_failure(pr_repo / "results" / "acme" / "med-7b.failure.json")
+    failure = load_failure(pr_repo / FAILURE)
     assert (failure.model, failure.revision, failure.stage) == ("acme/med-7b", REVISION, stage)
     assert reason in failure.reason
     assert f"::error title={stage}::acme/med-7b: " in capsys.readouterr().out
     assert reason in shown((pr_repo / "publish" / "comment.md").read_text())
     changes = json.loads((pr_repo / "publish" / "changes.json").read_text())
-    assert (changes["kind"], changes["write"]) == ("failure", ["results/acme/med-7b.failure.json"])
+    assert (changes["kind"], changes["write"]) == ("failure", [FAILURE])
 
 
 @pytest.mark.parametrize(
@@ -484,7 +493,7 @@ def test_a_run_that_does_not_publish_is_recorded_at_the_publishing_stage(
 
     from runner.results_schema import load_failure
 
-    failure = load_failure(pr_repo / "results" / "acme" / "med-7b.failure.json")
+    failure = load_failure(pr_repo / FAILURE)
     assert failure.stage == "publishing"
     assert "run in float32, the submission asks for bfloat16" in failure.reason
-    assert not (pr_repo / "results" / "acme" / "med-7b.json").exists()
+    assert not (pr_repo / RESULT).exists()

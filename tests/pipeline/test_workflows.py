@@ -40,7 +40,8 @@ def test_evaluate_is_triggered_by_validate_and_by_maintainers(workflows):
     on = rules.triggers(workflows["evaluate"])
     assert set(on) == {"workflow_run", "workflow_dispatch"}
     assert on["workflow_run"] == {"workflows": ["validate"], "types": ["completed"]}
-    assert set(on["workflow_dispatch"]["inputs"]) == {"submission", "split"}
+    assert set(on["workflow_dispatch"]["inputs"]) == {"submission", "split", "replace"}
+    assert on["workflow_dispatch"]["inputs"]["replace"]["default"] is False  # issue 17
 
 
 def test_gpu_job_is_gated_self_hosted_and_queued(workflows):
@@ -148,11 +149,10 @@ def _mutated(name: str, old: str, new: str) -> dict:
 
 
 def test_checking_out_the_pr_head_on_the_privileged_side_is_caught():
-    checkout = "        with:\n          persist-credentials: false\n"
     wf = _mutated(
         "evaluate",
-        checkout,
-        checkout + "          ref: ${{ github.event.workflow_run.head_sha }}\n",
+        f"ref: {rules.DEFAULT_BRANCH_REF}",
+        "ref: ${{ github.event.workflow_run.head_sha }}",
     )
     assert any("checks out a chosen ref" in p for p in rules.trust_problems(wf))
 
@@ -172,7 +172,7 @@ def test_checking_out_the_pr_head_on_the_privileged_side_is_caught():
         ),
         (
             "evaluate",
-            "run: requirements/install-locked.sh requirements/publish.lock",
+            "run: requirements/install-locked.sh requirements/eval.lock",
             "run: python -m pip install . numpy",
             "installs without requirements/install-locked.sh",
         ),
@@ -278,8 +278,7 @@ def test_the_gpu_job_starts_from_a_clean_run_directory_and_its_own_hub_cache(wor
     assert step["env"]["RUN_ID"] == "${{ github.run_id }}"
     assert step["env"]["HF_HOME"] == "${{ runner.temp }}/hf-home"
     assert 'run_dir="$RUNNER_WORKSPACE/medlb-runs/$RUN_ID/part-$PART"' in step["run"]
-    assert 'if [ "$ATTEMPT" = 1 ]; then rm -rf "$run_dir"; fi' in step["run"]
-    assert step["env"]["ATTEMPT"] == "${{ github.run_attempt }}"
+    assert '\nrm -rf "$run_dir"\n' in step["run"]  # every attempt: issue 17
     assert "outputs.key" not in str(step)  # a predictable key would let other runs' state in
     stage = _step(workflows["evaluate"], "evaluate", "Stage this part")
     assert "$RUNNER_WORKSPACE/medlb-runs/$RUN_ID/part-$PART" in stage["run"]
@@ -290,7 +289,7 @@ def test_the_gpu_job_starts_from_a_clean_run_directory_and_its_own_hub_cache(wor
     [
         ("evaluate", "prepare", "eval.lock"),
         ("evaluate", "evaluate", "eval.lock"),
-        ("evaluate", "publish", "publish.lock"),
+        ("evaluate", "publish", "eval.lock"),  # `datasets`: the rows scores are recomputed on
         ("pages", "build", "site.lock"),
     ],
 )
@@ -328,12 +327,14 @@ def test_a_privileged_checkout_of_a_pr_ref_is_still_caught():
         assert any("checks out a chosen ref" in p for p in rules.trust_problems(wf)), ref
 
 
-@pytest.mark.parametrize(("attempt", "kept"), [("1", False), ("2", True)])
-def test_the_evaluate_step_clears_a_run_directory_on_a_runs_first_attempt(
+@pytest.mark.parametrize(("attempt", "kept"), [("1", False), ("2", False)])
+def test_the_evaluate_step_clears_a_run_directory_on_every_attempt(
     workflows, tmp_path, attempt, kept
 ):
-    """Finding 2, played with the step's own shell: on a persistent runner, a directory someone
-    prepared for this run id is wiped on the first attempt; a re-run (attempt 2) resumes it."""
+    """Finding 2 and issue 17, played with the step's own shell: on a persistent runner, a
+    directory someone prepared for this run id is wiped, on the first attempt and on a re-run
+    alike (a job attempt trusts no file an earlier attempt left: edited predictions would be
+    resumed)."""
     step = _step(workflows["evaluate"], "evaluate", "Evaluate the pinned revision")
     script = step["run"].split('"$RUNNER_TEMP/venv/bin/medlb"')[0]
     planted = tmp_path / "medlb-runs" / "4242" / "part-1"
@@ -369,3 +370,28 @@ def test_publishing_stages_the_details_and_deliver_commits_them_first(workflows)
     assert "--details-dir details-out" in publish["run"]
     deliver = _step(wf, "publish", "Commit the details and the results")
     assert "results deliver" in deliver["run"]
+
+
+def test_every_evaluate_job_checks_out_the_default_branchs_current_head(workflows):
+    """Issue 17: a late approval runs the default branch as it is now, with any fix merged since
+    the event, not the commit the triggering event saw."""
+    wf = workflows["evaluate"]
+    for job in ("prepare", "evaluate", "publish"):
+        checkouts = [
+            s for j, s in rules.steps(wf) if j == job and "actions/checkout@" in s.get("uses", "")
+        ]
+        assert checkouts and all(
+            s["with"].get("ref") == rules.DEFAULT_BRANCH_REF for s in checkouts
+        ), job
+
+
+def test_the_prepare_job_fails_closed_without_required_reviewers(workflows):
+    """Issue 17: the prepare job asks GitHub about the gpu-evaluation environment for either
+    event, and both intakes refuse unless it has required reviewers (test_revisions.py)."""
+    wf = workflows["evaluate"]
+    ask = _step(wf, "prepare", "Ask GitHub whether the gpu-evaluation environment")
+    assert "if" not in ask
+    assert ask["run"] == 'gh api "repos/$REPOSITORY/environments/gpu-evaluation" > environment.json'
+    for name in ("Intake the pull request", "Intake the maintainer"):
+        assert "--environment environment.json" in _step(wf, "prepare", name)["run"]
+    assert "--file-history file-history.json" in _step(wf, "prepare", "Intake the pull")["run"]

@@ -40,7 +40,7 @@ def test_the_hub_loads_the_snippet_with_a_named_and_linked_source(entries, monke
             )
             assert result.source_name == SITE_NAME
             assert result.source_url == (
-                f"https://github.com/acme/leaderboard/blob/HEAD/results/{entry.key}.json"
+                f"https://github.com/acme/leaderboard/blob/HEAD/{entry.results_file}"
             )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from site_browser import page_overflow, served, shot, watched_tab
+from site_fixtures import result_file
 
 from runner.cli import main
 from runner.demo_pipeline import DEMO_MODELS
@@ -66,7 +67,7 @@ def test_the_specialties_tab_ranks_both_demo_models_in_every_medmcqa_subject(
 ):
     subjects = set()
     for model in DEMO_MODELS:
-        result = load_result(demo / "results" / f"{model.model_id}.json")
+        result = load_result(result_file(demo / "results", model.model_id))
         subjects |= set(result.tasks["medmcqa"].subjects)
     assert len(subjects) > 5
     with watched_tab(browser, base_url, 1400, 900) as tab:

@@ -15,10 +15,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from site_fixtures import site_build_argv, write_submission
+from site_fixtures import result_file, site_build_argv, write_submission
 
 from runner.cli import main
 from runner.evaluation.tasks import TASK_NAMES, TASKS
+from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
 from runner.results_schema import decode_bits, load_result
 
 ROTATED, PLAIN, NO_DETAILS = "acme/rotated", "acme/plain", "acme/no-details"
@@ -37,7 +38,7 @@ def published(tmp_path_factory, pipeline_rotations_run, pipeline_full_run) -> Pa
     for model, run in runs.items():
         submission = write_submission(work / "submissions", model, REVISIONS[model])
         argv = ["results", "publish", str(run), "--submission", str(submission)]
-        argv += ["--results-dir", str(work / "results")]
+        argv += ["--results-dir", str(work / "results"), "--data-dir", str(SAMPLE_DATA_DIR)]
         if model != NO_DETAILS:
             argv += ["--details-dir", str(work / "details")]
         assert main(argv) == 0
@@ -73,7 +74,7 @@ def test_the_view_holds_every_answer_and_probability_of_the_predictions(publishe
         assert (
             view["n"]
             == len(rows)
-            == load_result(published / "results" / f"{model}.json").tasks[task].n
+            == load_result(result_file(published / "results", model)).tasks[task].n
         )
         assert view["gold"] == [r["gold"] for r in rows]
         assert view["pred"] == [r["pred"] for r in rows]
@@ -88,7 +89,7 @@ def test_the_answers_under_rotation_are_the_evaluations_own(published, site):
     rotation are the result's consistent-correct bits; those that change, its flip rate."""
     from runner.evaluation.rotations import all_rotations, chosen_options
 
-    result = load_result(published / "results" / f"{ROTATED}.json")
+    result = load_result(result_file(published / "results", ROTATED))
     for task in TASK_NAMES:
         view, rows = _view(site, ROTATED, task), _rows(published, ROTATED, task)
         if not TASKS[task].letter_choices:
@@ -152,7 +153,7 @@ def test_a_tampered_details_file_stops_the_build_naming_it(published, tmp_path, 
     assert _build(published, tmp_path, "--details", str(details)) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
     assert str(target) in line and "is not the predictions_sha256" in line
-    assert f"results/{PLAIN}.json pins for medmcqa" in line
+    assert f"results/{PLAIN}/{REVISIONS[PLAIN]}.json pins for medmcqa" in line
     assert (tmp_path / "html" / "index.html").read_bytes() == before
 
 
@@ -211,7 +212,7 @@ def test_a_pinned_file_that_is_not_predictions_rows_is_one_line(published, tmp_p
     rows = target.read_text().splitlines()
     rows[2] = json.dumps({**json.loads(rows[2]), "choice_logprobs": [-1.0, -2.0]})  # 2 of 3
     target.write_text("\n".join(rows) + "\n")
-    result_path = work / "results" / f"{PLAIN}.json"
+    result_path = result_file(work / "results", PLAIN)
     result = load_result(result_path)
     task = result.tasks["pubmedqa"].model_copy(
         update={"predictions_sha256": hashlib.sha256(target.read_bytes()).hexdigest()}

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from site_fixtures import site_build_argv
+from site_fixtures import result_file, site_build_argv
 
 from runner.cli import main
 from runner.results_schema import Environment
@@ -39,7 +39,7 @@ def test_the_model_page_and_leaderboard_data_flag_it(site_tree, tmp_path, monkey
     results = tmp_path / "results"
     shutil.copytree(site_tree.results, results)
     flagged = site_tree.evaluated[0]
-    path = results / f"{flagged}.json"
+    path = result_file(results, flagged)
     document = json.loads(path.read_text())
     document["environment"]["torch"] = "2.12.1+cu121"
     path.write_text(json.dumps(document))

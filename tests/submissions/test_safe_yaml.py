@@ -106,3 +106,27 @@ def test_missing_file_and_directory(tmp_path):
         load_yaml_mapping(tmp_path / "nope.yaml", "nope.yaml")
     with pytest.raises(FileError, match=r"^dir: not a regular file$"):
         load_yaml_mapping(tmp_path, "dir")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # YAML escapes make, in the parsed value, what the raw-text check never sees.
+        (b'a: 1\nb: "x\\u202ey"\n', "f.yaml:2: 'b': control character U+202E is not allowed"),
+        (b'b: "\\x1b[2J"\n', "f.yaml:1: 'b': control character U+001B is not allowed"),
+        (b'b: "nul\\0"\n', "f.yaml:1: 'b': control character U+0000 is not allowed"),
+        (b'b: ["\\U000E0041"]\n', "f.yaml:1: 'b': control character U+E0041 is not allowed"),
+        # Bidi marks and tag characters written out are refused like the overrides.
+        ("b: x\u200fy\n".encode(), "f.yaml:1: control character U+200F is not allowed"),
+        ("b: x\U000e0041\n".encode(), "f.yaml:1: control character U+E0041 is not allowed"),
+        # Values YAML cannot build in Python: a problem on their line, not a traceback.
+        (b"a: 1\nb: " + b"9" * 5000 + b"\n", "f.yaml:2: '99999999999999999999'… cannot be read"),
+        (b"b: 2024-02-30\n", "f.yaml:1: '2024-02-30' cannot be read as a value (ValueError)"),
+    ],
+)
+def test_hidden_characters_and_unbuildable_values_are_one_line_problems(text, message):
+    """Issue 17: checked on parsed values too, and constructor errors become problems."""
+    with pytest.raises(FileError) as caught:
+        load_yaml_bytes(text, "f.yaml")
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)

@@ -90,7 +90,7 @@ HOSTILE = [
         "zero-width-id",
         PATH,
         variant("model: Qwen/Qwen2.5", "model: Qwen/\u200bQwen2.5"),
-        "model: contains non-ASCII character U+200B (ZERO WIDTH SPACE)",
+        f"{PATH}:1: control character U+200B is not allowed in a text file",
     ),
     (
         "two-slashes-id",

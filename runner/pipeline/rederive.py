@@ -1,0 +1,119 @@
+"""Every number of a result recomputed from its predictions files, checked against the pinned
+data (ARCHITECTURE.md, "Trust boundary"): what `medlb results publish` publishes.
+
+The GPU job's `results.json` is an artifact of a self-hosted machine: a compromised job could
+write any accuracy into it. So publish keeps from it only what it cannot recompute (the model's
+identity, which the submission then checks; timings and token counts; the environment) and
+rebuilds each task's entry with the functions `medlb evaluate` itself uses
+(`runner.evaluation.task_results`): the task's rows are read again (the Hub at the pinned
+revision, or `--data-dir`), and a predictions file counts only if it has one row per item, in
+order, with the item's doc id, gold and number of choices (`predictions.parse_matching`).
+A new track plugs in the same way: its scores come from its own predictions through its own
+`task_results` function.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runner.errors import UserError
+from runner.evaluation.metrics import leaderboard_average
+from runner.evaluation.predictions import parse_matching, predictions_path, sha256
+from runner.evaluation.run_manifest import TaskRecord
+from runner.evaluation.task_data import load_task_rows, rows_source
+from runner.evaluation.task_results import result_averages, task_result
+from runner.evaluation.tasks import TASK_NAMES, TASKS, build_items
+from runner.results_schema import EvaluationResult, RunInfo, TaskResult
+
+_LINK_SCHEME = "https://"
+
+
+def https_url(value: str | None, what: str) -> str | None:
+    """`value` if it is an https URL (or None); anything else (`javascript:`, `http:`) refused."""
+    if value is None:
+        return None
+    if not value.startswith(_LINK_SCHEME) or any(ch.isspace() for ch in value):
+        raise UserError(f"{what}: not an https URL; a published result links only https pages")
+    return value
+
+
+def rederive_result(
+    run_dir: Path, claimed: EvaluationResult, *, data_dir: Path | None, run_url: str | None
+) -> EvaluationResult:
+    """`claimed` with every score recomputed from `run_dir/predictions/` and the pinned rows,
+    and `run.ci_run_url` set to `run_url` (the run publish was told it is part of)."""
+    tasks: dict[str, TaskResult] = {}
+    rows_by_task = {}
+    for name, task in claimed.tasks.items():
+        if name not in TASKS:
+            raise UserError(f"results: unknown task {name!a}")
+        tasks[name], rows_by_task[name] = _rederive_task(run_dir, name, task, claimed, data_dir)
+    ordered = {name: tasks[name] for name in TASK_NAMES if name in tasks}
+    complete = all(t.n == t.n_total for t in ordered.values())
+    run = claimed.run
+    return claimed.model_copy(
+        update={
+            "tasks": ordered,
+            "average": leaderboard_average(
+                {name: t.acc for name, t in ordered.items()}, complete=complete
+            ),
+            **result_averages(
+                ordered, rows_by_task, complete=complete, rotations=claimed.rotations
+            ),
+            "run": RunInfo(
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                seconds=run.seconds,
+                batch_size=run.batch_size,
+                limit=None,
+                ci_run_url=https_url(run_url, "--run-url"),
+            ),
+        }
+    )
+
+
+def _rederive_task(
+    run_dir: Path, name: str, claimed_task: TaskResult, claimed: EvaluationResult, data_dir
+) -> tuple[TaskResult, list]:
+    spec = TASKS[name]
+    task_rows = load_task_rows(spec, data_dir)
+    items = build_items(spec, task_rows.rows, source=task_rows.source)
+    path = predictions_path(run_dir, name)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UserError(f"{path}: cannot read it ({err.strerror})") from None
+    rotations = claimed.rotations and spec.letter_choices
+    rows = parse_matching(data, items, rotations=rotations)
+    if rows is None:
+        raise UserError(
+            f"{path}: not one row per item of {name} ({len(items)} rows of "
+            f"{task_rows.source}) with their doc ids, golds and choices; nothing is published"
+        )
+    if claimed_task.data_sha256 != task_rows.sha256:
+        raise UserError(
+            f"results: tasks.{name}.data_sha256 is not the sha256 of the rows {task_rows.source} "
+            "holds; nothing is published"
+        )
+    record = TaskRecord(
+        data_sha256=task_rows.sha256,
+        n=len(rows),
+        seconds=claimed_task.seconds,
+        model_tokens=claimed_task.prompt_tokens,
+        multi_token_items=claimed_task.multi_token_items,
+        predictions_sha256=sha256(data),
+        rotation_seconds=claimed_task.robustness.seconds if claimed_task.robustness else None,
+        rotation_model_tokens=(
+            claimed_task.robustness.prompt_tokens if claimed_task.robustness else None
+        ),
+    )
+    derived = task_result(
+        spec,
+        rows,
+        [item.subject for item in items],
+        data_sha256=task_rows.sha256,
+        n_total=len(task_rows.rows),
+        record=record,
+        rows_source=rows_source(spec, task_rows),
+    )
+    return derived, rows
