@@ -93,37 +93,6 @@ def pull_answer(
     }
 
 
-def environment_answer(name: str = "gpu-evaluation", *, reviewers: int = 1) -> dict[str, Any]:
-    """`GET /repos/{o}/{r}/environments/{name}`: with `reviewers` required reviewers (0: the
-    environment GitHub creates on first use, with no protection rules)."""
-    rules: list[dict[str, Any]] = []
-    if reviewers:
-        rules.append(
-            {
-                "id": 3755,
-                "node_id": "MDQ6R2F0ZTM3NTU=",
-                "prevent_self_review": True,
-                "type": "required_reviewers",
-                "reviewers": [
-                    {"type": "User", "reviewer": {"login": f"maintainer{i}", "id": 100 + i}}
-                    for i in range(reviewers)
-                ],
-            }
-        )
-    return {
-        "id": 161088068,
-        "node_id": "MDExOkVudmlyb25tZW50MTYxMDg4MDY4",
-        "name": name,
-        "url": f"{API}/repos/{OWNER_REPO}/environments/{name}",
-        "html_url": f"https://github.com/{OWNER_REPO}/deployments/activity_log?environments_filter={name}",
-        "created_at": "2026-01-02T03:04:05Z",
-        "updated_at": "2026-01-02T03:04:05Z",
-        "can_admins_bypass": True,
-        "protection_rules": rules,
-        "deployment_branch_policy": None,
-    }
-
-
 def commits_answer(login: str | None, name: str = "A Committer") -> list[dict[str, Any]]:
     """`GET /repos/{o}/{r}/commits?path=…&per_page=1`: the newest commit touching a file (empty
     when none does); `author` is null when the commit's email matches no account."""

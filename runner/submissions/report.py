@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from runner.github_actions import annotation_line, escape_data, repository_url
+from runner.github_actions import annotation_line, escape_data, markdown_text, repository_url
 from runner.submissions.checks import CHECKS_BY_ID, CheckResult
 from runner.untrusted_text import table_code, visible_characters
 
