@@ -9,6 +9,7 @@ summed over the GPUs this process can see, or None where NVML or the counter is 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -50,10 +51,9 @@ class EnergyMeter:
 
     def _close(self) -> None:
         if self._nvml is not None:
-            try:
+            # shutting down a library that failed: nothing more to say
+            with contextlib.suppress(Exception):
                 self._nvml.nvmlShutdown()
-            except Exception:  # shutting down a library that failed: nothing more to say
-                pass
         self._nvml, self._handles = None, []
 
 
