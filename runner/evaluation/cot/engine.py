@@ -80,12 +80,15 @@ def resolve_engine_name(name: EngineName, device: str) -> Literal["hf", "vllm"]:
     return "vllm" if device == "cuda" and vllm_importable() else "hf"
 
 
-def select_engine(name: EngineName, device: str, model: ModelFiles) -> GenerationEngine:
-    """The engine `name` resolves to on `device`, with `model` loaded into it."""
+def select_engine(
+    name: EngineName, device: str, model: ModelFiles, *, batch_size: int | None = None
+) -> GenerationEngine:
+    """The engine `name` resolves to on `device`, with `model` loaded into it; `batch_size` caps
+    the transformers engine's batches (vLLM schedules its own)."""
     if resolve_engine_name(name, device) == "vllm":
         from runner.evaluation.cot.vllm_engine import VllmEngine
 
         return VllmEngine(model)
     from runner.evaluation.cot.hf_engine import HfEngine
 
-    return HfEngine(model, device=device)
+    return HfEngine(model, device=device, batch_size=batch_size)
