@@ -171,7 +171,7 @@ def validate_file(
         return report
     if base is not None:
         report.results.append(repo_checks.resubmission_check(base, submission, display))
-    report.results += _model_results(submission.model, submission.revision, mode)
+    report.results += _model_results(submission, mode)
     return report
 
 
@@ -211,13 +211,14 @@ def _path_result(model: str | None, path: Path, line: int | None) -> CheckResult
     return CheckResult("path", "pass", f"matches {model}")
 
 
-def _model_results(model: str, revision: str, mode: ModelCheckMode) -> list[CheckResult]:
+def _model_results(submission: Submission, mode: ModelCheckMode) -> list[CheckResult]:
     from runner.submissions import hub_checks, model_checks
 
+    tracks = submission.tracks
     if mode.model_dir is not None:
         source = model_checks.local_model_source(mode.model_dir)
         local = skipped(HUB_CHECK_IDS, f"--model-dir: checking {mode.model_dir} instead")
-        return local + model_checks.run_model_checks(source)
+        return local + model_checks.run_model_checks(source, tracks)
     if mode.offline:
         return skipped(HUB_CHECK_IDS + MODEL_CHECK_IDS, "--offline")
-    return hub_checks.check_hub_model(model, revision)
+    return hub_checks.check_hub_model(submission.model, submission.revision, tracks)
