@@ -228,7 +228,11 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
         ),
         tasks=tasks,
         average=leaderboard_average({n: t.acc for n, t in tasks.items()}, complete=complete),
-        **result_averages(tasks, rows_by_task, complete=complete, rotations=options.rotations),
+        **(
+            result_averages(tasks, rows_by_task, complete=complete, rotations=options.rotations)
+            if tasks
+            else {"rotations": options.rotations}
+        ),
         loglik_engine=EngineInfo(name="hf", version=version("transformers")) if tasks else None,
         loglik_cost=loglik_cost(manifest, list(tasks), gpus) if tasks else None,
         cot=cot,
