@@ -126,7 +126,14 @@ def evaluate_and_report(
 ) -> EvaluationResult:
     """`medlb evaluate`: run, print the score table, add it to the job summary in Actions."""
     from runner.evaluation.engine import default_device, quiet_transformers
-    from runner.evaluation.summary import score_lines, score_table, score_title, summary_line
+    from runner.evaluation.summary import (
+        cot_score_lines,
+        cot_score_table,
+        score_lines,
+        score_table,
+        score_title,
+        summary_line,
+    )
 
     model, revision, model_id, dtype = choice.resolve()
     options = EvaluationOptions(
@@ -147,13 +154,19 @@ def evaluate_and_report(
     )
     quiet_transformers()
     result = run_evaluation(options)
-    print(f"{score_title(result)}\n{score_lines(result)}", flush=True)
+    print(score_title(result), flush=True)
+    if result.tasks:
+        print(score_lines(result), flush=True)
     if robustness := summary_line(result.letter_tasks_average):
         print(robustness, flush=True)
+    if cot := cot_score_lines(result):
+        print(cot, flush=True)
     if result.cot_not_run:
         print(f"cot track not run: {result.cot_not_run}", flush=True)
     title = score_title(result, markdown=True)
-    append_summary(f"### `medlb evaluate`: {title}\n\n{score_table(result)}")
+    tables = [score_table(result) if result.tasks else None, cot_score_table(result)]
+    body = "\n\n".join(table for table in tables if table)
+    append_summary(f"### `medlb evaluate`: {title}\n\n{body}")
     return result
 
 
