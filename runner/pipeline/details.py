@@ -58,6 +58,12 @@ def is_details_path(path: str, model_id: str, revision: str, tasks: set[str]) ->
     )
 
 
+def is_cot_details_path(path: str) -> bool:
+    """A details path of the cot track (its generations: the large files, ARCHITECTURE.md,
+    "Details at scale")."""
+    return PurePosixPath(path).parent.name == "cot"
+
+
 def published_files(result: EvaluationResult) -> list[tuple[Track, str, str]]:
     """(track, task, predictions_sha256) of every predictions file a result pins."""
     files: list[tuple[Track, str, str]] = [
