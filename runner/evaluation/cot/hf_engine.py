@@ -16,7 +16,12 @@ from typing import Any
 from runner.evaluation.cot.engine import GenerationOutput, GenerationRequest, ModelFiles
 from runner.evaluation.engine import TokenBudget, default_token_budget, load_model_dir
 from runner.evaluation.engine.batch import release_cuda_memory
+from runner.evaluation.engine.batching import CUDA_TOKEN_BUDGET
 from runner.results_schema import EngineInfo
+
+# Tokens (prompt + max_new_tokens per row) one `generate` batch may hold. On CPU a decoding step
+# costs little more for 16 rows than for 4, so generation packs wider than scoring's 2048.
+CPU_GENERATION_BUDGET = 8192
 
 
 class HfEngine:
@@ -35,7 +40,15 @@ class HfEngine:
             model.directory, device=device, dtype=model.dtype, params=model.params
         )
         self.info = EngineInfo(name="hf", version=version("transformers"))
-        self.budget: TokenBudget = default_token_budget(self.lm, batch_size)
+        self.budget: TokenBudget = (
+            default_token_budget(self.lm, batch_size)
+            if batch_size is not None
+            else TokenBudget(
+                tokens=CUDA_TOKEN_BUDGET
+                if self.lm.input_device.type == "cuda"
+                else CPU_GENERATION_BUDGET
+            )
+        )
 
     def generate(
         self,
