@@ -19,9 +19,9 @@ from runner.evaluation.cot.engine import (
     select_engine,
     vllm_importable,
 )
+from runner.evaluation.cot.generation import prompt_requests
 from runner.evaluation.cot.hf_engine import HfEngine
 from runner.evaluation.cot.prompts import build_cot_items
-from runner.evaluation.cot.track import prompt_requests
 from runner.evaluation.task_data import SAMPLE_DATA_DIR, load_task_rows
 from runner.evaluation.tasks import TASKS
 from runner.evaluation.tiny_models import SYSTEM_CHAT_SPEC, build_tiny_model

@@ -27,7 +27,7 @@ ENGINE_NAMES: tuple[EngineName, ...] = ("auto", "hf", "vllm")
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    doc_id: int
+    doc_id: int  # the caller's key for this request, unique within one `generate` call
     prompt_ids: list[int]  # already chat-templated, tokenised, left-truncated
 
 

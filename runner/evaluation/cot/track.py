@@ -17,23 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from runner.atomic_io import write_atomic
-from runner.evaluation.cot.chat import (
-    chat_template_sha256,
-    decode_generation,
-    encode_prompts,
-    render_chat,
-    stop_strings,
-    stop_token_ids,
-)
+from runner.evaluation.cot.chat import chat_template_sha256, stop_token_ids
 from runner.evaluation.cot.engine import (
     EngineName,
     GenerationEngine,
-    GenerationRequest,
     ModelFiles,
     resolve_engine_name,
     select_engine,
 )
-from runner.evaluation.cot.extraction import extract_answer
+from runner.evaluation.cot.generation import TaskItems, generate_tasks
 from runner.evaluation.cot.prompts import CotItem, build_cot_items
 from runner.evaluation.cot.records import (
     CotRow,
@@ -117,14 +109,19 @@ def run_cot_track(
             context.output_dir, manifest, task.name, task.prepared.data_sha256, cot=True
         )
     rows_by_task: dict[str, list[CotRow]] = {}
+    pending = []
     for task in tasks:
         if (kept := _kept_rows(context.output_dir, manifest, task)) is not None:
             say(f"cot {task.name}: kept from an earlier run (predictions/cot is complete)")
+            rows_by_task[task.name] = kept
         else:
-            manifest = _run_task(task, manifest, context)
-            kept = _kept_rows(context.output_dir, manifest, task)
-            if kept is None:  # written by this run a moment ago
-                raise RuntimeError(f"predictions/cot/{task.name}.jsonl changed while running")
+            pending.append(task)
+    if pending:
+        manifest = _run_pending(pending, manifest, context)
+    for task in pending:
+        kept = _kept_rows(context.output_dir, manifest, task)
+        if kept is None:  # written by this run a moment ago
+            raise RuntimeError(f"predictions/cot/{task.name}.jsonl changed while running")
         rows_by_task[task.name] = kept
     results = {
         task.name: cot_task_result(
@@ -205,57 +202,14 @@ def _kept_rows(output_dir: Path, manifest: RunManifest, task: CotTask) -> list[C
     return parse_matching(data, task.items)
 
 
-def prompt_requests(
-    tokenizer: Any, items: Sequence[CotItem], max_prompt_tokens: int
-) -> list[GenerationRequest]:
-    """Each item's prompt ids: chat template, lm-eval's tokenisation, left truncation."""
-    texts = [render_chat(tokenizer, item.message) for item in items]
-    ids = encode_prompts(tokenizer, texts, max_prompt_tokens)
-    return [GenerationRequest(item.doc_id, prompt) for item, prompt in zip(items, ids, strict=True)]
+def _run_pending(
+    pending: Sequence[CotTask], manifest: RunManifest, context: CotRunContext
+) -> RunManifest:
+    """Generate every pending task in one engine call; record and write each as it finishes.
 
-
-def generate_rows(
-    engine: GenerationEngine,
-    tokenizer: Any,
-    items: Sequence[CotItem],
-    requests: Sequence[GenerationRequest],
-    *,
-    max_new_tokens: int,
-    stop_ids: Sequence[int],
-    letters: bool,
-    progress: str | None = None,
-) -> list[CotRow]:
-    """Generate, decode, cut at the first stop string and extract: the rows in doc_id order."""
-    import sys
-
-    from tqdm import tqdm
-
-    stops = stop_strings(tokenizer)
-    by_doc = {item.doc_id: item for item in items}
-    rows: dict[int, CotRow] = {}
-    outputs = engine.generate(requests, max_new_tokens=max_new_tokens, stop_token_ids=stop_ids)
-    bar = tqdm(
-        total=len(requests), desc=progress, unit="item", file=sys.stderr, disable=progress is None
-    )
-    with bar:
-        for output in outputs:
-            item = by_doc[output.doc_id]
-            generation = decode_generation(tokenizer, output.output_ids, stops)
-            answer = extract_answer(generation, letters=letters)
-            rows[output.doc_id] = CotRow(
-                doc_id=output.doc_id,
-                generation=generation,
-                answer=answer,
-                gold=item.gold,
-                correct=answer == item.gold,
-                output_tokens=len(output.output_ids),
-                truncated=output.truncated,
-            )
-            bar.update(1)
-    return [rows[item.doc_id] for item in items]
-
-
-def _run_task(task: CotTask, manifest: RunManifest, context: CotRunContext) -> RunManifest:
+    A task's `seconds` (and energy) is what passed since the previous task finished (or since
+    the start): measured, and the tasks' sum is the track's wall time, but with batches shared
+    across tasks it is a share of the work, not the work of that task alone."""
     from runner.evaluation.energy import EnergyMeter
 
     settings = context.settings
@@ -264,31 +218,32 @@ def _run_task(task: CotTask, manifest: RunManifest, context: CotRunContext) -> R
     meter = EnergyMeter()
     meter.start()
     clock = time.perf_counter()
-    max_prompt = context.files.max_length - settings.max_new_tokens
-    requests = prompt_requests(context.tokenizer, task.items, max_prompt)
-    rows = generate_rows(
+    finished = generate_tasks(
         context.engine,
         context.tokenizer,
-        task.items,
-        requests,
+        [TaskItems(task.items, task.prepared.spec.letter_choices) for task in pending],
+        max_prompt_tokens=context.files.max_length - settings.max_new_tokens,
         max_new_tokens=settings.max_new_tokens,
         stop_ids=stop_token_ids(context.tokenizer, context.files.directory),
-        letters=task.prepared.spec.letter_choices,
-        progress=f"cot {task.name}" if context.progress else None,
+        progress="cot" if context.progress else None,
     )
-    data = render_rows(rows)
-    seconds = time.perf_counter() - clock
-    energy = meter.stop()
-    record = CotTaskRecord(
-        data_sha256=task.prepared.data_sha256,
-        n=len(rows),
-        seconds=round(seconds, 3),
-        prompt_tokens=sum(len(r.prompt_ids) for r in requests),
-        output_tokens=sum(r.output_tokens for r in rows),
-        predictions_sha256=sha256(data),
-        energy_wh=None if energy is None else round(energy, 6),
-    )
-    manifest = record_cot_task(context.output_dir, manifest, task.name, record)
-    write_atomic(cot_predictions_path(context.output_dir, task.name), data)
-    say(f"cot {task.name}: {len(rows)} items, {seconds:.1f}s -> predictions/cot/{task.name}.jsonl")
+    for done in finished:
+        task = pending[done.index]
+        data = render_rows(done.rows)
+        now, energy = time.perf_counter(), meter.stop()
+        meter.start()
+        record = CotTaskRecord(
+            data_sha256=task.prepared.data_sha256,
+            n=len(done.rows),
+            seconds=round(now - clock, 3),
+            prompt_tokens=done.prompt_tokens,
+            output_tokens=sum(row.output_tokens for row in done.rows),
+            predictions_sha256=sha256(data),
+            energy_wh=None if energy is None else round(energy, 6),
+        )
+        manifest = record_cot_task(context.output_dir, manifest, task.name, record)
+        write_atomic(cot_predictions_path(context.output_dir, task.name), data)
+        say(f"cot {task.name}: {len(done.rows)} items -> predictions/cot/{task.name}.jsonl")
+        clock = now
+    meter.stop()
     return manifest
