@@ -134,8 +134,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--track",
         choices=("loglik", "cot", "both"),
-        help="which tracks to run (default: both when the tokenizer has a chat template, else "
-        "loglik, and results.json says why cot did not run)",
+        help="which tracks to run (default: the submission's `tracks:`, else both when the "
+        "tokenizer has a chat template, else loglik, and results.json says why cot did not run)",
     )
     parser.add_argument(
         "--max-new-tokens",
@@ -194,7 +194,7 @@ def _run(args: argparse.Namespace) -> int:
     from runner.evaluation.tasks import resolve_tasks
 
     evaluate_and_report(
-        ModelChoice(args.submission, args.model, args.revision, args.dtype),
+        ModelChoice(args.submission, args.model, args.revision, args.dtype, args.track),
         tasks=resolve_tasks(args.tasks),
         output_dir=args.output,
         data_dir=args.data_dir,
@@ -203,7 +203,6 @@ def _run(args: argparse.Namespace) -> int:
         batch_size=_batch_size(args.batch_size),
         progress=_progress_bars(args.no_progress),
         rotations=args.rotations,
-        track=args.track,
         max_new_tokens=_positive_int("--max-new-tokens", args.max_new_tokens),
         engine=args.engine,
     )

@@ -94,19 +94,24 @@ class ModelChoice:
     revision: str | None = None
     dtype: str | None = None  # None: the submission's precision, else float32
 
-    def resolve(self) -> tuple[str, str | None, str | None, str]:
-        """(model source, revision, results id, dtype)."""
+    track: Track | None = None  # --track; None: the submission's `tracks:`, else automatic
+
+    def resolve(self) -> tuple[str, str | None, str | None, str, Track | None]:
+        """(model source, revision, results id, dtype, track)."""
         if (self.submission is None) == (self.model is None):
             raise UsageError("give either SUBMISSION.yaml or --model PATH_OR_HUB_ID (exactly one)")
         if self.model is not None:
-            return self.model, self.revision, None, self.dtype or "float32"
+            return self.model, self.revision, None, self.dtype or "float32", self.track
         if self.revision is not None:
             raise UsageError("--revision: a submission file pins its own revision")
         from runner.submissions.schema import load_submission
 
         submission = load_submission(self.submission)
         dtype = self.dtype or submission.precision
-        return submission.model, submission.revision, submission.model, dtype
+        track = self.track
+        if track is None and submission.tracks:  # the author narrowed the tracks
+            track = submission.tracks[0] if len(set(submission.tracks)) == 1 else "both"
+        return submission.model, submission.revision, submission.model, dtype, track
 
 
 def evaluate_and_report(
@@ -120,7 +125,6 @@ def evaluate_and_report(
     batch_size: int | None = None,
     progress: bool = True,
     rotations: bool = False,
-    track: Track | None = None,
     max_new_tokens: int = CotSettings.max_new_tokens,
     engine: EngineName = "auto",
 ) -> EvaluationResult:
@@ -135,7 +139,7 @@ def evaluate_and_report(
         summary_line,
     )
 
-    model, revision, model_id, dtype = choice.resolve()
+    model, revision, model_id, dtype, track = choice.resolve()
     options = EvaluationOptions(
         model=model,
         revision=revision,

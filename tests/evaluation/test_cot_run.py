@@ -176,3 +176,20 @@ def test_a_split_run_merges_per_track_like_a_single_run(chat_model, both_run, tm
     assert merged.cot.model_dump(exclude=ignore) == single.cot.model_dump(exclude=ignore)
     assert merged.cot.cost.output_tokens == single.cot.cost.output_tokens
     assert merged.loglik_cost.prompt_tokens == single.loglik_cost.prompt_tokens
+
+
+@pytest.mark.parametrize(
+    ("tracks", "flag", "expected"),
+    [("[loglik]", None, "loglik"), ("[cot]", None, "cot"), ("[loglik, cot]", None, "both"),
+     (None, None, None), ("[loglik]", "cot", "cot")],
+)  # fmt: skip
+def test_a_submission_narrows_the_tracks_unless_the_flag_says(tracks, flag, expected, tmp_path):
+    from submission_fixtures import VALID_PATH, VALID_SUBMISSION
+
+    from runner.evaluation.run import ModelChoice
+
+    text = VALID_SUBMISSION + (f"tracks: {tracks}\n" if tracks else "")
+    path = tmp_path / VALID_PATH
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    assert ModelChoice(submission=path, track=flag).resolve()[4] == expected
