@@ -185,6 +185,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     ]
     directory = resolve_model_dir(options.model, options.revision)
     params = safetensors_param_count(directory)  # headers read once: load, log line, results
+    config = _load_config(directory)  # a broken config.json says so before the tokenizer does
     tokenizer = _load_tokenizer(directory)
     run_loglik, run_cot, cot_not_run = _tracks(options.track, tokenizer)
     manifest = open_run(options.output_dir, _identity(options, directory, from_hub))
@@ -220,7 +221,9 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     cot = None
     if run_cot:
         context = CotRunContext(
-            files=ModelFiles(directory, options.dtype, _max_length(directory, tokenizer), params),
+            files=ModelFiles(
+                directory, options.dtype, lm_eval_max_length(config, tokenizer), params
+            ),
             tokenizer=tokenizer,
             output_dir=options.output_dir,
             device=options.device,
@@ -274,10 +277,6 @@ def _tracks(track: Track | None, tokenizer: object) -> tuple[bool, bool, str | N
             raise UserError(f"--track cot: {reason}")
         return True, False, reason
     return track != "cot", True, None
-
-
-def _max_length(directory: Path, tokenizer: object) -> int:
-    return lm_eval_max_length(_load_config(directory), tokenizer)
 
 
 def _load(options: EvaluationOptions, directory: Path, params: int) -> LoadedModel:
