@@ -232,6 +232,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
             progress=options.progress,
             loaded=lm,
         )
+        lm = None  # the context holds the model now, and may free it for another engine
         cot, manifest = run_cot_track(
             cot_tasks(prepared), manifest, context, rows_by_task, complete=complete, gpus=gpus
         )

@@ -159,6 +159,14 @@ def _engine(context: CotRunContext) -> GenerationEngine:
             batch_size=context.batch_size,
             loaded=context.loaded,
         )
+    if context.loaded is not None:  # vLLM claims most of the GPU: the loglik model goes first
+        import gc
+
+        from runner.evaluation.engine.batch import release_cuda_memory
+
+        context.loaded = None
+        gc.collect()
+        release_cuda_memory()
     return select_engine(name, context.device, context.files, batch_size=context.batch_size)
 
 
