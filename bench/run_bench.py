@@ -97,6 +97,11 @@ def main() -> int:
     parser.add_argument(
         "--max-new-tokens", type=int, default=48, help="--track cot: tokens per answer (48)"
     )
+    parser.add_argument(
+        "--compare-engines",
+        action="store_true",
+        help="--track cot on CUDA: medlb --engine hf vs --engine vllm, answers item by item",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="medlb-bench-") as tmp:
@@ -109,6 +114,9 @@ def main() -> int:
             build_tiny_model(model_dir, dataclasses.replace(spec, chat_template=template))
         data_dir = write_bench_data(work / "data", args.items)
         print(describe_setup(model_dir, args), flush=True)
+        if chat and args.compare_engines:
+            compare_engines(model_dir, data_dir, work, args)
+            return 0
         if chat:
             cot_bench(model_dir, data_dir, work, args)
             return 0
@@ -207,6 +215,29 @@ def cot_bench(model_dir: Path, data_dir: Path, work: Path, args) -> None:
     )
 
 
+def compare_engines(model_dir: Path, data_dir: Path, work: Path, args) -> None:
+    """medlb's cot track with transformers and with vLLM: output tokens/s of each, and how many
+    items get the same extracted answer and the same text (bf16 on a GPU: not bitwise)."""
+    answers = {}
+    for engine in ("hf", "vllm"):
+        out = work / f"engine-{engine}"
+        shutil.rmtree(out, ignore_errors=True)
+        timing = run_medlb_cot(model_dir, data_dir, None, out, args, "--engine", engine)
+        cot = json.loads((out / "medlb" / "results.json").read_text())["cot"]
+        rate = cot["cost"]["output_tokens"] / cot["cost"]["seconds"]
+        print(f"{engine}: wall {timing.seconds:.1f} s, {rate:,.0f} output tokens/s, "
+              f"engine {cot['engine']['name']} {cot['engine']['version']}", flush=True)  # fmt: skip
+        answers[engine] = {
+            (task, row["doc_id"]): (row["answer"], row["generation"])
+            for task in TASK_NAMES
+            for row in map(json.loads, (out / "medlb/predictions/cot" / f"{task}.jsonl").open())
+        }
+    keys = answers["hf"].keys()
+    same_answer = sum(answers["hf"][k][0] == answers["vllm"][k][0] for k in keys)
+    same_text = sum(answers["hf"][k] == answers["vllm"][k] for k in keys)
+    print(f"same extracted answer: {same_answer}/{len(keys)}; same text: {same_text}/{len(keys)}")
+
+
 def run_lm_eval_cot(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args) -> Timing:
     command = [sys.executable, "-m", "lm_eval", "run", "--model", "hf", "--apply_chat_template"]
     command += ["--model_args", f"pretrained={model_dir},dtype={args.dtype}"]
@@ -219,11 +250,13 @@ def run_lm_eval_cot(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, 
     return Timing("lm_eval", seconds, cpu_seconds, accs)
 
 
-def run_medlb_cot(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args) -> Timing:
+def run_medlb_cot(
+    model_dir: Path, data_dir: Path, yaml_dir: Path | None, out: Path, args, *extra: str
+) -> Timing:
     command = [sys.executable, "-m", "runner", "evaluate", "--model", str(model_dir)]
     command += ["--data-dir", str(data_dir), "--device", args.device, "--dtype", args.dtype]
     command += ["--track", "cot", "--max-new-tokens", str(args.max_new_tokens)]
-    command += ["--no-progress", "--output", str(out / "medlb")]
+    command += ["--no-progress", "--output", str(out / "medlb"), *extra]
     seconds, cpu_seconds = timed(command)
     cot = json.loads((out / "medlb" / "results.json").read_text())["cot"]
     return Timing("medlb", seconds, cpu_seconds, {n: t["acc"] for n, t in cot["tasks"].items()})
