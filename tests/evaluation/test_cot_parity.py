@@ -11,7 +11,9 @@ real CLI. The models (runner.evaluation.tiny_models):
 - `SYSTEM_CHAT_SPEC`: a GPT-2 whose template adds a default system prompt, whose
   generation_config.json adds an end-of-turn EOS, and whose 320-token window makes PubMedQA's
   prompts longer than `max_length - 48`, so they are left-truncated.
-Random weights: the generations are gibberish, but every token of them must be lm-eval's.
+Random weights: the generations are gibberish, but every token of them must be lm-eval's. A third
+model, the BOS-template Llama taught for seconds to answer "…\nFinal Answer: X" and stop
+(runner.evaluation.taught_model), makes the extracted answers and the stops at EOS real.
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ from runner.evaluation.tiny_models import BOS_CHAT_SPEC, SYSTEM_CHAT_SPEC, build
 
 MAX_NEW_TOKENS = 48
 LIMIT = 6  # rows per task: all nine tasks, two lm-eval runs well under a minute
-PARITY_MODELS = {"bos-template": BOS_CHAT_SPEC, "system-prompt-truncated": SYSTEM_CHAT_SPEC}
+PARITY_MODELS = {
+    "bos-template": BOS_CHAT_SPEC,
+    "system-prompt-truncated": SYSTEM_CHAT_SPEC,
+    "taught-answers": BOS_CHAT_SPEC,  # then taught to end with "Final Answer: X" and EOS
+}
 
 
 def run_medlb_cot(model_dir: Path, output: Path) -> float:
@@ -79,6 +85,10 @@ def single_bos(model_dir: Path) -> bool:
 @pytest.mark.parametrize("name", PARITY_MODELS)
 def test_generations_and_answers_equal_lm_eval(name, tmp_path, record_property):
     model_dir = build_tiny_model(tmp_path / "model", PARITY_MODELS[name])
+    if name == "taught-answers":
+        from runner.evaluation.taught_model import teach_answer_format
+
+        teach_answer_format(model_dir, SAMPLE_DATA_DIR)
     if name == "system-prompt-truncated":  # the case must really truncate PubMedQA's prompts
         assert truncated_prompts(model_dir, "pubmedqa") >= 1
     else:
@@ -91,7 +101,7 @@ def test_generations_and_answers_equal_lm_eval(name, tmp_path, record_property):
         TASK_NAMES,
         max_gen_toks=MAX_NEW_TOKENS,
         limit=LIMIT,
-        batch_size=LIMIT,
+        batch_size=len(TASK_NAMES) * LIMIT,  # one batch: lm-eval groups every task together
     )
     lm_eval_seconds = time.perf_counter() - clock
     medlb_seconds = run_medlb_cot(model_dir, tmp_path / "out")
@@ -120,3 +130,7 @@ def test_generations_and_answers_equal_lm_eval(name, tmp_path, record_property):
     print("\n" + line)
     assert equal_generations == items
     assert equal_answers == items
+    if name == "taught-answers":  # real answers and early stops were compared, not only None
+        rows = [row for task in TASK_NAMES for row in read_cot_predictions(tmp_path / "out", task)]
+        assert sum(row["answer"] is not None for row in rows) >= items // 2
+        assert sum(not row["truncated"] for row in rows) >= items // 2
