@@ -187,7 +187,8 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     params = safetensors_param_count(directory)  # headers read once: load, log line, results
     config = _load_config(directory)  # a broken config.json says so before the tokenizer does
     tokenizer = _load_tokenizer(directory)
-    run_loglik, run_cot, cot_not_run = _tracks(options.track, tokenizer)
+    window = lm_eval_max_length(config, tokenizer)
+    run_loglik, run_cot, cot_not_run = _tracks(options, tokenizer, window)
     manifest = open_run(options.output_dir, _identity(options, directory, from_hub))
     for task in prepared:
         check_task_data(options.output_dir, manifest, task.spec.name, task.data_sha256)
@@ -221,9 +222,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     cot = None
     if run_cot:
         context = CotRunContext(
-            files=ModelFiles(
-                directory, options.dtype, lm_eval_max_length(config, tokenizer), params
-            ),
+            files=ModelFiles(directory, options.dtype, window, params),
             tokenizer=tokenizer,
             output_dir=options.output_dir,
             device=options.device,
@@ -263,21 +262,32 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     return result
 
 
-def _tracks(track: Track | None, tokenizer: object) -> tuple[bool, bool, str | None]:
-    """(run loglik, run cot, why cot does not run): `None` means both where the tokenizer has a
-    chat template, else loglik alone."""
+def _tracks(
+    options: EvaluationOptions, tokenizer: object, window: int
+) -> tuple[bool, bool, str | None]:
+    """(run loglik, run cot, why cot does not run). No --track: both where the tokenizer has a
+    chat template and the window leaves room for the prompt, else loglik alone; --track cot where
+    cot cannot run is an error."""
     from runner.evaluation.cot.chat import chat_template_text
 
+    track, max_new_tokens = options.track, options.cot.max_new_tokens
     if track is not None and track not in TRACK_CHOICES:
         raise UsageError(f"--track: {track!r} is not one of {', '.join(TRACK_CHOICES)}")
     if track == "loglik":
         return True, False, "not asked for (--track loglik)"
+    reason = None
     if chat_template_text(tokenizer) is None:
         reason = "the tokenizer has no chat template (tokenizer_config.json chat_template)"
-        if track == "cot":
-            raise UserError(f"--track cot: {reason}")
-        return True, False, reason
-    return track != "cot", True, None
+    elif max_new_tokens >= window:
+        reason = (
+            f"--max-new-tokens {max_new_tokens} leaves no room for the prompt in the model's "
+            f"{window}-token context window"
+        )
+    if reason is None:
+        return track != "cot", True, None
+    if track == "cot":
+        raise UserError(f"--track cot: {reason}")
+    return True, False, reason
 
 
 def _load(options: EvaluationOptions, directory: Path, params: int) -> LoadedModel:

@@ -193,3 +193,17 @@ def test_a_submission_narrows_the_tracks_unless_the_flag_says(tracks, flag, expe
     path.parent.mkdir(parents=True)
     path.write_text(text, encoding="utf-8")
     assert ModelChoice(submission=path, track=flag).resolve()[4] == expected
+
+
+def test_a_window_too_small_for_max_new_tokens_skips_cot_and_says_why(chat_model, tmp_path):
+    # The chat model's window is 2048 tokens: the default 4096 new tokens leave no prompt.
+    argv = ["evaluate", "--model", str(chat_model), "--data-dir", str(SAMPLE_DATA_DIR)]
+    argv += ["--tasks", "pubmedqa", "--limit", "2", "--no-progress"]
+    assert main([*argv, "--output", str(tmp_path / "out")]) == 0
+    result = load_result(tmp_path / "out" / "results.json")
+    assert result.cot is None and result.tracks == ("loglik",)
+    assert result.cot_not_run == (
+        "--max-new-tokens 4096 leaves no room for the prompt in the model's 2048-token context "
+        "window"
+    )
+    assert main([*argv, "--track", "cot", "--output", str(tmp_path / "cot")]) == 1
