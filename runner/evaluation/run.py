@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from runner.errors import UsageError, UserError
-from runner.evaluation.cot.engine import EngineName, ModelFiles
+from runner.evaluation.cot.engine import EngineName, ModelFiles, resolve_engine_name
 from runner.evaluation.cot.track import CotRunContext, CotSettings, cot_tasks, run_cot_track
 from runner.evaluation.engine import (
     LoadedModel,
@@ -189,6 +189,8 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     tokenizer = _load_tokenizer(directory)
     window = lm_eval_max_length(config, tokenizer)
     run_loglik, run_cot, cot_not_run = _tracks(options, tokenizer, window)
+    if run_cot:  # an engine that cannot run here fails now, not after the loglik track
+        resolve_engine_name(options.cot.engine, options.device)
     manifest = open_run(options.output_dir, _identity(options, directory, from_hub))
     for task in prepared:
         check_task_data(options.output_dir, manifest, task.spec.name, task.data_sha256)

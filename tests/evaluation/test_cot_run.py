@@ -207,3 +207,10 @@ def test_a_window_too_small_for_max_new_tokens_skips_cot_and_says_why(chat_model
         "window"
     )
     assert main([*argv, "--track", "cot", "--output", str(tmp_path / "cot")]) == 1
+
+
+def test_engine_vllm_on_cpu_fails_before_any_work(chat_model, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert evaluate(chat_model, out, "--engine", "vllm", "--device", "cpu") == 2
+    assert "--engine vllm: vLLM runs on CUDA only" in capsys.readouterr().err
+    assert not (out / "predictions").exists()
