@@ -11,6 +11,7 @@ vLLM's business, measured on a GPU (bench/README.md).
 from __future__ import annotations
 
 import ast
+import json
 import sys
 import types
 from pathlib import Path
@@ -18,6 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from runner.errors import UserError
 from runner.evaluation.cot.engine import GenerationRequest, ModelFiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,3 +175,24 @@ def test_the_same_ids_go_in_greedy_and_ids_come_out_without_the_stop_token(fake_
         (1, [13, 14, 15], True),
         (2, [2, 16], False),
     ]
+
+
+def test_the_models_generation_config_knobs_apply_as_in_transformers(fake_vllm, tmp_path):
+    from runner.evaluation.cot.vllm_engine import VllmEngine
+
+    config = {"eos_token_id": [1, 4], "repetition_penalty": 1.1, "min_new_tokens": 0}
+    (tmp_path / "generation_config.json").write_text(json.dumps(config))
+    engine = VllmEngine(ModelFiles(tmp_path, dtype="bfloat16", max_length=512, params=1000))
+    list(engine.generate([GenerationRequest(0, [7])], max_new_tokens=8, stop_token_ids=[1, 4]))
+    (sampling,) = fake_vllm.sampling_kwargs
+    assert sampling["repetition_penalty"] == 1.1 and "min_tokens" not in sampling
+    assert sampling["temperature"] == 0.0 and sampling["stop_token_ids"] == [1, 4]
+
+
+def test_a_generation_setting_vllm_cannot_reproduce_is_refused_before_loading(fake_vllm, tmp_path):
+    from runner.evaluation.cot.vllm_engine import VllmEngine
+
+    (tmp_path / "generation_config.json").write_text(json.dumps({"no_repeat_ngram_size": 3}))
+    with pytest.raises(UserError, match=r"no_repeat_ngram_size is set, .* use --engine hf"):
+        VllmEngine(ModelFiles(tmp_path, dtype="bfloat16", max_length=512, params=1000))
+    assert fake_vllm.llm_kwargs == {}  # vLLM never loaded the model

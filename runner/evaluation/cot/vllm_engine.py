@@ -14,9 +14,12 @@ parallelism over the runner's GPUs for a model whose weights do not fit one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+from runner.errors import UserError
 from runner.evaluation.cot.engine import GenerationOutput, GenerationRequest, ModelFiles
 from runner.evaluation.engine.loading import safetensors_param_count
 from runner.results_schema import EngineInfo
@@ -42,6 +45,7 @@ class VllmEngine:
             model.params if model.params is not None else safetensors_param_count(model.directory)
         )
         weight_bytes = params * _BYTES_PER_PARAMETER[model.dtype]
+        self._generation_knobs = generation_knobs(model.directory)  # refused before loading
         self.info = EngineInfo(name="vllm", version=vllm.__version__)
         self._vllm = vllm
         tensor_parallel = tensor_parallel_size(weight_bytes, gpu_bytes, gpus)
@@ -54,7 +58,8 @@ class VllmEngine:
         max_new_tokens: int,
         stop_token_ids: Sequence[int],
     ) -> Iterator[GenerationOutput]:
-        params = self._vllm.SamplingParams(**sampling_arguments(max_new_tokens, stop_token_ids))
+        arguments = sampling_arguments(max_new_tokens, stop_token_ids, self._generation_knobs)
+        params = self._vllm.SamplingParams(**arguments)
         for start in range(0, len(requests), _REQUESTS_PER_CALL):
             chunk = requests[start : start + _REQUESTS_PER_CALL]
             prompts = [self._vllm.TokensPrompt(prompt_token_ids=list(r.prompt_ids)) for r in chunk]
@@ -76,21 +81,61 @@ def llm_arguments(model: ModelFiles, tensor_parallel: int) -> dict[str, Any]:
         "max_model_len": model.max_length,  # lm-eval's window: prompts are cut to fit it
         "gpu_memory_utilization": _GPU_MEMORY_UTILIZATION,
         "seed": 0,
-        # Sampling defaults from the model's generation_config.json would be ignored anyway (the
-        # parameters are given in full); "vllm" says so instead of reading them.
+        # The sampling parameters are given in full (`sampling_arguments`, with the knobs of the
+        # model's generation_config.json that transformers applies); vLLM reads none itself.
         "generation_config": "vllm",
     }
 
 
-def sampling_arguments(max_new_tokens: int, stop_token_ids: Sequence[int]) -> dict[str, Any]:
-    """Greedy decoding to `max_new_tokens`, stopping at exactly the transformers engine's ids."""
+def sampling_arguments(
+    max_new_tokens: int, stop_token_ids: Sequence[int], knobs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Greedy decoding to `max_new_tokens`, stopping at exactly the transformers engine's ids,
+    with the model's `knobs` (`generation_knobs`)."""
     return {
+        **(knobs or {}),
         "temperature": 0.0,  # greedy: vLLM's argmax, as `do_sample=False`
         "max_tokens": max_new_tokens,
         "stop_token_ids": list(stop_token_ids),
         "detokenize": False,  # ids only: the text is decoded by the shared code
         "skip_special_tokens": False,
         "n": 1,
+    }
+
+
+# generation_config.json settings that transformers' greedy `generate` applies, and vLLM's name
+# for each; with its default value, a setting changes nothing and is left out.
+_KNOBS = {"repetition_penalty": ("repetition_penalty", 1.0), "min_new_tokens": ("min_tokens", 0)}
+# Settings that change greedy decoding in transformers and that vLLM cannot reproduce.
+_UNSUPPORTED = (
+    "no_repeat_ngram_size",
+    "encoder_repetition_penalty",
+    "bad_words_ids",
+    "suppress_tokens",
+    "begin_suppress_tokens",
+    "sequence_bias",
+    "min_length",
+)
+
+
+def generation_knobs(directory: Path) -> dict[str, Any]:
+    """vLLM's arguments for the model's generation_config.json settings that transformers applies
+    when decoding greedily; a `UserError` for one vLLM cannot apply (use `--engine hf`)."""
+    path = Path(directory) / "generation_config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UserError(f"{path}: not readable JSON ({type(err).__name__})") from None
+    for name in _UNSUPPORTED:
+        if config.get(name) not in (None, 0, 1.0, [], {}):
+            raise UserError(
+                f"{path}: {name} is set, which vLLM cannot apply as transformers does; "
+                "use --engine hf"
+            )
+    return {
+        vllm_name: config[name]
+        for name, (vllm_name, default) in _KNOBS.items()
+        if config.get(name) not in (None, default)
     }
 
 
