@@ -21,6 +21,8 @@ from runner.submissions.checks import MODEL_CHECK_IDS
 from runner.submissions.model_checks import local_model_source, run_model_checks
 from runner.submissions.schema import Submission
 
+pytestmark = pytest.mark.slow  # each render starts a child process that loads the tokenizer
+
 
 @pytest.fixture
 def model_dir(validation_tiny_model: Path, tmp_path: Path) -> Path:
