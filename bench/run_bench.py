@@ -10,6 +10,7 @@ agree before it reports a ratio. See bench/README.md.
     .venv/bin/python bench/run_bench.py --preset 1b --device cuda --dtype bfloat16 \
         --peak-tflops 989                                  # also prints tokens/s and MFU
     .venv/bin/python bench/run_bench.py --rotations        # cost of medlb evaluate --rotations
+    .venv/bin/python bench/run_bench.py --track cot        # generate_until vs medlb --track cot
 
 `--rotations` times no lm_eval: each round runs `medlb evaluate --rotations` and a plain
 `medlb evaluate` (alternating which goes first) and reports, for the eight letter tasks, the
@@ -17,11 +18,18 @@ rotations run's scoring time (rotation 0 plus rotations 1-3) over its own rotati
 time, from run.json's per-task records (`seconds` / `rotation_seconds`, the same figures as
 results.json's `seconds` / `robustness.seconds`, and their CPU-time twins), and as a cross-check
 over the plain run's scoring time of the same tasks.
+
+`--track cot` times the reasoning track: `lm_eval --model hf --apply_chat_template` on
+`generate_until` tasks with DESIGN §10's prompt and regex filter (tests/cot_reference.py, the
+parity test's YAMLs) against `medlb evaluate --track cot`, both with the same `--max-new-tokens`,
+on the same random Llama given a chat template; it checks that the two tools' exact-match
+accuracies agree and prints the ratio and each tool's output tokens per second.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -39,11 +47,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # lmeval_reference: the parity test's task YAMLs
 
+from cot_reference import COT_PREFIX, write_cot_task_yamls  # noqa: E402
 from lmeval_reference import PREFIX, write_task_yamls  # noqa: E402
 
 from runner.evaluation.task_data import SAMPLE_DATA_DIR, load_task_rows, write_task_rows  # noqa: E402
 from runner.evaluation.tasks import LETTER_TASK_NAMES, TASK_NAMES, TASKS  # noqa: E402
-from runner.evaluation.tiny_models import TinyModelSpec, build_tiny_model  # noqa: E402
+from runner.evaluation.tiny_models import (  # noqa: E402
+    BOS_CHAT_TEMPLATE,
+    TinyModelSpec,
+    build_tiny_model,
+)
 from runner.precision import PRECISIONS  # noqa: E402
 
 # Random Llamas with a 32k model vocabulary (as Llama 2's); the tokenizer is the small trained one.
@@ -80,17 +93,35 @@ def main() -> int:
         action="store_true",
         help="measure what --rotations costs medlb (no lm_eval run)",
     )
+    parser.add_argument("--track", choices=("loglik", "cot"), default="loglik")
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=48, help="--track cot: tokens per answer (48)"
+    )
+    parser.add_argument(
+        "--compare-engines",
+        action="store_true",
+        help="--track cot on CUDA: medlb --engine hf vs --engine vllm, answers item by item",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="medlb-bench-") as tmp:
         work = args.workdir or Path(tmp)
-        model_dir = work / f"model-{args.preset}"
+        chat = args.track == "cot"
+        model_dir = work / f"model-{args.preset}{'-chat' if chat else ''}"
         if not (model_dir / "config.json").exists():
-            build_tiny_model(model_dir, PRESETS[args.preset])
+            spec = PRESETS[args.preset]
+            template = BOS_CHAT_TEMPLATE if chat else None
+            build_tiny_model(model_dir, dataclasses.replace(spec, chat_template=template))
         data_dir = write_bench_data(work / "data", args.items)
+        print(describe_setup(model_dir, args), flush=True)
+        if chat and args.compare_engines:
+            compare_engines(model_dir, data_dir, work, args)
+            return 0
+        if chat:
+            cot_bench(model_dir, data_dir, work, args)
+            return 0
         yaml_dir = work / "lm-eval-tasks"
         write_task_yamls(data_dir, yaml_dir)
-        print(describe_setup(model_dir, args), flush=True)
         if args.rotations:
             rotations_bench(model_dir, data_dir, work, args)
             return 0
@@ -154,6 +185,81 @@ def run_medlb(
     seconds, cpu_seconds = timed(command)
     results = json.loads((out / "medlb" / "results.json").read_text())
     return Timing("medlb", seconds, cpu_seconds, {n: t["acc"] for n, t in results["tasks"].items()})
+
+
+def cot_bench(model_dir: Path, data_dir: Path, work: Path, args) -> None:
+    """lm-eval's generate_until vs medlb's cot track, alternating, then the ratio."""
+    yaml_dir = work / "lm-eval-cot-tasks"
+    write_cot_task_yamls(data_dir, yaml_dir, TASK_NAMES, args.max_new_tokens)
+    timings: list[Timing] = []
+    for round_no in range(args.rounds):
+        order = (run_lm_eval_cot, run_medlb_cot) if round_no % 2 == 0 else (
+            run_medlb_cot, run_lm_eval_cot)  # fmt: skip
+        for run in order:
+            out = work / f"cot-{round_no}"
+            shutil.rmtree(out / ("lm-eval" if run is run_lm_eval_cot else "medlb"), True)
+            timing = run(model_dir, data_dir, yaml_dir, out, args)
+            print(
+                f"round {round_no + 1}: {timing.tool:<8} wall {timing.seconds:6.1f} s, "
+                f"CPU {timing.cpu_seconds:6.1f} s",
+                flush=True,
+            )
+            timings.append(timing)
+    report(timings, work, args)
+    cot = json.loads(next(work.rglob("medlb/results.json")).read_text())["cot"]
+    tokens = cot["cost"]["output_tokens"]
+    print(
+        f"medlb cot: {tokens} output tokens, {cot['truncation_rate']:.0%} of answers cut at "
+        f"{args.max_new_tokens} tokens; {tokens / cot['cost']['seconds']:,.0f} output tokens/s "
+        "of generation time"
+    )
+
+
+def compare_engines(model_dir: Path, data_dir: Path, work: Path, args) -> None:
+    """medlb's cot track with transformers and with vLLM: output tokens/s of each, and how many
+    items get the same extracted answer and the same text (bf16 on a GPU: not bitwise)."""
+    answers = {}
+    for engine in ("hf", "vllm"):
+        out = work / f"engine-{engine}"
+        shutil.rmtree(out, ignore_errors=True)
+        timing = run_medlb_cot(model_dir, data_dir, None, out, args, "--engine", engine)
+        cot = json.loads((out / "medlb" / "results.json").read_text())["cot"]
+        rate = cot["cost"]["output_tokens"] / cot["cost"]["seconds"]
+        print(f"{engine}: wall {timing.seconds:.1f} s, {rate:,.0f} output tokens/s, "
+              f"engine {cot['engine']['name']} {cot['engine']['version']}", flush=True)  # fmt: skip
+        answers[engine] = {
+            (task, row["doc_id"]): (row["answer"], row["generation"])
+            for task in TASK_NAMES
+            for row in map(json.loads, (out / "medlb/predictions/cot" / f"{task}.jsonl").open())
+        }
+    keys = answers["hf"].keys()
+    same_answer = sum(answers["hf"][k][0] == answers["vllm"][k][0] for k in keys)
+    same_text = sum(answers["hf"][k] == answers["vllm"][k] for k in keys)
+    print(f"same extracted answer: {same_answer}/{len(keys)}; same text: {same_text}/{len(keys)}")
+
+
+def run_lm_eval_cot(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args) -> Timing:
+    command = [sys.executable, "-m", "lm_eval", "run", "--model", "hf", "--apply_chat_template"]
+    command += ["--model_args", f"pretrained={model_dir},dtype={args.dtype}"]
+    command += ["--tasks", ",".join(COT_PREFIX + name for name in TASK_NAMES)]
+    command += ["--include_path", str(yaml_dir), "--device", args.device]
+    command += ["--batch_size", str(LM_EVAL_BATCH_SIZE), "--output_path", str(out / "lm-eval")]
+    seconds, cpu_seconds = timed(command)
+    results = json.loads(next((out / "lm-eval").rglob("results_*.json")).read_text())["results"]
+    accs = {name: results[COT_PREFIX + name]["exact_match,cot"] for name in TASK_NAMES}
+    return Timing("lm_eval", seconds, cpu_seconds, accs)
+
+
+def run_medlb_cot(
+    model_dir: Path, data_dir: Path, yaml_dir: Path | None, out: Path, args, *extra: str
+) -> Timing:
+    command = [sys.executable, "-m", "runner", "evaluate", "--model", str(model_dir)]
+    command += ["--data-dir", str(data_dir), "--device", args.device, "--dtype", args.dtype]
+    command += ["--track", "cot", "--max-new-tokens", str(args.max_new_tokens)]
+    command += ["--no-progress", "--output", str(out / "medlb"), *extra]
+    seconds, cpu_seconds = timed(command)
+    cot = json.loads((out / "medlb" / "results.json").read_text())["cot"]
+    return Timing("medlb", seconds, cpu_seconds, {n: t["acc"] for n, t in cot["tasks"].items()})
 
 
 def rotations_bench(model_dir: Path, data_dir: Path, work: Path, args) -> None:

@@ -11,8 +11,12 @@ in-process through `runner.cli.main`, inside a workspace laid out like the repos
     WORKSPACE/pages/, WORKSPACE/site/           the generated Markdown and the built site
 
 The models differ in architecture (Llama with a BOS token, GPT-2 without) and seed, so the
-leaderboard has two distinct rows. Questions are the bundled samples (runner/sample_data), so the
-scores are those of random-weight models on 108 questions: they show the pipeline, not medicine.
+leaderboard has two distinct rows. The Llama has a chat template and is taught the reasoning
+track's answer format for a few seconds (`runner.evaluation.taught_model`: "Final Answer: X" with
+X drawn by hash, never the gold answer), so it is scored on both tracks, `loglik` and `cot`; the
+GPT-2 has no chat template, so it gets `loglik` only and says why. Questions are the bundled
+samples (runner/sample_data), so the scores are those of tiny models on 108 questions: they show
+the pipeline, not medicine.
 They are evaluated with `--rotations`, as the GPU workflow evaluates, so the site shows the
 robustness measures (ARCHITECTURE.md, "Beyond accuracy") as it will for real models.
 A model's "revision" is the sha1 of its weights file, a stand-in for the Hub commit it would have.
@@ -27,10 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.errors import UsageError, UserError
-from runner.evaluation.tiny_models import SAMPLE_DATA_DIR, TinyModelSpec
+from runner.evaluation.tiny_models import BOS_CHAT_TEMPLATE, SAMPLE_DATA_DIR, TinyModelSpec
 
 DEMO_ORG = "demo"
 STAGES = 6
+# The taught model stops after about 25 tokens; the limit bounds the rest and is recorded.
+DEMO_MAX_NEW_TOKENS = 48
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class DemoModel:
     name: str
     spec: TinyModelSpec
     description: str
+    taught: bool = False  # taught the cot answer format (needs spec.chat_template)
 
     @property
     def model_id(self) -> str:
@@ -47,13 +54,16 @@ class DemoModel:
 DEMO_MODELS = (
     DemoModel(
         "tiny-llama",
-        TinyModelSpec(arch="llama", seed=0),
-        "A 2-layer Llama with random weights and a BPE tokenizer trained on the sample questions.",
+        TinyModelSpec(arch="llama", seed=0, chat_template=BOS_CHAT_TEMPLATE),
+        "A 2-layer Llama with a BPE tokenizer trained on the sample questions and a chat "
+        "template, taught for seconds to end each answer with a Final Answer line (X by hash).",
+        taught=True,
     ),
     DemoModel(
         "tiny-gpt2",
         TinyModelSpec(arch="gpt2", seed=1, hidden_size=96, heads=4),
-        "A 2-layer GPT-2 with random weights; its tokenizer adds no BOS token, unlike the Llama.",
+        "A 2-layer GPT-2 with random weights; its tokenizer adds no BOS token and it has no chat "
+        "template, unlike the Llama.",
     ),
 )
 
@@ -113,13 +123,18 @@ def run_demo(workspace: DemoWorkspace, repo: Path, say: Say = print) -> Path:
     from it; everything the demo writes goes under the workspace.
     """
     from runner.evaluation.engine import quiet_transformers
+    from runner.evaluation.taught_model import teach_answer_format
     from runner.evaluation.tiny_models import build_tiny_model
 
     quiet_transformers()
     say(f"[1/{STAGES}] Building {len(DEMO_MODELS)} tiny models in {workspace.root / 'models'}")
     for model in DEMO_MODELS:
         build_tiny_model(workspace.model_dir(model), model.spec)
-        say(f"      {model.model_id}: {model.spec.arch}, seed {model.spec.seed}")
+        template = "a chat template" if model.spec.chat_template else "no chat template"
+        say(f"      {model.model_id}: {model.spec.arch}, seed {model.spec.seed}, {template}")
+        if model.taught:
+            teach_answer_format(workspace.model_dir(model), SAMPLE_DATA_DIR)
+            say("      taught it the answer format `Final Answer: X` (a few seconds of training)")
 
     say(f"[2/{STAGES}] Writing their submission files and validating them (offline)")
     for model in DEMO_MODELS:
@@ -128,9 +143,11 @@ def run_demo(workspace: DemoWorkspace, repo: Path, say: Say = print) -> Path:
                "--model-dir", workspace.model_dir(model))  # fmt: skip
 
     say(f"[3/{STAGES}] Evaluating both on the bundled sample questions ({SAMPLE_DATA_DIR.name}/),")
-    say("      each question also with its options rotated, as the GPU workflow does")
+    say("      each question also with its options rotated, as the GPU workflow does; a model")
+    say("      with a chat template also on the reasoning track (cot), one without it loglik only")
     for model in DEMO_MODELS:
         _medlb(say, "evaluate", "--model", workspace.model_dir(model), "--rotations",
+               "--max-new-tokens", str(DEMO_MAX_NEW_TOKENS),
                "--data-dir", SAMPLE_DATA_DIR, "--output", workspace.run_dir(model))  # fmt: skip
 
     say(f"[4/{STAGES}] Publishing the results into {workspace.results},")

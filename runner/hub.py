@@ -396,3 +396,24 @@ def resolve_dataset_revision(spec: DatasetSplit) -> str:
     if not sha:
         raise UserError(f"{spec.dataset}: the Hub returned no commit for the dataset")
     return sha
+
+
+# ---- the cot details store (the publish job) ---------------------------------------------------
+
+
+def upload_dataset_files(repo_id: str, files: dict[str, bytes], message: str) -> str:
+    """One commit of `files` (path in the repository → bytes) to the Hub dataset repository
+    `repo_id`, with the token in HF_TOKEN; the commit's id. The repository must exist (a
+    maintainer creates it). Uploading bytes it already holds makes an empty commit, harmless.
+    `HubUnavailable` when the Hub did not answer; its refusals are a `UserError`."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    operations = [CommitOperationAdd(path, data) for path, data in sorted(files.items())]
+    what = f"a commit of {len(files)} files to the dataset {repo_id}"
+    try:
+        info = HfApi().create_commit(
+            repo_id, operations, commit_message=message, repo_type="dataset"
+        )
+    except _network_errors() as err:
+        raise _refused(what, err) from None
+    return str(info.oid)

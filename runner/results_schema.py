@@ -298,7 +298,8 @@ class EvaluationResult(_Strict):
             for name, task in self.tasks.items()
             for field in _V2_TASK_FIELDS
         }
-        required["reliability_pooled"] = self.reliability_pooled
+        if self.tasks or self.schema_version < 3:  # a version-3 result may hold cot alone
+            required["reliability_pooled"] = self.reliability_pooled
         if self.schema_version == 1:
             optional = {
                 f"tasks.{name}.{field}": getattr(task, field)

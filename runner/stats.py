@@ -133,3 +133,14 @@ def mean_interval(values: Sequence[float], stderrs: Sequence[float]) -> Interval
     mean = sum(values) / k
     half = Z95 * math.sqrt(sum(se * se for se in stderrs)) / k
     return Interval(mean, max(0.0, mean - half), min(1.0, mean + half))
+
+
+def mcnemar_exact_p(b: int, c: int) -> float:
+    """Exact two-sided McNemar test of paired 0/1 outcomes from its discordant counts b and c:
+    the binomial test of min(b, c) successes in b + c trials at p = 1/2, doubled, capped at 1
+    (1.0 when there are no discordant pairs)."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n
+    return min(1.0, 2 * tail)

@@ -78,6 +78,7 @@ def pipeline_rotations_run(
 SUMMARY_SECTIONS = {
     "lm_eval_parity": "lm-eval parity (float32, CPU)",
     "always_b": "a model that always answers B (medlb evaluate --rotations)",
+    "cot_lm_eval_parity": "cot track: lm-eval parity (generate_until, chat template, CPU)",
 }
 
 

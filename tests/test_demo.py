@@ -8,7 +8,7 @@ import re
 from site_fixtures import result_file
 
 from runner.cli import main
-from runner.demo_pipeline import DEMO_MODELS, STAGES
+from runner.demo_pipeline import DEMO_MAX_NEW_TOKENS, DEMO_MODELS, STAGES
 from runner.results_schema import load_result
 
 
@@ -56,6 +56,19 @@ def test_demo_builds_a_site_with_both_models_and_the_references(tmp_path, capsys
         revision = published.model.revision
         assert (workspace / "details" / model.model_id / revision / "predictions").is_dir()
     assert (site / "questions" / "index.html").is_file()
+
+    # The reasoning track: the model with a chat template, taught the answer format, has real
+    # `cot` numbers (not all zero, and its answers mostly extracted); the one without says why.
+    taught, plain = (load_result(workspace / "results" / f"{m.model_id}.json") for m in DEMO_MODELS)
+    assert taught.cot is not None and taught.cot.max_new_tokens == DEMO_MAX_NEW_TOKENS
+    assert any(task.acc > 0 for task in taught.cot.tasks.values())
+    assert taught.cot.no_answer_rate < 0.5
+    assert plain.cot is None and "no chat template" in plain.cot_not_run
+    revision = taught.model.revision
+    for task in taught.cot.tasks:
+        assert (workspace / "details" / taught.model.id / revision / "predictions" / "cot"
+                / f"{task}.jsonl").is_file()  # fmt: skip
+    assert "chat-template   loglik and cot: " in out and "loglik only: no chat template" in out
 
 
 def test_demo_refuses_a_bad_port_before_doing_any_work(tmp_path, capsys):

@@ -9,20 +9,35 @@ from pathlib import Path
 
 from runner import github_actions
 from runner.errors import UsageError
+from runner.evaluation.cot.engine import ENGINE_NAMES
 from runner.evaluation.tasks import TASK_NAMES
 from runner.precision import PRECISIONS
 
 DESCRIPTION = """\
-Evaluate a causal LM zero-shot on the leaderboard's multiple-choice tasks with log-likelihood
-scoring identical to lm-evaluation-harness 0.4 (`lm_eval --model hf`), and write
+Evaluate a causal LM zero-shot on the leaderboard's nine tasks on one or two tracks, kept apart:
+
+  loglik  log-likelihood scoring of the choices, identical to lm-evaluation-harness 0.4
+          (`lm_eval --model hf`);
+  cot     zero-shot chain of thought: the question as one user message through the model's
+          chat template, a greedy generation of at most --max-new-tokens tokens, and the last
+          "Final Answer: X" line read as the answer (lm-eval's `generate_until` with
+          --apply_chat_template, token for token). Only for a tokenizer with a chat template.
+
+and write
 
   OUTPUT/predictions/<task>.jsonl   one line per item: doc_id, choice_logprobs, pred, gold
                                     (and rotation_logprobs with --rotations)
-  OUTPUT/results.json               accuracy, stderr, 95% CI, per-subject accuracy, calibration
-                                    (ECE, Brier, reliability bins), chance-normalised accuracy,
-                                    per-letter recall and RStd, robustness (with --rotations),
-                                    per-item correctness and provenance
-                                    (schema version 2: runner/results_schema.py)
+  OUTPUT/predictions/cot/<task>.jsonl
+                                    cot: doc_id, generation, answer, gold, correct,
+                                    output_tokens, truncated
+  OUTPUT/results.json               both tracks (schema version 3: runner/results_schema.py).
+                                    loglik: accuracy, stderr, 95% CI, per-subject accuracy,
+                                    calibration (ECE, Brier, reliability bins), chance-normalised
+                                    accuracy, per-letter recall and RStd, robustness (with
+                                    --rotations), per-item correctness and provenance;
+                                    cot: accuracy with its interval, no-answer and truncation
+                                    rates, output tokens, agreement with loglik (2x2 table,
+                                    McNemar p), engine and cost, or why cot did not run
   OUTPUT/run.json                   what the directory holds, for resuming
 
 --rotations: every question of the eight letter-choice tasks (all but PubMedQA) is also scored
@@ -31,9 +46,10 @@ which gives consistent accuracy (right under every rotation), the answer-flip ra
 debiased accuracy. Scoring those tasks costs about n = 4 times as long; rotation 0 (the
 leaderboard's accuracy) is exactly what a run without --rotations scores.
 
-Re-running with the same --output resumes: finished tasks are kept, not recomputed; a run whose
-model, revision, dtype, device, --limit, --rotations or data differ from the directory's is
-refused.
+Re-running with the same --output resumes, track by track: finished tasks are kept, not
+recomputed; a run whose model, revision, dtype, device, --limit, --rotations or data differ from
+the directory's is refused, and so is a cot run whose engine, --max-new-tokens or chat template
+differ from the directory's cot predictions.
 """
 
 EPILOG = f"""\
@@ -44,6 +60,7 @@ examples:
   medlb evaluate submissions/org/model.yaml --output out/
   medlb evaluate --model ./my-model --tasks medqa_4options,pubmedqa --limit 50 --output out/
   medlb evaluate --model ./my-model --rotations --output out/
+  medlb evaluate --model ./my-chat-model --track cot --max-new-tokens 2048 --output out/
 exit status: 0 success, 1 invalid input (data, model, output directory), 2 usage error,
 3 the Hub did not answer (re-run later).
 Under GitHub Actions a failure is also an ::error annotation and a job-summary section.
@@ -115,6 +132,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(robustness metrics; about 4x their scoring time)",
     )
     parser.add_argument(
+        "--track",
+        choices=("loglik", "cot", "both"),
+        help="which tracks to run (default: the submission's `tracks:`, else both when the "
+        "tokenizer has a chat template, else loglik, and results.json says why cot did not run)",
+    )
+    parser.add_argument(
+        "--max-new-tokens",
+        default="4096",
+        metavar="N",
+        help="cot: generate at most N tokens per question (default 4096; recorded in the "
+        "result; the prompt is left-truncated to the context window minus N)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default="auto",
+        help="cot: hf (transformers generate, the reference), vllm (CUDA only, from the GPU "
+        "lock file) or auto (default: vllm on CUDA where installed, else hf); recorded",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         required=True,
@@ -160,7 +197,7 @@ def _run(args: argparse.Namespace) -> int:
     from runner.evaluation.tasks import resolve_tasks
 
     evaluate_and_report(
-        ModelChoice(args.submission, args.model, args.revision, args.dtype),
+        ModelChoice(args.submission, args.model, args.revision, args.dtype, args.track),
         tasks=resolve_tasks(args.tasks),
         output_dir=args.output,
         data_dir=args.data_dir,
@@ -169,5 +206,7 @@ def _run(args: argparse.Namespace) -> int:
         batch_size=_batch_size(args.batch_size),
         progress=_progress_bars(args.no_progress),
         rotations=args.rotations,
+        max_new_tokens=_positive_int("--max-new-tokens", args.max_new_tokens),
+        engine=args.engine,
     )
     return 0

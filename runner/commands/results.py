@@ -20,6 +20,7 @@ Maintainers and model authors:
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from runner.commands.results_migrate import register_migrate
@@ -378,6 +379,15 @@ def _register_deliver(steps: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--branch", required=True, help="the default branch")
     p.add_argument("--run-url", help="link to the CI run, shown in a failure comment")
+    p.add_argument(
+        "--cot-details-dataset",
+        metavar="ORG/NAME",
+        default=os.environ.get("MEDLB_COT_DETAILS_DATASET") or None,
+        help="upload the cot generations to this Hugging Face dataset repository (created by a "
+        "maintainer; needs HF_TOKEN with write access) instead of the details branch "
+        "(default: $MEDLB_COT_DETAILS_DATASET; unset: the details branch). ARCHITECTURE.md, "
+        '"Details at scale"',
+    )
     p.set_defaults(handler=_deliver)
 
 
@@ -385,11 +395,22 @@ def _deliver(args: argparse.Namespace) -> int:
     from runner.github_api import repo_from_environment
     from runner.pipeline.landing import deliver
 
+    dataset = args.cot_details_dataset
+    if dataset is not None:
+        from runner.submissions.schema import check_hub_id
+
+        try:
+            check_hub_id(dataset)
+        except ValueError as err:
+            from runner.errors import UsageError
+
+            raise UsageError(f"--cot-details-dataset {dataset!r}: {err}") from None
     deliver(
         args.out,
         args.request,
         repo=repo_from_environment(),
         branch=args.branch,
         run_url=args.run_url,
+        cot_dataset=dataset,
     )
     return 0

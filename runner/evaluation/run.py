@@ -11,24 +11,25 @@ The order is chosen so that mistakes cost nothing and a crash costs little:
    `results.json` are computed from those files, so a resumed run and an uninterrupted one
    report the same numbers.
 
-With `--rotations` a letter task is scored twice: its own items exactly as without rotations (one
-`score_task` call, so rotation 0's bytes do not change), then all its rotated items in a second
-call (one batching, one shared prefix across every rotation).
+The tracks run one after the other in one run, on one loaded model: `loglik`
+(`runner.evaluation.loglik_track`), then `cot` (`runner.evaluation.cot.track`), each with its own
+predictions files, manifest records and resume; one `results.json` holds both.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
+from typing import Literal
 
-from runner.atomic_io import write_atomic
-from runner.errors import UsageError
-from runner.evaluation import predictions
+from runner.errors import UsageError, UserError
+from runner.evaluation.cot.engine import EngineName, ModelFiles, resolve_engine_name
+from runner.evaluation.cot.track import CotRunContext, CotSettings, cot_tasks, run_cot_track
 from runner.evaluation.engine import (
     LoadedModel,
     TokenBudget,
@@ -38,32 +39,29 @@ from runner.evaluation.engine import (
     load_model_dir,
     resolve_model_dir,
     safetensors_param_count,
-    score_task,
 )
+from runner.evaluation.engine.loading import _load_config, _load_tokenizer, lm_eval_max_length
 from runner.evaluation.environment import ci_run_url, run_environment
+from runner.evaluation.loglik_track import (
+    kept_rows,
+    loglik_cost,
+    loglik_task_result,
+    prepare_task,
+    read_task_predictions,
+    run_task,
+    say,
+)
 from runner.evaluation.metrics import leaderboard_average
-from runner.evaluation.rotations import to_original_order
-from runner.evaluation.run_manifest import (
-    RunIdentity,
-    RunManifest,
-    TaskRecord,
-    check_task_data,
-    open_run,
-)
-from runner.evaluation.run_manifest import record_task as record_finished_task
-from runner.evaluation.task_results import result_averages, task_result
-from runner.evaluation.tasks import Item, TaskSpec, build_items, build_rotated_items
+from runner.evaluation.predictions import PredictionRow
+from runner.evaluation.run_manifest import RunIdentity, check_task_data, open_run
+from runner.evaluation.task_results import result_averages
+from runner.evaluation.tasks import TaskSpec
 from runner.github_actions import append_summary, log_group
-from runner.results_schema import (
-    EvaluationResult,
-    ModelInfo,
-    RowsSource,
-    RunInfo,
-    TaskResult,
-    save,
-)
+from runner.results_schema import EngineInfo, EvaluationResult, ModelInfo, RunInfo, save
 
 RESULTS_FILE = "results.json"
+TRACK_CHOICES = ("loglik", "cot", "both")
+Track = Literal["loglik", "cot", "both"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +81,8 @@ class EvaluationOptions:
     token_budget: TokenBudget | None = None  # overrides `batch_size` (tests simulate memory)
     progress: bool = True
     rotations: bool = False  # also score the letter tasks under every option rotation
+    track: Track | None = None  # None: both when the tokenizer has a chat template, else loglik
+    cot: CotSettings = field(default_factory=CotSettings)  # the reasoning track's settings
 
 
 @dataclass(frozen=True)
@@ -94,19 +94,24 @@ class ModelChoice:
     revision: str | None = None
     dtype: str | None = None  # None: the submission's precision, else float32
 
-    def resolve(self) -> tuple[str, str | None, str | None, str]:
-        """(model source, revision, results id, dtype)."""
+    track: Track | None = None  # --track; None: the submission's `tracks:`, else automatic
+
+    def resolve(self) -> tuple[str, str | None, str | None, str, Track | None]:
+        """(model source, revision, results id, dtype, track)."""
         if (self.submission is None) == (self.model is None):
             raise UsageError("give either SUBMISSION.yaml or --model PATH_OR_HUB_ID (exactly one)")
         if self.model is not None:
-            return self.model, self.revision, None, self.dtype or "float32"
+            return self.model, self.revision, None, self.dtype or "float32", self.track
         if self.revision is not None:
             raise UsageError("--revision: a submission file pins its own revision")
         from runner.submissions.schema import load_submission
 
         submission = load_submission(self.submission)
         dtype = self.dtype or submission.precision
-        return submission.model, submission.revision, submission.model, dtype
+        track = self.track
+        if track is None and submission.tracks:  # the author narrowed the tracks
+            track = submission.tracks[0] if len(set(submission.tracks)) == 1 else "both"
+        return submission.model, submission.revision, submission.model, dtype, track
 
 
 def evaluate_and_report(
@@ -120,12 +125,21 @@ def evaluate_and_report(
     batch_size: int | None = None,
     progress: bool = True,
     rotations: bool = False,
+    max_new_tokens: int = CotSettings.max_new_tokens,
+    engine: EngineName = "auto",
 ) -> EvaluationResult:
     """`medlb evaluate`: run, print the score table, add it to the job summary in Actions."""
     from runner.evaluation.engine import default_device, quiet_transformers
-    from runner.evaluation.summary import score_lines, score_table, score_title, summary_line
+    from runner.evaluation.summary import (
+        cot_score_lines,
+        cot_score_table,
+        score_lines,
+        score_table,
+        score_title,
+        summary_line,
+    )
 
-    model, revision, model_id, dtype = choice.resolve()
+    model, revision, model_id, dtype, track = choice.resolve()
     options = EvaluationOptions(
         model=model,
         revision=revision,
@@ -139,31 +153,27 @@ def evaluate_and_report(
         batch_size=batch_size,
         progress=progress,
         rotations=rotations,
+        track=track,
+        cot=CotSettings(max_new_tokens=max_new_tokens, engine=engine),
     )
     quiet_transformers()
     result = run_evaluation(options)
-    print(f"{score_title(result)}\n{score_lines(result)}", flush=True)
+    print(score_title(result), flush=True)
+    if result.tasks:
+        print(score_lines(result), flush=True)
     if robustness := summary_line(result.letter_tasks_average):
         print(robustness, flush=True)
+    if cot := cot_score_lines(result):
+        print(cot, flush=True)
+    if result.cot_not_run:
+        print(f"cot track not run: {result.cot_not_run}", flush=True)
     where = output_dir / RESULTS_FILE
     print(f"results: {where} (per-item predictions: {output_dir / 'predictions'}/)", flush=True)
     title = score_title(result, markdown=True)
-    append_summary(f"### `medlb evaluate`: {title}\n\n{score_table(result)}")
+    tables = [score_table(result) if result.tasks else None, cot_score_table(result)]
+    body = "\n\n".join(table for table in tables if table)
+    append_summary(f"### `medlb evaluate`: {title}\n\n{body}")
     return result
-
-
-@dataclass(frozen=True)
-class _PreparedTask:
-    spec: TaskSpec
-    items: list[Item]
-    rotated: list[Item]  # rotations 1..n-1 of every item (--rotations, letter tasks), else []
-    n_total: int  # rows in the data (items == rows unless --limit)
-    data_sha256: str
-    rows_source: RowsSource  # where the rows came from (results.json provenance)
-
-    @property
-    def relative_path(self) -> str:
-        return f"predictions/{self.spec.name}.jsonl"
 
 
 def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
@@ -171,19 +181,28 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     clock = time.perf_counter()
     check_device(options.device, options.dtype)
     from_hub = check_model_source(options.model, options.revision)  # a typo fails at once
-    prepared = [_prepare(spec, options) for spec in options.tasks]
+    prepared = [
+        prepare_task(spec, options.data_dir, options.limit, options.rotations)
+        for spec in options.tasks
+    ]
     directory = resolve_model_dir(options.model, options.revision)
     params = safetensors_param_count(directory)  # headers read once: load, log line, results
+    config = _load_config(directory)  # a broken config.json says so before the tokenizer does
+    tokenizer = _load_tokenizer(directory)
+    window = lm_eval_max_length(config, tokenizer)
+    run_loglik, run_cot, cot_not_run = _tracks(options, tokenizer, window)
+    if run_cot:  # an engine that cannot run here fails now, not after the loglik track
+        resolve_engine_name(options.cot.engine, options.device)
     manifest = open_run(options.output_dir, _identity(options, directory, from_hub))
     for task in prepared:
         check_task_data(options.output_dir, manifest, task.spec.name, task.data_sha256)
 
     lm: LoadedModel | None = None
     budget = options.token_budget
-    rows_by_task: dict[str, list[predictions.PredictionRow]] = {}
-    for task in prepared:
-        if (kept := _kept_rows(options.output_dir, manifest, task)) is not None:
-            _say(f"{task.spec.name}: kept from an earlier run ({task.relative_path} is complete)")
+    rows_by_task: dict[str, list[PredictionRow]] = {}
+    for task in prepared if run_loglik else []:
+        if (kept := kept_rows(options.output_dir, manifest, task)) is not None:
+            say(f"{task.spec.name}: kept from an earlier run ({task.relative_path} is complete)")
             rows_by_task[task.spec.name] = kept
             continue
         if lm is None:
@@ -191,14 +210,38 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
                 lm = _load(options, directory, params)
             budget = budget or default_token_budget(lm, options.batch_size)
         with log_group(f"{task.spec.name}: {len(task.items)} items"):
-            manifest = _run_task(lm, task, manifest, options, budget)
-        rows_by_task[task.spec.name] = _read_predictions(options.output_dir, task)
+            manifest = run_task(
+                lm, task, manifest, options.output_dir, budget, progress=options.progress
+            )
+        rows_by_task[task.spec.name] = read_task_predictions(options.output_dir, task)
 
-    tasks = {t.spec.name: _task_result(manifest, t, rows_by_task[t.spec.name]) for t in prepared}
-    complete = options.limit is None and all(t.n == t.n_total for t in tasks.values())
+    tasks = {
+        t.spec.name: loglik_task_result(manifest, t, rows_by_task[t.spec.name])
+        for t in prepared
+        if run_loglik
+    }
+    complete = options.limit is None and all(len(t.items) == t.n_total for t in prepared)
+    environment = run_environment(options.device)
+    gpus = environment.device_count if options.device == "cuda" else None
+    cot = None
+    if run_cot:
+        context = CotRunContext(
+            files=ModelFiles(directory, options.dtype, window, params),
+            tokenizer=tokenizer,
+            output_dir=options.output_dir,
+            device=options.device,
+            settings=options.cot,
+            batch_size=options.batch_size,
+            progress=options.progress,
+            loaded=lm,
+        )
+        lm = None  # the context holds the model now, and may free it for another engine
+        cot, manifest = run_cot_track(
+            cot_tasks(prepared), manifest, context, rows_by_task, complete=complete, gpus=gpus
+        )
     result = EvaluationResult(
         model=_model_info(options, directory, from_hub, params),
-        environment=run_environment(options.device),
+        environment=environment,
         run=RunInfo(
             started_at=started_at,
             finished_at=datetime.now(UTC),
@@ -209,10 +252,46 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
         ),
         tasks=tasks,
         average=leaderboard_average({n: t.acc for n, t in tasks.items()}, complete=complete),
-        **result_averages(tasks, rows_by_task, complete=complete, rotations=options.rotations),
+        **(
+            result_averages(tasks, rows_by_task, complete=complete, rotations=options.rotations)
+            if tasks
+            else {"rotations": options.rotations}
+        ),
+        loglik_engine=EngineInfo(name="hf", version=version("transformers")) if tasks else None,
+        loglik_cost=loglik_cost(manifest, list(tasks), gpus) if tasks else None,
+        cot=cot,
+        cot_not_run=cot_not_run,
     )
     save(options.output_dir / RESULTS_FILE, result)
     return result
+
+
+def _tracks(
+    options: EvaluationOptions, tokenizer: object, window: int
+) -> tuple[bool, bool, str | None]:
+    """(run loglik, run cot, why cot does not run). No --track: both where the tokenizer has a
+    chat template and the window leaves room for the prompt, else loglik alone; --track cot where
+    cot cannot run is an error."""
+    from runner.evaluation.cot.chat import chat_template_text
+
+    track, max_new_tokens = options.track, options.cot.max_new_tokens
+    if track is not None and track not in TRACK_CHOICES:
+        raise UsageError(f"--track: {track!r} is not one of {', '.join(TRACK_CHOICES)}")
+    if track == "loglik":
+        return True, False, "not asked for (--track loglik)"
+    reason = None
+    if chat_template_text(tokenizer) is None:
+        reason = "the tokenizer has no chat template (tokenizer_config.json chat_template)"
+    elif max_new_tokens >= window:
+        reason = (
+            f"--max-new-tokens {max_new_tokens} leaves no room for the prompt in the model's "
+            f"{window}-token context window"
+        )
+    if reason is None:
+        return track != "cot", True, None
+    if track == "cot":
+        raise UserError(f"--track cot: {reason}")
+    return True, False, reason
 
 
 def _load(options: EvaluationOptions, directory: Path, params: int) -> LoadedModel:
@@ -221,28 +300,12 @@ def _load(options: EvaluationOptions, directory: Path, params: int) -> LoadedMod
     lm = load_model_dir(directory, device=options.device, dtype=options.dtype, params=params)
     name = options.model_id or options.model
     label = f"{name}@{options.revision}" if options.revision else str(directory.resolve())
-    _say(
+    say(
         f"loaded {label}: {lm.architecture or 'causal LM'}, "
         f"{f'{params:,}' if params else 'unknown'} parameters, {lm.dtype} on {options.device}, "
         f"max length {lm.max_length} tokens, in {time.perf_counter() - clock:.1f}s"
     )
     return lm
-
-
-def _prepare(spec: TaskSpec, options: EvaluationOptions) -> _PreparedTask:
-    from runner.evaluation.task_data import load_task_rows, rows_source
-
-    task_rows = load_task_rows(spec, options.data_dir)
-    rows = task_rows.rows if options.limit is None else task_rows.rows[: options.limit]
-    rotate = options.rotations and spec.letter_choices
-    return _PreparedTask(
-        spec=spec,
-        items=build_items(spec, rows, source=task_rows.source),
-        rotated=build_rotated_items(spec, rows, source=task_rows.source) if rotate else [],
-        n_total=len(task_rows.rows),
-        data_sha256=task_rows.sha256,
-        rows_source=rows_source(spec, task_rows),
-    )
 
 
 def _identity(options: EvaluationOptions, directory: Path, from_hub: bool) -> RunIdentity:
@@ -268,88 +331,6 @@ def _directory_sha256(directory: Path) -> str:
     return digest.hexdigest()
 
 
-def _kept_rows(
-    output_dir: Path, manifest: RunManifest, task: _PreparedTask
-) -> list[predictions.PredictionRow] | None:
-    """The rows of a task an earlier run finished (its file complete and recorded), else None;
-    the bytes are read once, hashed, then parsed."""
-    record = manifest.tasks.get(task.spec.name)
-    path = predictions.predictions_path(output_dir, task.spec.name)
-    if record is None or not path.is_file():
-        return None
-    data = path.read_bytes()
-    if predictions.sha256(data) != record.predictions_sha256:
-        return None
-    return predictions.parse_matching(data, task.items, rotations=bool(task.rotated))
-
-
-def _run_task(
-    lm: LoadedModel,
-    task: _PreparedTask,
-    manifest: RunManifest,
-    options: EvaluationOptions,
-    budget: TokenBudget | None,
-) -> RunManifest:
-    label = task.spec.name if options.progress else None
-    clock, cpu = time.perf_counter(), time.process_time()
-    scores = score_task(lm, task.items, token_budget=budget, progress=label)
-    scored, scored_cpu = time.perf_counter(), time.process_time()
-    rotated = None
-    if task.rotated:
-        rotated = score_task(
-            lm, task.rotated, token_budget=budget, progress=label and f"{label} rotations"
-        )
-    data = predictions.render(
-        task.items,
-        scores.choice_logprobs,
-        None if rotated is None else to_original_order(task.items, rotated.choice_logprobs),
-    )
-    done, done_cpu = time.perf_counter(), time.process_time()
-    record = TaskRecord(
-        data_sha256=task.data_sha256,
-        n=len(task.items),
-        # Rotation 0's time alone, so that the rotations' cost can be read from one run.
-        seconds=round((done if rotated is None else scored) - clock, 3),
-        cpu_seconds=round((done_cpu if rotated is None else scored_cpu) - cpu, 3),
-        model_tokens=scores.model_tokens,
-        multi_token_items=scores.multi_token_items,
-        predictions_sha256=predictions.sha256(data),
-        rotation_seconds=None if rotated is None else round(done - scored, 3),
-        rotation_cpu_seconds=None if rotated is None else round(done_cpu - scored_cpu, 3),
-        rotation_model_tokens=None if rotated is None else rotated.model_tokens,
-    )
-    # Record first, then rename the predictions into place: the file is the commit point.
-    manifest = record_finished_task(options.output_dir, manifest, task.spec.name, record)
-    write_atomic(predictions.predictions_path(options.output_dir, task.spec.name), data)
-    _say(f"{task.spec.name}: {len(task.items)} items, {done - clock:.1f}s -> {task.relative_path}")
-    return manifest
-
-
-def _read_predictions(output_dir: Path, task: _PreparedTask) -> list[predictions.PredictionRow]:
-    path = predictions.predictions_path(output_dir, task.spec.name)
-    rows = predictions.read_matching(path, task.items, rotations=bool(task.rotated))
-    if rows is None:  # written by this run a moment ago; only outside interference gets here
-        raise RuntimeError(f"{path} changed while the run was finishing")
-    return rows
-
-
-def _task_result(
-    manifest: RunManifest,
-    task: _PreparedTask,
-    rows: list[predictions.PredictionRow],
-) -> TaskResult:
-    """Scores from the predictions file as written, so resumed and fresh runs agree exactly."""
-    return task_result(
-        task.spec,
-        rows,
-        [item.subject for item in task.items],
-        data_sha256=task.data_sha256,
-        n_total=task.n_total,
-        record=manifest.tasks[task.spec.name],
-        rows_source=task.rows_source,
-    )
-
-
 def _model_info(
     options: EvaluationOptions, directory: Path, from_hub: bool, params: int
 ) -> ModelInfo:
@@ -364,7 +345,3 @@ def _model_info(
         architecture=(config.get("architectures") or [None])[0],
         vocab_size=text_config.get("vocab_size"),
     )
-
-
-def _say(message: str) -> None:
-    print(f"medlb: {message}", file=sys.stderr, flush=True)

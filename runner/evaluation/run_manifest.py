@@ -2,9 +2,9 @@
 
 `medlb evaluate --output DIR` writes it before the first task. A re-run with the same DIR reads it:
 if the model, revision, weights, dtype, device, --limit or --rotations differ, or a task's data
-changed, the run refuses (mixing two runs' predictions in one results file would be silently
-wrong). Otherwise every task whose predictions file is complete and matches the recorded sha256
-is kept as it is.
+changed, or (reasoning track) the engine, --max-new-tokens or the chat template differ, the run
+refuses (mixing two runs' predictions in one results file would be silently wrong). Otherwise
+every task whose predictions file is complete and matches the recorded sha256 is kept as it is.
 
 A finished task is recorded here *before* its predictions file is renamed into place: the
 predictions file is the commit point, so a kill in between leaves a record without a file, and
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -56,12 +57,34 @@ class TaskRecord(_Strict):
     rotation_seconds: float | None = Field(default=None, ge=0.0)
     rotation_cpu_seconds: float | None = Field(default=None, ge=0.0)
     rotation_model_tokens: int | None = Field(default=None, ge=0)
+    energy_wh: float | None = Field(default=None, ge=0.0)  # NVML's counter; None where absent
+
+
+class CotIdentity(_Strict):
+    """The reasoning track's settings: a directory holds `cot` predictions of one setting only
+    (ARCHITECTURE.md, "The reasoning track")."""
+
+    engine: Literal["hf", "vllm"]
+    max_new_tokens: int = Field(ge=1)
+    chat_template_sha256: str
+
+
+class CotTaskRecord(_Strict):
+    data_sha256: str
+    n: int = Field(ge=1)
+    seconds: float = Field(ge=0.0)
+    prompt_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+    predictions_sha256: str
+    energy_wh: float | None = Field(default=None, ge=0.0)
 
 
 class RunManifest(_Strict):
     manifest_version: int = 1
     identity: RunIdentity
     tasks: dict[str, TaskRecord] = Field(default_factory=dict)
+    cot: CotIdentity | None = None  # set by the first run of the reasoning track
+    cot_tasks: dict[str, CotTaskRecord] = Field(default_factory=dict)
 
 
 def manifest_path(output_dir: Path) -> Path:
@@ -87,9 +110,29 @@ def open_run(output_dir: Path, identity: RunIdentity) -> RunManifest:
     return manifest
 
 
-def check_task_data(output_dir: Path, manifest: RunManifest, task: str, data_sha256: str) -> None:
+def open_cot(output_dir: Path, manifest: RunManifest, identity: CotIdentity) -> RunManifest:
+    """The manifest with the reasoning track's settings: recorded by the first `cot` run, the
+    same for every later one."""
+    if manifest.cot is None:
+        updated = manifest.model_copy(update={"cot": identity})
+        save(output_dir, updated)
+        return updated
+    for field_name in CotIdentity.model_fields:
+        before, now = getattr(manifest.cot, field_name), getattr(identity, field_name)
+        if before != now:
+            raise UserError(
+                f"{manifest_path(output_dir)}: this output directory holds cot predictions with "
+                f"{field_name}={before!r}, not {now!r}; use another --output (or delete it) "
+                "instead of mixing two settings"
+            )
+    return manifest
+
+
+def check_task_data(
+    output_dir: Path, manifest: RunManifest, task: str, data_sha256: str, *, cot: bool = False
+) -> None:
     """Refuse when a task's rows differ from those its recorded predictions were made from."""
-    record = manifest.tasks.get(task)
+    record = (manifest.cot_tasks if cot else manifest.tasks).get(task)
     if record is not None and record.data_sha256 != data_sha256:
         raise UserError(
             f"{manifest_path(output_dir)}: the data of task {task} changed since its predictions "
@@ -102,6 +145,14 @@ def record_task(
     output_dir: Path, manifest: RunManifest, task: str, record: TaskRecord
 ) -> RunManifest:
     updated = manifest.model_copy(update={"tasks": {**manifest.tasks, task: record}})
+    save(output_dir, updated)
+    return updated
+
+
+def record_cot_task(
+    output_dir: Path, manifest: RunManifest, task: str, record: CotTaskRecord
+) -> RunManifest:
+    updated = manifest.model_copy(update={"cot_tasks": {**manifest.cot_tasks, task: record}})
     save(output_dir, updated)
     return updated
 

@@ -30,9 +30,10 @@ def score_title(result: EvaluationResult, *, markdown: bool = False) -> str:
 
 def data_words(result: EvaluationResult) -> str:
     """Whose rows were scored: the Hub's, a local copy (verified or not), the bundled sample."""
-    sources = [task.rows_source for task in result.tasks.values() if task.rows_source]
+    tasks = {**(result.cot.tasks if result.cot else {}), **result.tasks}
+    sources = [task.rows_source for task in tasks.values() if task.rows_source]
     partial = result.run.limit is not None or any(
-        name in TASKS and task.n_total != TASKS[name].n_total for name, task in result.tasks.items()
+        name in TASKS and task.n_total != TASKS[name].n_total for name, task in tasks.items()
     )
     if not sources:
         return "source of the rows not recorded"
@@ -63,6 +64,32 @@ def score_lines(result: EvaluationResult) -> str:
     return "\n".join(lines)
 
 
+def cot_score_lines(result: EvaluationResult) -> str | None:
+    """The reasoning track's table for the terminal: accuracy with its interval, no-answer and
+    truncation rates and mean output tokens per task, then the average; None without the track."""
+    track = result.cot
+    if track is None:
+        return None
+    lines = [
+        f"cot track: {track.engine.name} {track.engine.version}, at most "
+        f"{track.max_new_tokens} new tokens",
+        f"{'task':<28} {'n':>6} {'acc':>7}  {'95% CI':<16} "
+        f"{'no ans':>6} {'trunc':>6} {'tokens':>7}",
+    ]
+    for name, task in track.tasks.items():
+        low, high = task.ci95
+        lines.append(
+            f"{name:<28} {task.n:>6} {task.acc:>7.4f}  [{low:.4f}, {high:.4f}] "
+            f"{task.no_answer_rate:>6.1%} {task.truncation_rate:>6.1%} "
+            f"{task.mean_output_tokens:>7.1f}"
+        )
+    average = (
+        "n/a (not all nine tasks in full)" if track.average is None else f"{track.average:.4f}"
+    )
+    lines.append(f"{'average':<28} {'':>6} {average}")
+    return "\n".join(lines)
+
+
 def summary_line(average: LetterTasksAverage | None) -> str | None:
     """One line for the terminal: the eight letter tasks' averages, when the run has them."""
     if average is None:
@@ -88,4 +115,24 @@ def score_table(result: EvaluationResult) -> str:
         rows.append(f"| {title} | {task.acc:.1%} | {low:.1%} – {high:.1%} | {task.n} |")
     average = "—" if result.average is None else f"**{result.average:.1%}**"
     rows.append(f"| **average** | {average} | | |")
+    return "\n".join(rows)
+
+
+def cot_score_table(result: EvaluationResult) -> str | None:
+    """The reasoning track's Markdown table (None without the track)."""
+    if result.cot is None:
+        return None
+    rows = [
+        "| task (cot) | accuracy | 95% interval | no answer | items |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, task in result.cot.tasks.items():
+        title = TASKS[name].title if name in TASKS else name
+        low, high = task.ci95
+        rows.append(
+            f"| {title} | {task.acc:.1%} | {low:.1%} – {high:.1%} | {task.no_answer_rate:.1%} "
+            f"| {task.n} |"
+        )
+    average = "—" if result.cot.average is None else f"**{result.cot.average:.1%}**"
+    rows.append(f"| **average** | {average} | | | |")
     return "\n".join(rows)

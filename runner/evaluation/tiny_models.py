@@ -8,6 +8,11 @@ AutoModelForCausalLM, safetensors metadata) runs on it, offline, in seconds.
 Two architectures differ in the way that matters for scoring parity:
 - "llama": LlamaForCausalLM whose tokenizer adds a BOS token to every encoding (like Llama 2);
 - "gpt2": GPT2LMHeadModel whose tokenizer adds nothing (like GPT-2).
+
+Two chat templates differ in the ways that matter for the reasoning track's parity
+(`BOS_CHAT_SPEC`, `SYSTEM_CHAT_SPEC`): one renders the BOS text itself (so the prompt must not get
+a second BOS), one adds a default system prompt, stops at a second end-of-turn id from
+generation_config.json and has a window small enough that PubMedQA prompts are left-truncated.
 """
 
 from __future__ import annotations
@@ -38,6 +43,33 @@ class TinyModelSpec:
     heads: int = 4
     intermediate_size: int = 128
     max_positions: int = 2048
+    chat_template: str | None = None  # saved as chat_template.jinja
+    extra_special_tokens: tuple[str, ...] = ()  # e.g. a template's turn markers
+    generation_eos: tuple[str, ...] = ()  # generation_config.json's EOS tokens besides </s>
+
+
+# Like Llama 2 / Mistral: the template writes the BOS text itself.
+BOS_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}[{{ message['role'] | upper }}] "
+    "{{ message['content'] | trim }}{{ eos_token if message['role'] == 'assistant' else '' }}\n"
+    "{% endfor %}{% if add_generation_prompt %}[ASSISTANT] {% endif %}"
+)
+# Like Qwen: a default system prompt, turn markers, and an end-of-turn token that also stops.
+SYSTEM_CHAT_TEMPLATE = (
+    "{% if messages[0]['role'] != 'system' %}<|im_start|>system\nYou are a careful medical "
+    "assistant.<|im_end|>\n{% endif %}{% for message in messages %}<|im_start|>"
+    "{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+BOS_CHAT_SPEC = TinyModelSpec(arch="llama", seed=3, chat_template=BOS_CHAT_TEMPLATE)
+SYSTEM_CHAT_SPEC = TinyModelSpec(
+    arch="gpt2",
+    seed=4,
+    max_positions=320,  # PubMedQA's abstracts are longer: their prompts are left-truncated
+    chat_template=SYSTEM_CHAT_TEMPLATE,
+    extra_special_tokens=("<|im_start|>", "<|im_end|>"),
+    generation_eos=("<|im_end|>",),
+)
 
 
 def sample_corpus() -> Iterator[str]:
@@ -67,7 +99,7 @@ def train_tokenizer(spec: TinyModelSpec, corpus: Iterable[str] | None = None):
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    specials = ["<s>", "</s>", "<pad>"]
+    specials = ["<s>", "</s>", "<pad>", *spec.extra_special_tokens]
     trainer = trainers.BpeTrainer(
         vocab_size=spec.vocab_size,
         special_tokens=specials,
@@ -83,13 +115,17 @@ def train_tokenizer(spec: TinyModelSpec, corpus: Iterable[str] | None = None):
         )
     else:
         tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
-    return PreTrainedTokenizerFast(
+    fast = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer,
         bos_token="<s>",
         eos_token="</s>",
         pad_token="<pad>",
         model_max_length=spec.max_positions,
     )
+    if spec.extra_special_tokens:
+        fast.add_special_tokens({"additional_special_tokens": list(spec.extra_special_tokens)})
+    fast.chat_template = spec.chat_template
+    return fast
 
 
 def _config(spec: TinyModelSpec, tokenizer):
@@ -146,6 +182,9 @@ def build_tiny_model(
             if param.dim() > 1:
                 param.normal_(0.0, 0.3)
     model.eval()
+    if spec.generation_eos:
+        eos = [tokenizer.eos_token_id, *tokenizer.convert_tokens_to_ids(list(spec.generation_eos))]
+        model.generation_config.eos_token_id = eos
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)

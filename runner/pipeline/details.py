@@ -3,12 +3,14 @@
 A published model's `predictions/<task>.jsonl` files (one row per item: the evidence behind every
 score) are committed to the orphan branch `details` of the same repository, at
 
-    <org>/<model>/<revision>/predictions/<task>.jsonl
+    <org>/<model>/<revision>/predictions/<task>.jsonl          the loglik track
+    <org>/<model>/<revision>/predictions/cot/<task>.jsonl      the cot track (generations)
 
-byte for byte as the run wrote them, so `tasks.<task>.predictions_sha256` in the result on the
-default branch pins each of them: the result's model id and revision say where its details are,
-and its hashes say what they must be. Why a branch (not release assets or a Hub dataset), and how
-the publish job lands it before the result: ARCHITECTURE.md, "Every answer auditable".
+byte for byte as the run wrote them, so `tasks.<task>.predictions_sha256` (and
+`cot.tasks.<task>.predictions_sha256`) in the result on the default branch pins each of them: the
+result's model id and revision say where its details are, and its hashes say what they must be.
+Why a branch (not release assets or a Hub dataset), and how the publish job lands it before the
+result: ARCHITECTURE.md, "Every answer auditable".
 
 This module is the layout (shared by publishing and the site build) and the publish step's copy;
 `runner.pipeline.landing` commits it. No numpy here: the site build imports it.
@@ -22,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from runner.atomic_io import write_atomic
 from runner.errors import UserError
-from runner.results_schema import EvaluationResult
+from runner.results_schema import TRACKS, EvaluationResult, Track
 
 DETAILS_BRANCH = "details"
 _TASK_FILE = re.compile(r"[a-z0-9_]+\.jsonl")
@@ -33,19 +35,44 @@ def predictions_dir(model_id: str, revision: str) -> str:
     return f"{model_id}/{revision}/predictions"
 
 
-def details_path(model_id: str, revision: str, task: str) -> str:
-    """Where a task's predictions file of `model_id` at `revision` lives on the details branch."""
-    return f"{predictions_dir(model_id, revision)}/{task}.jsonl"
+def details_path(model_id: str, revision: str, task: str, track: Track = "loglik") -> str:
+    """Where a task's predictions file of `model_id` at `revision` lives on the details branch
+    (the run's own `predictions/` layout: the cot track's files in `cot/`)."""
+    return f"{predictions_dir(model_id, revision)}/{_track_file(task, track)}"
+
+
+def _track_file(task: str, track: Track) -> str:
+    return f"{task}.jsonl" if track == "loglik" else f"{track}/{task}.jsonl"
 
 
 def is_details_path(path: str, model_id: str, revision: str, tasks: set[str]) -> bool:
-    """`path` is exactly one predictions file of this model and revision, for one of `tasks`."""
+    """`path` is exactly one predictions file of this model and revision, of either track, for
+    one of `tasks`."""
     pure = PurePosixPath(path)
+    folder = str(pure.parent)
+    home = predictions_dir(model_id, revision)
     return (
-        str(pure.parent) == predictions_dir(model_id, revision)
+        folder in (home, *(f"{home}/{track}" for track in TRACKS if track != "loglik"))
         and _TASK_FILE.fullmatch(pure.name) is not None
         and pure.stem in tasks
     )
+
+
+def is_cot_details_path(path: str) -> bool:
+    """A details path of the cot track (its generations: the large files, ARCHITECTURE.md,
+    "Details at scale")."""
+    return PurePosixPath(path).parent.name == "cot"
+
+
+def published_files(result: EvaluationResult) -> list[tuple[Track, str, str]]:
+    """(track, task, predictions_sha256) of every predictions file a result pins."""
+    files: list[tuple[Track, str, str]] = [
+        ("loglik", name, task.predictions_sha256) for name, task in sorted(result.tasks.items())
+    ]
+    if result.cot is not None:
+        cot = sorted(result.cot.tasks.items())
+        files += [("cot", name, task.predictions_sha256) for name, task in cot]
+    return files
 
 
 def stage_details(run_dir: Path, result: EvaluationResult, details_dir: Path) -> list[str]:
@@ -57,15 +84,16 @@ def stage_details(run_dir: Path, result: EvaluationResult, details_dir: Path) ->
     if model.revision is None:
         raise UserError(f"results: {model.id} has no revision; its details have no place")
     staged = []
-    for name, task in sorted(result.tasks.items()):
-        source = Path(run_dir) / "predictions" / f"{name}.jsonl"
+    for track, name, sha256 in published_files(result):
+        source = Path(run_dir) / "predictions" / _track_file(name, track)
         try:
             data = source.read_bytes()
         except OSError as err:
             raise UserError(f"{source}: cannot read the predictions ({err.strerror})") from None
-        if hashlib.sha256(data).hexdigest() != task.predictions_sha256:
-            raise UserError(f"{source}: sha256 differs from tasks.{name}.predictions_sha256")
-        relative = details_path(model.id, model.revision, name)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            field = f"tasks.{name}" if track == "loglik" else f"{track}.tasks.{name}"
+            raise UserError(f"{source}: sha256 differs from {field}.predictions_sha256")
+        relative = details_path(model.id, model.revision, name, track)
         write_atomic(Path(details_dir) / relative, data)
         staged.append(relative)
     return staged

@@ -43,7 +43,7 @@ from typing import TypeVar
 from runner import github_actions
 from runner.errors import UserError
 from runner.github_api import GitHubApiError, GitHubRepo
-from runner.pipeline.details import DETAILS_BRANCH, is_details_path
+from runner.pipeline.details import DETAILS_BRANCH, is_cot_details_path, is_details_path
 from runner.pipeline.publish import COMMENT_FILE, PLAN_FILE, Publication, load_plan
 from runner.pipeline.request import EvaluationRequest, load_request
 from runner.pipeline.score_report import landing_failure_markdown
@@ -259,10 +259,12 @@ def deliver(
     branch: str,
     run_url: str | None,
     backoff: Backoff | None = None,
+    cot_dataset: str | None = None,
 ) -> str | None:
-    """Commit `out_dir/changes.json` (if any: its details on the details branch first, then the
-    rest on `branch`), then comment `out_dir/comment.md` on the PR; if a commit fails, comment
-    that instead and fail. Returns the commit on `branch`, if one was made."""
+    """Commit `out_dir/changes.json` (if any: its details first, on the details branch, the
+    generations on the Hub dataset `cot_dataset` when one is configured; then the rest on
+    `branch`), then comment `out_dir/comment.md` on the PR; if a commit fails, comment that
+    instead and fail. Returns the commit on `branch`, if one was made."""
     backoff = backoff or Backoff()
     request = load_request(request_dir)
     plan_file, comment_file = Path(out_dir) / PLAN_FILE, Path(out_dir) / COMMENT_FILE
@@ -275,7 +277,7 @@ def deliver(
     if plan_file.is_file():
         plan = load_plan(plan_file)
         try:
-            commit, landed = _land(repo, branch, plan, backoff)
+            commit, landed = _land(repo, branch, plan, backoff, cot_dataset)
         except UserError as err:
             failed = landing_failure_markdown(plan.model, plan.revision, str(err), run_url)
             _answer(repo, request.pr, failed, backoff)
@@ -314,12 +316,21 @@ def pull_request_moved(
 
 
 def _land(
-    repo: GitHubRepo, branch: str, plan: Publication, backoff: Backoff
+    repo: GitHubRepo, branch: str, plan: Publication, backoff: Backoff, cot_dataset: str | None
 ) -> tuple[str | None, list[str]]:
-    """The plan's paths checked, its details commit (if any), then its commit on `branch`: that
+    """The plan's paths checked, its details commits (if any: the generations to `cot_dataset`
+    when one is configured, the rest to the details branch), then its commit on `branch`: that
     commit, and what landed in the PR comment's words."""
     _check_paths(plan)
     landed, message = [], plan.message
+    if cot_dataset is not None and any(is_cot_details_path(path) for path in plan.details):
+        done = upload_cot_details(cot_dataset, plan, Path.cwd(), backoff)
+        print(github_actions.escape_data(f"generations: {done}"))
+        landed.append(f"Generations (cot) {escape_markdown(done)}")
+        message += f"\n\nGenerations (cot): {done}"
+        plan = plan.model_copy(
+            update={"details": [p for p in plan.details if not is_cot_details_path(p)]}
+        )
     if plan.details:
         details = commit_details(repo, DETAILS_BRANCH, branch, plan, Path.cwd(), backoff)
         where = f"{DETAILS_BRANCH} at {plan.model}/{plan.revision}/"
@@ -331,6 +342,32 @@ def _land(
     done = f"committed as {commit}" if commit else f"already on {branch}"
     print(github_actions.escape_data(f"{', '.join(plan.write)}: {done}"))
     return commit, [done.capitalize(), *landed]
+
+
+def upload_cot_details(dataset: str, plan: Publication, checkout: Path, backoff: Backoff) -> str:
+    """Upload the plan's cot predictions files to the Hub dataset `dataset`, at the details
+    branch's paths, in one commit (retried while the Hub does not answer); where they landed."""
+    from runner import hub
+
+    root = Path(checkout) / (plan.details_dir or "")
+    files = {}
+    for path in (p for p in plan.details if is_cot_details_path(p)):
+        try:
+            files[path] = (root / path).read_bytes()
+        except OSError as err:
+            raise UserError(f"{root / path}: cannot read it ({err.strerror})") from None
+    message = f"details: {plan.model}@{plan.revision[:7]}, cot generations of {len(files)} tasks"
+    for attempt in range(1, backoff.attempts + 1):
+        try:
+            commit = hub.upload_dataset_files(dataset, files, message)
+        except hub.HubUnavailable as err:
+            if attempt == backoff.attempts:
+                what = f"upload to {dataset}: gave up after {attempt} attempts: {err}"
+                raise UserError(what) from None
+            backoff.sleep(backoff.delay(attempt))
+            continue
+        return f"uploaded to the Hugging Face dataset {dataset} as {commit}"
+    raise AssertionError("unreachable: attempts >= 1")
 
 
 def _answer(repo: GitHubRepo, pr: int | None, markdown: str, backoff: Backoff) -> None:

@@ -15,7 +15,9 @@ for what measures the run rather than the model (`MAY_DIFFER`):
 Everything else (model, per-task scores, correctness bits, predictions and their hashes, the
 leaderboard average and the other averages over tasks, recomputed from the parts' predictions)
 must be, and is tested to be, identical to a single-runner run. Parts must all be of the current
-results schema and all with or all without `--rotations`.
+results schema and all with or all without `--rotations`. Each track merges on its own: the
+`cot` tasks and `predictions/cot/<task>.jsonl` the same way (`runner.evaluation.cot.merging`,
+settings equal across parts), and each track's cost is the sum of the parts' costs.
 A merge of one directory is a checked copy, which is how a GPU job stages its upload.
 """
 
@@ -26,6 +28,9 @@ from pathlib import Path
 
 from runner.atomic_io import write_atomic
 from runner.errors import UserError
+from runner.evaluation.cot.merging import merged_cot, summed_cost
+from runner.evaluation.cot.records import CotRow, cot_predictions_path
+from runner.evaluation.cot.scoring import read_cot_rows
 from runner.evaluation.metrics import leaderboard_average
 from runner.evaluation.predictions import PredictionRow, predictions_path, read_rows, sha256
 from runner.evaluation.task_results import result_averages
@@ -46,6 +51,13 @@ MAY_DIFFER = (
     "run.seconds",
     "tasks.*.seconds",
     "tasks.*.robustness.seconds",
+    "cot.tasks.*.seconds",
+    "loglik_cost.seconds",  # each track's cost: the sum of the parts' measurements
+    "loglik_cost.gpu_seconds",
+    "loglik_cost.energy_wh",
+    "cot.cost.seconds",
+    "cot.cost.gpu_seconds",
+    "cot.cost.energy_wh",
     "environment.device",
     "environment.device_count",
 )
@@ -65,6 +77,11 @@ def load_part(part_dir: Path) -> EvaluationResult:
             raise UserError(f"{predictions}: missing (listed in {path})")
         if sha256(predictions.read_bytes()) != task.predictions_sha256:
             raise UserError(f"{predictions}: sha256 differs from tasks.{name}.predictions_sha256")
+    for task in result.cot.tasks.values() if result.cot else ():
+        try:
+            read_cot_rows(part_dir, task)
+        except ValueError as err:
+            raise UserError(str(err)) from None
     return result
 
 
@@ -72,9 +89,11 @@ def merge_results(
     parts: list[EvaluationResult],
     labels: list[str],
     rows_by_task: dict[str, list[PredictionRow]],
+    cot_rows_by_task: dict[str, list[CotRow]] | None = None,
 ) -> EvaluationResult:
     """One `EvaluationResult` from parts of the same model run on disjoint task sets;
-    `rows_by_task` are the parts' predictions, from which the averages over tasks come."""
+    `rows_by_task` (`cot_rows_by_task`) are the parts' predictions of each track, from which the
+    averages over tasks come."""
     first = parts[0]
     tasks: dict[str, TaskResult] = {}
     owner: dict[str, str] = {}
@@ -92,7 +111,13 @@ def merge_results(
         update={
             "tasks": ordered,
             "average": leaderboard_average(accuracies, complete=complete),
-            **result_averages(ordered, rows_by_task, complete=complete, rotations=first.rotations),
+            **(
+                result_averages(ordered, rows_by_task, complete=complete, rotations=first.rotations)
+                if ordered
+                else {}
+            ),
+            **merged_cot(parts, labels, cot_rows_by_task or {}),
+            "loglik_cost": summed_cost([p.loglik_cost for p in parts]),
             "environment": first.environment.model_copy(
                 update={
                     "device": " + ".join(devices),
@@ -129,13 +154,21 @@ def merge_runs(part_dirs: list[Path], out_dir: Path) -> EvaluationResult:
         for part_dir, part in zip(part_dirs, parts, strict=True)
         for name in part.tasks
     }
-    merged = merge_results(parts, [str(p) for p in part_dirs], rows)
+    cot_rows = {
+        name: read_cot_rows(part_dir, task)
+        for part_dir, part in zip(part_dirs, parts, strict=True)
+        for name, task in (part.cot.tasks.items() if part.cot else ())
+    }
+    merged = merge_results(parts, [str(p) for p in part_dirs], rows, cot_rows)
     (out_dir / RESULTS_FILE).unlink(missing_ok=True)
     shutil.rmtree(out_dir / "predictions", ignore_errors=True)  # no stale task from a past merge
     for part_dir, part in zip(part_dirs, parts, strict=True):
         for name in part.tasks:
             source = predictions_path(part_dir, name)
             write_atomic(predictions_path(out_dir, name), source.read_bytes())
+        for name in part.cot.tasks if part.cot else ():
+            source = cot_predictions_path(part_dir, name)
+            write_atomic(cot_predictions_path(out_dir, name), source.read_bytes())
     save(out_dir / RESULTS_FILE, merged)
     return merged
 
@@ -165,6 +198,8 @@ def _check_same_run(first: EvaluationResult, first_label: str, part: EvaluationR
         mismatches.append("environment (medlb, python, torch or transformers version)")
     if (part.run.limit, part.run.batch_size) != (first.run.limit, first.run.batch_size):
         mismatches.append("run.limit or run.batch_size")
+    if part.tracks != first.tracks:
+        mismatches.append(f"tracks ({', '.join(part.tracks)} against {', '.join(first.tracks)})")
     if part.rotations != first.rotations:
         mismatches.append("rotations (one part ran with --rotations, the other without)")
     if mismatches:

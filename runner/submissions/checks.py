@@ -94,6 +94,14 @@ CHECKS: tuple[Check, ...] = (
         "Upload the tokenizer files written by `tokenizer.save_pretrained(dir)`.",
     ),
     Check(
+        "chat-template",
+        "The chat template, if any, renders a sample message in transformers' sandbox in under "
+        "2 s and 64 KB; it decides the tracks (`loglik and cot`, or `loglik only`)",
+        "Fix the template (`chat_template.jinja` or tokenizer_config.json's `chat_template`, under "
+        "128 KiB) so that it renders one user message with add_generation_prompt=True, or add "
+        "`tracks: [loglik]` to the submission to skip the reasoning track.",
+    ),
+    Check(
         "architecture",
         "The architecture resolves to a transformers AutoModelForCausalLM class and "
         "instantiates (on the meta device, no weights loaded)",

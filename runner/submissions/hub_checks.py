@@ -68,8 +68,11 @@ def hub_access_results(repo: Any, revision: str) -> list[CheckResult]:
     return [access, pinned]
 
 
-def check_hub_model(repo_id: str, revision: str) -> list[CheckResult]:
-    """The hub checks, then the model checks on the repository's small files and Hub metadata.
+def check_hub_model(
+    repo_id: str, revision: str, tracks: tuple[str, ...] | None = None
+) -> list[CheckResult]:
+    """The hub checks, then the model checks on the repository's small files and Hub metadata
+    (`tracks`: the submission's optional `tracks:` field).
 
     When the Hub does not answer, the check at hand is an "error" (could not check, exit 3) and
     the rest are skipped: nothing is concluded about the model."""
@@ -100,7 +103,7 @@ def check_hub_model(repo_id: str, revision: str) -> list[CheckResult]:
                 *skipped(MODEL_CHECK_IDS, "the Hub files could not be read"),
             ]
         source = ModelSource(Path(tmp), repo.files, counts)
-        return results + run_model_checks(source)
+        return results + run_model_checks(source, tracks)
 
 
 def _status_of(err: Exception) -> Status:

@@ -16,6 +16,7 @@ from typing import Any
 
 from runner.errors import first_line
 from runner.safetensors_header import safetensors_parameter_count
+from runner.submissions.chat_template import check_chat_template
 from runner.submissions.checks import CheckResult
 from runner.untrusted_text import shorten
 
@@ -67,14 +68,19 @@ PICKLE_FIX = (
 )
 
 
-def run_model_checks(source: ModelSource) -> list[CheckResult]:
-    """Every "model" check of `CHECKS`, in order; a check whose input is missing is skipped."""
+def run_model_checks(
+    source: ModelSource, tracks: tuple[str, ...] | None = None
+) -> list[CheckResult]:
+    """Every "model" check of `CHECKS`, in order; a check whose input is missing is skipped.
+    `tracks` is the submission's optional `tracks:` field."""
     if "adapter_config.json" in source.files and "config.json" not in source.files:
         return _adapter_results(source)
     config_json = _read_json_object(source.directory / "config.json")
     results = [check_safetensors(source), check_no_remote_code(source, config_json)]
     config_result, config = check_config(source, config_json)
-    results += [config_result, check_tokenizer(source)]
+    tokenizer_result = check_tokenizer(source)
+    results += [config_result, tokenizer_result]
+    results.append(_chat_template_result(source, tracks, results[1], tokenizer_result))
     if config is None:
         results.append(CheckResult("architecture", "skip", "config.json did not load"))
     else:
@@ -96,9 +102,24 @@ def _adapter_results(source: ModelSource) -> list[CheckResult]:
         check_no_remote_code(source, "no config.json"),
         CheckResult("config", "fail", f"no config.json ({found}){merge}", fix=ADAPTER_FIX),
         check_tokenizer(source),
+        CheckResult("chat-template", "skip", "an adapter is not evaluated"),
         CheckResult("architecture", "skip", "an adapter has no model config"),
         CheckResult("parameters", "skip", "an adapter's weights are not the model's"),
     ]
+
+
+def _chat_template_result(
+    source: ModelSource,
+    tracks: tuple[str, ...] | None,
+    remote_code: CheckResult,
+    tokenizer: CheckResult,
+) -> CheckResult:
+    """The template is rendered only with a tokenizer that loads without custom code."""
+    if remote_code.failed:
+        return CheckResult("chat-template", "skip", "the model needs custom code")
+    if tokenizer.status != "pass":
+        return CheckResult("chat-template", "skip", "the tokenizer did not load")
+    return check_chat_template(source.directory, tracks)
 
 
 def check_safetensors(source: ModelSource) -> CheckResult:

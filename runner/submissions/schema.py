@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from runner.precision import Precision
+from runner.results_schema import TRACKS, Track
 from runner.submissions import suggestions
 from runner.submissions.safe_yaml import (
     EmptyFileError,
@@ -134,6 +135,19 @@ def _check_license(value: str) -> str:
     return value
 
 
+def _tracks_as_tuple(value: Any) -> Any:
+    # YAML gives a list; the frozen submission keeps an (immutable, hashable) tuple.
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _check_tracks(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        raise ValueError(f"list at least one of {', '.join(TRACKS)}, or leave the field out")
+    if len(set(value)) != len(value):
+        raise ValueError("names a track twice")
+    return value
+
+
 HubId = Annotated[str, AfterValidator(check_hub_id)]
 CommitSha = Annotated[str, BeforeValidator(_require_revision_text), AfterValidator(_check_sha)]
 
@@ -152,6 +166,14 @@ class Submission(BaseModel):
     description: Annotated[str, Field(min_length=10, max_length=2000)]
     paper: Annotated[str, Field(max_length=500), AfterValidator(_check_https_url)] | None = None
     contact: Annotated[str, Field(max_length=500), AfterValidator(_check_contact)] | None = None
+    # Which tracks to run (ARCHITECTURE.md, "The reasoning track"); None: every track the model
+    # allows (`cot` needs a chat template).
+    tracks: (
+        Annotated[
+            tuple[Track, ...], BeforeValidator(_tracks_as_tuple), AfterValidator(_check_tracks)
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _base_model_rules(self) -> Submission:
@@ -280,6 +302,8 @@ def _explain(field: str, error: Any, value: Any, raw: str | None) -> str:
         if not isinstance(value, str):
             return suggestions.wrong_type(field, value, "a Hub id `org/name`")
         return suggestions.hub_id(field, value, message)
+    if field == "tracks" and kind != "value_error":
+        return f"tracks: must be a list of {' and/or '.join(TRACKS)}, e.g. `tracks: [loglik]`"
     explained = {
         "revision": lambda: suggestions.revision(value, raw),
         "precision": lambda: suggestions.precision(value, raw),

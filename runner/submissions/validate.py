@@ -172,7 +172,7 @@ def validate_file(
             report.results.append(repo_checks.resubmission_check(base, submission, display))
     # The model checks need only what they read (a valid `model` and `revision`, or --model-dir),
     # so a problem in another field never costs the submitter a second push to hear about them.
-    report.results += _model_results(target, mode, reason)
+    report.results += _model_results(target, submission, mode, reason)
     return report
 
 
@@ -217,19 +217,24 @@ def _path_result(model: str | None, path: Path, line: int | None) -> CheckResult
 
 
 def _model_results(
-    target: tuple[str, str] | None, mode: ModelCheckMode, reason: str
+    target: tuple[str, str] | None,
+    submission: Submission | None,
+    mode: ModelCheckMode,
+    reason: str,
 ) -> list[CheckResult]:
     """The Hub and model checks: on `--model-dir` always, on the Hub when `model` and `revision`
-    are valid (`target`), else skipped with `reason`."""
+    are valid (`target`), else skipped with `reason`. The tracks are the submission's `tracks:`
+    (None, the default, when the file did not validate)."""
     from runner.submissions import hub_checks, model_checks
 
+    tracks = submission.tracks if submission is not None else None
     if mode.model_dir is not None:
         source = model_checks.local_model_source(mode.model_dir)
         local = skipped(HUB_CHECK_IDS, f"--model-dir: checking {mode.model_dir} instead")
-        return local + model_checks.run_model_checks(source)
+        return local + model_checks.run_model_checks(source, tracks)
     if mode.offline:
         return skipped(HUB_CHECK_IDS + MODEL_CHECK_IDS, "--offline")
     if target is None:
         missing = "`model` or `revision` is not valid" if reason != _PARSE_FAILED else reason
         return skipped(HUB_CHECK_IDS + MODEL_CHECK_IDS, missing)
-    return hub_checks.check_hub_model(*target)
+    return hub_checks.check_hub_model(*target, tracks)

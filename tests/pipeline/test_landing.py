@@ -376,3 +376,89 @@ def test_a_plan_may_touch_no_other_revisions_file(github, job):
     with pytest.raises(UserError, match="may change only"):
         _deliver(github)
     assert github.file(other) is None
+
+
+# ---- the cot generations: a Hub dataset when one is configured (ARCHITECTURE.md, "Details at
+# scale"), else the details branch ------------------------------------------------------------
+
+COT = f"acme/med-7b/{REVISION}/predictions/cot/medqa_4options.jsonl"
+DATASET = "acme/medlb-details"
+
+
+@pytest.fixture
+def cot_job(details_job) -> Path:
+    """`details_job` with one cot predictions file besides the two loglik ones."""
+    target = details_job / "details-out" / COT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"doc_id": 0, "generation": "Final Answer: A"}) + "\n")
+    plan_file = details_job / "publish" / "changes.json"
+    plan = json.loads(plan_file.read_text())
+    plan_file.write_text(json.dumps({**plan, "details": [*DETAILS, COT]}))
+    return details_job
+
+
+class FakeDatasetHub:
+    """`hub.upload_dataset_files` as the Hub answers it: a commit id, or no answer `failures`
+    times first."""
+
+    def __init__(self, failures: int = 0):
+        self.uploads: list[tuple[str, dict[str, bytes], str]] = []
+        self.failures = failures
+
+    def __call__(self, repo_id: str, files: dict[str, bytes], message: str) -> str:
+        from runner import hub
+
+        if self.failures:
+            self.failures -= 1
+            raise hub.HubUnavailable(f"a commit to the dataset {repo_id}", TimeoutError())
+        self.uploads.append((repo_id, files, message))
+        return "e" * 40
+
+
+def _deliver_to(github: FakeGitHub, dataset: str | None, sleeps: list[float]) -> str | None:
+    backoff = Backoff(sleep=sleeps.append, jitter=lambda: 1.0)
+    repo = GitHubRepo(OWNER_REPO, github)
+    return deliver(
+        Path("publish"), Path("request"), repo=repo, branch="main", run_url=None,
+        backoff=backoff, cot_dataset=dataset,
+    )  # fmt: skip
+
+
+def test_with_a_dataset_the_generations_go_there_and_the_rest_to_the_details_branch(
+    github, cot_job, monkeypatch
+):
+    from runner import hub
+
+    fake = FakeDatasetHub()
+    monkeypatch.setattr(hub, "upload_dataset_files", fake)
+    commit = _deliver_to(github, DATASET, [])
+    [(repo_id, files, message)] = fake.uploads
+    assert repo_id == DATASET and files == {COT: (cot_job / "details-out" / COT).read_bytes()}
+    assert message == "details: acme/med-7b@cdcdcdc, cot generations of 1 tasks"
+    assert github.file(COT, "details") is None  # not on the branch as well
+    assert all(github.file(path, "details") is not None for path in DETAILS)
+    done = f"uploaded to the Hugging Face dataset {DATASET} as {'e' * 40}"
+    assert f"Generations (cot): {done}" in _git(github.git_dir, "log", "-1", "--format=%B", commit)
+    [(_, body)] = github.comments
+    assert done in shown(body)
+
+
+def test_without_a_dataset_the_generations_land_on_the_details_branch(github, cot_job):
+    _deliver_to(github, None, [])
+    assert github.file(COT, "details") == (cot_job / "details-out" / COT).read_bytes()
+
+
+def test_an_upload_the_hub_does_not_answer_is_retried_and_then_publishes_nothing(
+    github, cot_job, monkeypatch
+):
+    from runner import hub
+
+    monkeypatch.setattr(hub, "upload_dataset_files", FakeDatasetHub(failures=1))
+    sleeps: list[float] = []
+    _deliver_to(github, DATASET, sleeps)
+    assert sleeps == [2.0] and github.file(RESULT) is not None
+    monkeypatch.setattr(hub, "upload_dataset_files", FakeDatasetHub(failures=99))
+    github_before = github.head()
+    with pytest.raises(UserError, match=f"upload to {DATASET}: gave up after 5 attempts"):
+        _deliver_to(github, DATASET, [])
+    assert github.head() == github_before

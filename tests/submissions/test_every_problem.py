@@ -50,7 +50,7 @@ def test_five_problems_are_named_in_one_run_each_on_its_own_line(workdir, capsys
         f"{wrong_folder}:4: base_model: required when model_type is fine-tuned; add "
         "`base_model: <org>/<name>`, the Hub id of the model it was made from",
         f"{wrong_folder}:7: unknown field 'foo' (allowed: model, revision, precision, model_type, "
-        "base_model, license, description, paper, contact); remove it",
+        "base_model, license, description, paper, contact, tracks); remove it",
         f"{wrong_folder}:1: model acme/med-7b must be submitted as submissions/acme/med-7b.yaml "
         "(move the file there, or correct `model` if the path is right)",
     ]

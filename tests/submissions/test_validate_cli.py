@@ -280,6 +280,7 @@ def test_valid_control_passes_and_says_what_it_checked(workdir, capsys):
         "  skip  no-remote-code  --offline",
         "  skip  config          --offline",
         "  skip  tokenizer       --offline",
+        "  skip  chat-template   --offline",
         "  skip  architecture    --offline",
         "  skip  parameters      --offline",
         "1 file checked: 1 valid, 0 invalid",
