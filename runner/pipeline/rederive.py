@@ -8,8 +8,10 @@ rebuilds each task's entry with the functions `medlb evaluate` itself uses
 (`runner.evaluation.task_results`): the task's rows are read again (the Hub at the pinned
 revision, or `--data-dir`), and a predictions file counts only if it has one row per item, in
 order, with the item's doc id, gold and number of choices (`predictions.parse_matching`).
-A new track plugs in the same way: its scores come from its own predictions through its own
-`task_results` function.
+The `cot` track is rebuilt the same way (`_rederive_cot`): its rows must be one per item with the
+pinned golds, each row's answer must be what extraction reads in its generation (and `correct`
+what that answer says), and its scores, subjects and agreement with the `loglik` track come from
+`runner.evaluation.cot.scoring`, the functions `medlb evaluate` uses.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from runner.evaluation.run_manifest import TaskRecord
 from runner.evaluation.task_data import load_task_rows, rows_source
 from runner.evaluation.task_results import result_averages, task_result
 from runner.evaluation.tasks import TASK_NAMES, TASKS, build_items
-from runner.results_schema import EvaluationResult, RunInfo, TaskResult
+from runner.results_schema import CotTaskResult, CotTrack, EvaluationResult, RunInfo, TaskResult
 
 _LINK_SCHEME = "https://"
 
@@ -51,8 +53,12 @@ def rederive_result(
     ordered = {name: tasks[name] for name in TASK_NAMES if name in tasks}
     complete = all(t.n == t.n_total for t in ordered.values())
     run = claimed.run
+    cot = (
+        None if claimed.cot is None else _rederive_cot(run_dir, claimed.cot, data_dir, rows_by_task)
+    )
     return claimed.model_copy(
         update={
+            "cot": cot,
             "tasks": ordered,
             "average": leaderboard_average(
                 {name: t.acc for name, t in ordered.items()}, complete=complete
@@ -115,5 +121,87 @@ def _rederive_task(
         n_total=len(task_rows.rows),
         record=record,
         rows_source=rows_source(spec, task_rows),
+    )
+    return derived, rows
+
+
+def _rederive_cot(
+    run_dir: Path, claimed: CotTrack, data_dir: Path | None, loglik_rows_by_task: dict
+) -> CotTrack:
+    """The cot track rebuilt from `run_dir/predictions/cot/` and the pinned rows; the settings
+    (engine, max_new_tokens, the template's sha256) and what the run measured (seconds, prompt
+    tokens, energy) are kept, every score is recomputed."""
+    from runner.evaluation.cot.scoring import cot_track
+
+    tasks: dict[str, CotTaskResult] = {}
+    rows_by_task = {}
+    for name, claimed_task in claimed.tasks.items():
+        if name not in TASKS:
+            raise UserError(f"results: cot.tasks: unknown task {name!a}")
+        tasks[name], rows_by_task[name] = _rederive_cot_task(
+            run_dir, name, claimed_task, data_dir, loglik_rows_by_task.get(name)
+        )
+    ordered = {name: tasks[name] for name in TASK_NAMES if name in tasks}
+    output_tokens = sum(t.output_tokens for t in ordered.values())
+    return cot_track(
+        ordered,
+        rows_by_task,
+        engine=claimed.engine,
+        max_new_tokens=claimed.max_new_tokens,
+        chat_template_sha256=claimed.chat_template_sha256,
+        cost=claimed.cost.model_copy(update={"output_tokens": output_tokens}),
+        complete=all(t.n == t.n_total for t in ordered.values()),
+    )
+
+
+def _rederive_cot_task(
+    run_dir: Path, name: str, claimed: CotTaskResult, data_dir: Path | None, loglik_rows
+) -> tuple[CotTaskResult, list]:
+    from runner.evaluation.cot.extraction import extract_answer
+    from runner.evaluation.cot.prompts import build_cot_items
+    from runner.evaluation.cot.records import cot_predictions_path
+    from runner.evaluation.cot.records import parse_matching as parse_cot_matching
+    from runner.evaluation.cot.scoring import CotTaskFacts, cot_task_result
+
+    spec = TASKS[name]
+    task_rows = load_task_rows(spec, data_dir)
+    items = build_cot_items(spec, task_rows.rows, source=task_rows.source)
+    path = cot_predictions_path(run_dir, name)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UserError(f"{path}: cannot read it ({err.strerror})") from None
+    rows = parse_cot_matching(data, items)
+    if rows is None:
+        raise UserError(
+            f"{path}: not one row per item of {name} ({len(items)} rows of "
+            f"{task_rows.source}) with their doc ids and golds; nothing is published"
+        )
+    for row in rows:
+        answer = extract_answer(row.generation, letters=spec.letter_choices)
+        if row.answer != answer or row.correct != (answer == row.gold):
+            raise UserError(
+                f"{path}: doc_id {row.doc_id}: its answer or correctness is not what its "
+                "generation says; nothing is published"
+            )
+    if claimed.data_sha256 != task_rows.sha256:
+        raise UserError(
+            f"results: cot.tasks.{name}.data_sha256 is not the sha256 of the rows "
+            f"{task_rows.source} holds; nothing is published"
+        )
+    facts = CotTaskFacts(
+        data_sha256=task_rows.sha256,
+        n_total=len(task_rows.rows),
+        prompt_tokens=claimed.prompt_tokens,
+        seconds=claimed.seconds,
+        rows_source=rows_source(spec, task_rows),
+    )
+    derived = cot_task_result(
+        spec,
+        rows,
+        [item.subject for item in items],
+        facts=facts,
+        predictions_sha256=sha256(data),
+        loglik_rows=loglik_rows,
     )
     return derived, rows

@@ -224,3 +224,58 @@ def test_the_approver_reads_the_parameter_count_in_the_revalidation_summary():
     from github_fake import shown
 
     assert f"Parameters of {SUBMISSION}: 7,241,732,096 parameters (7.24B" in shown(summary)
+
+
+# ---- the cot track is re-derived too (ARCHITECTURE.md, "Trust boundary") ------------------------
+
+
+@pytest.fixture(scope="module")
+def cot_run(tmp_path_factory) -> Path:
+    """Both tracks of a tiny chat model on the nine whole sample tasks."""
+    import dataclasses
+
+    from runner.evaluation.tiny_models import BOS_CHAT_SPEC, build_tiny_model
+
+    small = {"vocab_size": 400, "hidden_size": 32, "layers": 1, "heads": 2, "intermediate_size": 64}
+    spec = dataclasses.replace(BOS_CHAT_SPEC, seed=41, **small)
+    model = build_tiny_model(tmp_path_factory.mktemp("revisions-chat-model"), spec)
+    out = tmp_path_factory.mktemp("revisions-cot") / "run"
+    argv = ["evaluate", "--model", str(model), "--data-dir", str(SAMPLE_DATA_DIR)]
+    argv += ["--max-new-tokens", "8", "--no-progress"]
+    assert main([*argv, "--output", str(out)]) == 0
+    return out
+
+
+def test_publish_recomputes_the_cot_track_from_its_generations(checkout, cot_run):
+    run = as_hub_run(cot_run, checkout / "run", MODEL, REVISION)
+    truth = load_result(cot_run / "results.json")
+    assert truth.cot is not None
+
+    def forge(document):
+        task = document["cot"]["tasks"]["pubmedqa"]
+        task.update(acc=0.99, ci95=[0.98, 1.0], no_answer_rate=0.0)
+        task["subjects"] = {"forged": {"n": 1, "acc": 1.0}}
+
+    _edit(run, forge)
+    assert _publish(run, "--run-url", RUN_URL) == 0
+    published = load_result(checkout / RESULT)
+    assert published.cot is not None
+    assert published.cot.tasks["pubmedqa"].acc == truth.cot.tasks["pubmedqa"].acc != 0.99
+    assert published.cot.tasks == truth.cot.tasks
+
+
+def test_publish_refuses_a_cot_answer_its_generation_does_not_give(checkout, cot_run, capsys):
+    import hashlib
+
+    run = as_hub_run(cot_run, checkout / "run", MODEL, REVISION)
+    predictions = run / "predictions" / "cot" / "medqa_4options.jsonl"
+    rows = [json.loads(line) for line in predictions.read_text().splitlines()]
+    rows[0].update(answer=rows[0]["gold"], correct=True)  # "right", by no word of the model's
+    predictions.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    digest = hashlib.sha256(predictions.read_bytes()).hexdigest()
+    _edit(run, lambda d: d["cot"]["tasks"]["medqa_4options"].update(predictions_sha256=digest))
+    assert _publish(run, "--run-url", RUN_URL) == 1
+    assert "doc_id 0: its answer or correctness is not what its generation says" in (
+        capsys.readouterr().err
+    )
+    assert not (checkout / RESULT).exists()
