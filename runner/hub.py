@@ -6,9 +6,9 @@ module's job is only to turn a Hub id at a pinned revision into such a local thi
 question about a Hub repo (public? gated? which files?). Tests never call it with network access;
 they exercise the same downstream code on locally built tiny models and data.
 
-Every huggingface_hub error is classified here, once: the Hub answered no (no such repository or
-revision, gated, disabled: `HubLookupError`, a verdict, exit 1) or the Hub did not answer
-(unreachable, timed out, rate-limited, a server error: `HubUnavailable`, exit 3, "re-run").
+Every huggingface_hub error is classified once (`runner.hub_errors`): the Hub answered no (no
+such repository or revision, gated, disabled: `HubLookupError`, a verdict, exit 1) or the Hub did
+not answer (unreachable, timed out, rate-limited, a server error: `HubUnavailable`, exit 3).
 """
 
 from __future__ import annotations
@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from runner.digests import file_git_blob_sha1, file_sha256
-from runner.errors import CouldNotCheck, UserError
+from runner.errors import UserError
+from runner.hub_errors import (
+    HubLookupError,
+    HubUnavailable,
+    describe_unavailable,
+    network_errors,
+    raise_if_unavailable,
+    refused,
+)
+
+__all__ = ["HubLookupError", "HubUnavailable", "describe_unavailable"]  # raised to callers
 
 # ---- models (validation and evaluation) --------------------------------------------------------
 
@@ -66,8 +76,8 @@ def download_model(repo_id: str, revision: str, cache_dir: str | None = None) ->
             allow_patterns=wanted,  # exact root-level names: no pattern reaches a subfolder
             cache_dir=cache_dir,
         )
-    except _network_errors() as err:
-        _raise_if_unavailable(f"downloading {display}", err)
+    except network_errors() as err:
+        raise_if_unavailable(f"downloading {display}", err)
         raise
     verify_snapshot(Path(directory), listing.digests, f"{repo_id}@{revision}")
     return directory
@@ -110,8 +120,8 @@ def fetch_model_listing(repo_id: str, revision: str) -> ModelListing:
 
     try:
         info = model_info(repo_id, revision=revision, files_metadata=True, timeout=30)
-    except _network_errors() as err:
-        raise _refused(f"listing the files of {repo_id}@{revision[:12]}", err) from None
+    except network_errors() as err:
+        raise refused(f"listing the files of {repo_id}@{revision[:12]}", err) from None
     siblings = info.siblings or ()
     return ModelListing(
         commit=getattr(info, "sha", None),
@@ -158,95 +168,6 @@ class HubModelRepo:
     canonical_id: str | None = None  # the id as the Hub spells it (it ignores case in lookups)
 
 
-class HubLookupError(UserError):
-    """The Hub answered no; `kind` says which question: "repository" or "revision"."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-class HubUnavailable(CouldNotCheck):
-    """The Hub did not answer `doing` (module docstring): no verdict, re-run later."""
-
-    def __init__(self, doing: str, err: BaseException) -> None:
-        super().__init__(
-            f"the Hub did not answer while {doing} ({describe_unavailable(err)}); this says "
-            "nothing about the model: re-run later"
-        )
-
-
-def _network_errors() -> tuple[type[BaseException], ...]:
-    """OSError and the HTTP library's base error (requests, httpx or httpx2, by hub version).
-
-    `HfHubHTTPError` subclasses that base, so this covers refused connections and timeouts too.
-    """
-    from huggingface_hub.errors import HfHubHTTPError
-
-    return (OSError, *HfHubHTTPError.__bases__)
-
-
-def _no_answer_errors() -> tuple[type[BaseException], ...]:
-    """The HTTP library's errors that mean no answer came (connection, timeout, transport),
-    whichever library this huggingface_hub uses, plus Python's own."""
-    import importlib
-
-    from huggingface_hub.errors import HfHubHTTPError
-
-    module = importlib.import_module(HfHubHTTPError.__bases__[0].__module__)
-    names = ("TransportError", "ConnectionError", "Timeout", "TimeoutException")
-    found = [getattr(module, name, None) for name in names]
-    library = [c for c in found if isinstance(c, type) and issubclass(c, BaseException)]
-    return (ConnectionError, TimeoutError, *library)
-
-
-def _status(err: BaseException) -> int | None:
-    return getattr(getattr(err, "response", None), "status_code", None)
-
-
-def _unavailable(err: BaseException) -> bool:
-    """Whether `err` means the Hub did not answer (rather than answering no): no response, a
-    timeout, HTTP 429 (rate limit) or a 5xx server error. huggingface_hub already retried."""
-    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-
-    if isinstance(err, HfHubHTTPError):
-        status = _status(err)
-        return status is None or status in (408, 429) or status >= 500
-    if isinstance(err, OfflineModeIsEnabled):  # this machine's setting: re-running won't help
-        return False
-    return isinstance(err, _no_answer_errors())
-
-
-def describe_unavailable(err: BaseException) -> str:
-    status = _status(err)
-    if status == 429:
-        return "rate-limited: HTTP 429"
-    if status is not None:
-        return f"HTTP {status}"
-    return type(err).__name__
-
-
-def _raise_if_unavailable(what: str, err: BaseException) -> None:
-    """`HubUnavailable` when `err` means the Hub did not answer `what`; else return, for the
-    caller to word the refusal."""
-    if _unavailable(err):
-        raise HubUnavailable(what, err) from None
-
-
-def _refused(what: str, err: BaseException) -> UserError:
-    """The error for a failed Hub call: `HubUnavailable`, a `HubLookupError` verdict, or a
-    plain `UserError` when this machine forbids Hub calls (HF_HUB_OFFLINE)."""
-    from huggingface_hub.errors import OfflineModeIsEnabled
-
-    if _unavailable(err):
-        return HubUnavailable(what, err)
-    if isinstance(err, OfflineModeIsEnabled):  # not a verdict on the model: stop the command
-        return UserError(f"HF_HUB_OFFLINE is set, so the Hub was not asked ({what}); unset it")
-    status = _status(err)
-    detail = f"HTTP {status}" if status is not None else type(err).__name__
-    return HubLookupError("repository", f"the Hub refused {what} ({detail})")
-
-
 def fetch_model_repo(repo_id: str, revision: str) -> HubModelRepo:
     """Visibility, gating, resolved commit and file list of `repo_id` at `revision`."""
     from huggingface_hub import model_info
@@ -274,8 +195,8 @@ def fetch_model_repo(repo_id: str, revision: str) -> HubModelRepo:
         ) from None
     except DisabledRepoError:
         raise HubLookupError("repository", f"{repo_id} is disabled on the Hub") from None
-    except _network_errors() as err:
-        raise _refused(f"looking up {repo_id}", err) from None
+    except network_errors() as err:
+        raise refused(f"looking up {repo_id}", err) from None
     return HubModelRepo(
         repo_id=repo_id,
         commit=str(info.sha),
@@ -294,8 +215,8 @@ def download_model_files(repo_id: str, revision: str, filenames: list[str], dest
     for filename in filenames:
         try:
             hf_hub_download(repo_id, filename, revision=revision, local_dir=dest, token=False)
-        except _network_errors() as err:
-            raise _refused(f"downloading {filename} from {repo_id}", err) from None
+        except network_errors() as err:
+            raise refused(f"downloading {filename} from {repo_id}", err) from None
     return dest
 
 
@@ -311,8 +232,8 @@ def fetch_safetensors_parameter_count(repo_id: str, revision: str) -> dict[str, 
         metadata = get_safetensors_metadata(repo_id, revision=revision, token=False)
     except NotASafetensorsRepoError:
         raise HubLookupError("repository", f"{repo_id} has no safetensors metadata") from None
-    except _network_errors() as err:
-        raise _refused(f"reading the safetensors headers of {repo_id}", err) from None
+    except network_errors() as err:
+        raise refused(f"reading the safetensors headers of {repo_id}", err) from None
     return dict(metadata.parameter_count)
 
 
@@ -365,7 +286,7 @@ def download_task_rows(spec: DatasetSplit) -> list[dict[str, Any]]:
                 spec.dataset, spec.config, split=spec.split, revision=spec.revision
             )
     except (OSError, ValueError) as err:  # network, missing revision/config/split, bad files
-        _raise_if_unavailable(f"reading {dataset_url(spec)}", err)
+        raise_if_unavailable(f"reading {dataset_url(spec)}", err)
         raise UserError(
             f"{dataset_url(spec)}: could not load split {spec.split!r} "
             f"({type(err).__name__}: {str(err)[:200]})"
@@ -388,8 +309,8 @@ def resolve_dataset_revision(spec: DatasetSplit) -> str:
                 raise UserError(f"{spec.dataset}: the Hub lists no parquet conversion")
             return commits[0]
         sha = api.dataset_info(spec.dataset, token=False).sha
-    except _network_errors() as err:
-        _raise_if_unavailable(f"asking for the revision of {spec.dataset}", err)
+    except network_errors() as err:
+        raise_if_unavailable(f"asking for the revision of {spec.dataset}", err)
         raise UserError(
             f"{spec.dataset}: could not ask the Hub for its revision ({type(err).__name__})"
         ) from None
@@ -414,6 +335,6 @@ def upload_dataset_files(repo_id: str, files: dict[str, bytes], message: str) ->
         info = HfApi().create_commit(
             repo_id, operations, commit_message=message, repo_type="dataset"
         )
-    except _network_errors() as err:
-        raise _refused(what, err) from None
+    except network_errors() as err:
+        raise refused(what, err) from None
     return str(info.oid)

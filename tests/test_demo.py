@@ -59,7 +59,9 @@ def test_demo_builds_a_site_with_both_models_and_the_references(tmp_path, capsys
 
     # The reasoning track: the model with a chat template, taught the answer format, has real
     # `cot` numbers (not all zero, and its answers mostly extracted); the one without says why.
-    taught, plain = (load_result(workspace / "results" / f"{m.model_id}.json") for m in DEMO_MODELS)
+    taught, plain = (
+        load_result(result_file(workspace / "results", m.model_id)) for m in DEMO_MODELS
+    )
     assert taught.cot is not None and taught.cot.max_new_tokens == DEMO_MAX_NEW_TOKENS
     assert any(task.acc > 0 for task in taught.cot.tasks.values())
     assert taught.cot.no_answer_rate < 0.5

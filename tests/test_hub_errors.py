@@ -16,7 +16,7 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
 )
 
-from runner import hub
+from runner import hub, hub_errors
 from runner.cli import main
 from runner.errors import EXIT_COULD_NOT_CHECK
 from runner.evaluation.task_data import SAMPLE_DATA_DIR
@@ -45,7 +45,7 @@ def response(status: int):
     ids=["connect", "timeout", "offline", "429", "503", "404", "gated", "400"],
 )
 def test_no_answer_is_told_apart_from_a_refusal(error, no_answer):
-    assert hub._unavailable(error) is no_answer
+    assert hub_errors.is_unavailable(error) is no_answer
 
 
 def test_a_download_the_hub_does_not_answer_is_exit_3(tmp_path, monkeypatch, capsys):

@@ -69,7 +69,7 @@ def _register_details_branch(steps: argparse._SubParsersAction) -> None:
 def _details_branch(args: argparse.Namespace) -> int:
     from runner.github_api import repo_from_environment
     from runner.pipeline.details import DETAILS_BRANCH
-    from runner.pipeline.landing import create_details_branch
+    from runner.pipeline.details_branch import create_details_branch
 
     commit = create_details_branch(repo_from_environment())
     done = f"created at {commit}" if commit else "exists already; nothing changed"

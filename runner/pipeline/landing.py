@@ -52,7 +52,7 @@ from runner.submissions.schema import is_submission_path, submission_from_bytes
 from runner.untrusted_text import escape_markdown
 
 T = TypeVar("T")
-_FILE_MODE = "100644"
+FILE_MODE = "100644"
 RULES_FIX = (
     "A ruleset or branch protection refused the workflow's commit, so it was not retried: add "
     "GitHub Actions to the bypass list of the branch's rulesets (Settings → Rules → Rulesets; "
@@ -151,11 +151,11 @@ def _commit_details_once(
         if path not in blobs:  # a retry does not upload megabytes again
             blobs[path] = repo.create_blob(data)
     entries: list[dict[str, object]] = [
-        {"path": path, "mode": _FILE_MODE, "type": "blob", "sha": blobs[path]} for path in files
+        {"path": path, "mode": FILE_MODE, "type": "blob", "sha": blobs[path]} for path in files
     ]
     message = f"details: {plan.model}@{plan.revision[:7]}, predictions of {len(files)} tasks"
     head = repo.branch_head_if_any(details_branch)  # None: the first publication
-    return _commit_entries(repo, details_branch, head, entries, message)
+    return commit_entries(repo, details_branch, head, entries, message)
 
 
 def _commit_once(
@@ -173,18 +173,18 @@ def _commit_once(
                     "with replace: true"
                 )
     entries: list[dict[str, object]] = [
-        {"path": path, "mode": _FILE_MODE, "type": "blob", "content": contents[path]}
+        {"path": path, "mode": FILE_MODE, "type": "blob", "content": contents[path]}
         for path in plan.write
     ]
     entries += [
-        {"path": path, "mode": _FILE_MODE, "type": "blob", "sha": None}
+        {"path": path, "mode": FILE_MODE, "type": "blob", "sha": None}
         for path in plan.delete_if_present
         if repo.file_at(path, head) is not None
     ]
-    return _commit_entries(repo, branch, head, entries, plan.message)
+    return commit_entries(repo, branch, head, entries, plan.message)
 
 
-def _commit_entries(
+def commit_entries(
     repo: GitHubRepo, branch: str, head: str | None, entries: list[dict[str, object]], message: str
 ) -> str | None:
     """One commit of `entries` on `branch` at `head`, fast-forward only; with no head, the first
@@ -376,31 +376,3 @@ def _answer(repo: GitHubRepo, pr: int | None, markdown: str, backoff: Backoff) -
     if pr is not None:
         url = with_retries(f"comment on #{pr}", lambda: repo.comment(pr, markdown), backoff)
         print(github_actions.escape_data(f"commented on PR #{pr}: {url}"))
-
-
-# ---- the one-time setup of the details branch ---------------------------------------------------
-
-DETAILS_README = """\
-# Per-item details of the published results
-
-Written by the leaderboard's publish job only (the workflow token); never edited by hand.
-Layout: `<org>/<model>/<revision>/predictions/<task>.jsonl`, each file pinned by the sha256 in
-its result on the default branch (`tasks.<task>.predictions_sha256`).
-"""
-
-
-def create_details_branch(repo: GitHubRepo, backoff: Backoff | None = None) -> str | None:
-    """Create the parentless details branch with a README, so that it can be protected before
-    the first publication (docs/maintainers/setup.md); the new commit, or None when the branch
-    exists already (nothing is changed)."""
-    entries: list[dict[str, object]] = [
-        {"path": "README.md", "mode": _FILE_MODE, "type": "blob", "content": DETAILS_README}
-    ]
-    message = "details: the branch of per-item predictions (empty until the first publication)"
-
-    def create_once() -> str | None:
-        if repo.branch_head_if_any(DETAILS_BRANCH) is not None:
-            return None  # it exists (or someone created it meanwhile): leave it as it is
-        return _commit_entries(repo, DETAILS_BRANCH, None, entries, message)
-
-    return with_retries(f"create {DETAILS_BRANCH}", create_once, backoff or Backoff())

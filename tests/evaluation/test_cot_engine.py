@@ -79,7 +79,9 @@ def test_rows_stop_at_every_stop_id_and_say_when_they_hit_the_limit(system_chat_
     assert stopped.output_ids == [] and not stopped.truncated
 
 
-def test_auto_is_transformers_on_cpu_and_vllm_is_refused_there():
+def test_auto_is_transformers_on_cpu_and_vllm_is_refused_there(monkeypatch):
+    # Other tests import the adapter (with a fake vllm); what counts is that these calls don't.
+    monkeypatch.delitem(sys.modules, "runner.evaluation.cot.vllm_engine", raising=False)
     assert resolve_engine_name("auto", "cpu") == "hf"
     with pytest.raises(UsageError, match="--engine vllm: vLLM runs on CUDA only"):
         resolve_engine_name("vllm", "cpu")

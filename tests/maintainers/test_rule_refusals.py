@@ -9,17 +9,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from github_fake import OWNER_REPO, FakeGitHub, shown
+from github_fake import OWNER_REPO, FakeGitHub, pull_answer, shown
 
 from runner.errors import UserError
 from runner.github_api import GitHubRepo
-from runner.pipeline.landing import Backoff, create_details_branch, deliver
+from runner.pipeline.details_branch import create_details_branch
+from runner.pipeline.landing import Backoff, deliver
 from runner.pipeline.publish import Publication, write_plan
 from runner.pipeline.request import write_request
 
 REVISION = "cd" * 20
+HEAD = "ab" * 20
 SUBMISSION = "submissions/acme/med-7b.yaml"
-RESULT = "results/acme/med-7b.json"
+RESULT = f"results/acme/med-7b/{REVISION}.json"
 RULES_422 = "Repository rule violations found\n\nChanges must be made through a pull request.\n\n"
 
 
@@ -37,7 +39,9 @@ def github(tmp_path) -> FakeGitHub:
     _git(seed, "add", ".")
     _git(seed, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "start")
     _git(tmp_path, "clone", "-q", "--bare", str(seed), "origin.git")
-    return FakeGitHub(tmp_path / "origin.git")
+    github = FakeGitHub(tmp_path / "origin.git")
+    github.pulls[7] = pull_answer(7, HEAD, "contributor/leaderboard")  # open, at the run's head
+    return github
 
 
 @pytest.fixture
@@ -47,7 +51,7 @@ def job(tmp_path, monkeypatch) -> Path:
         f"model: acme/med-7b\nrevision: '{REVISION}'\nprecision: float32\n"
         "model_type: pretrained\nlicense: mit\ndescription: A model for the landing tests.\n"
     )
-    write_request(checkout / "request", SUBMISSION, text.encode(), split=1, pr=7)
+    write_request(checkout / "request", SUBMISSION, text.encode(), split=1, pr=7, head_sha=HEAD)
     (checkout / RESULT).parent.mkdir(parents=True)
     (checkout / RESULT).write_text(json.dumps({"model": {"revision": REVISION}}) + "\n")
     plan = Publication(
