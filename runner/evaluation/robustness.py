@@ -107,7 +107,10 @@ def letter_bias(outcomes: LetterOutcomes) -> LetterBias:
             continue
         drawn_recalls = resampled[:, letter]
         drawn_recalls = drawn_recalls[~np.isnan(drawn_recalls)]  # resamples without the letter
-        low, high = np.percentile(drawn_recalls, [2.5, 97.5]) if drawn_recalls.size else (value,) * 2
+        if not drawn_recalls.size:
+            intervals.append((float(value), float(value)))
+            continue
+        low, high = np.percentile(drawn_recalls, [2.5, 97.5])
         intervals.append((float(low), float(high)))
     return LetterBias(
         recall=[None if np.isnan(r) else float(r) for r in recall],

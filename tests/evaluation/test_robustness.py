@@ -18,8 +18,8 @@ from runner.evaluation.robustness import (
     letter_bias,
     letter_recall,
     recall_std,
-    rstd_estimate,
     rotation_scores,
+    rstd_estimate,
 )
 from runner.evaluation.rotations import to_original_order
 from runner.evaluation.task_data import SAMPLE_DATA_DIR, load_task_rows
@@ -300,8 +300,8 @@ def test_rstd_interval_contains_rstd_where_the_percentile_interval_missed_it():
         bootstrap = Bootstrap.of_sizes([400] * 8)
 
         def resampled(indices, tasks=tasks):
-            drawn = [recall_std(t.golds[i], t.preds[i], 4) for t, i in zip(tasks, indices)]
-            return np.mean(drawn, axis=0)
+            pairs = zip(tasks, indices, strict=True)
+            return np.mean([recall_std(t.golds[i], t.preds[i], 4) for t, i in pairs], axis=0)
 
         missed += value < bootstrap.ci95(resampled)[0]
         estimate = rstd_estimate(tasks)
@@ -338,9 +338,7 @@ def test_ece_and_brier_intervals():
     golds = rng.integers(0, 4, size=500).tolist()
     ece = calibration.expected_calibration_error(logprobs, golds)
     brier = calibration.brier_score(logprobs, golds)
-    ece_ci, brier_ci = calibration.calibration_intervals(
-        logprobs, golds, Bootstrap.of_sizes([500])
-    )
+    ece_ci, brier_ci = calibration.calibration_intervals(logprobs, golds, Bootstrap.of_sizes([500]))
     assert ece_ci[0] <= ece <= ece_ci[1] and 0.0 <= ece_ci[0] < ece_ci[1] <= 1.0
     assert brier_ci[0] < brier < brier_ci[1]
     # Two resamples: the interval is their spread, moved so that its median is the estimate;
