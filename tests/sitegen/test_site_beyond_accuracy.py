@@ -210,6 +210,11 @@ def test_calibration_panel_ece_brier_and_the_pooling_rule(built, results):
     heights = [float(h) for h in re.findall(r'<rect class="bar" [^>]*height="([\d.]+)"', diagram)]
     filled = [b for b in pooled.bins if b.count]
     assert heights[: len(filled)] == [pytest.approx(100 * b.accuracy, abs=0.01) for b in filled]
+    # Each populated bin is labelled with its question count (issue 19: a bin of a few questions
+    # says little).
+    pooled_html = diagram.split("</figure>")[0]
+    counts = [int(c) for c in re.findall(r'<span class="bin-count"[^>]*>(\d+)</span>', pooled_html)]
+    assert counts == [b.count for b in filled] and sum(counts) == pooled.n
 
 
 def test_chance_normalised_accuracy_beside_accuracy_with_pubmedqas_majority_line(built, results):
