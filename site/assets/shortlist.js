@@ -98,6 +98,10 @@
     return td;
   }
 
+  function rangeText(ranked) {
+    return ranked.best === ranked.worst ? String(ranked.best) : ranked.best + "–" + ranked.worst;
+  }
+
   function memoryText(model, state) {
     var need = model.memory_gib[state.precision];
     return need === undefined ? "unknown" : need.toFixed(1) + " GB";
@@ -106,10 +110,10 @@
   function renderRow(body, base, ranked, state) {
     var m = ranked.model, t = ranked.score, tr = document.createElement("tr");
     tr.dataset.key = m.key;
-    cell(tr, ranked.best === ranked.worst ? String(ranked.best) : ranked.best + "–" + ranked.worst, "num rank-range");
+    cell(tr, rangeText(ranked), "num rank-range");
     var name = document.createElement("td"), link = document.createElement("a");
     link.href = base + "models/" + m.key + "/";
-    link.textContent = m.model_id;
+    link.innerHTML = window.MedlbColumns.modelName(m.model_id);  // wraps after "/" only
     name.appendChild(link);
     if (m.flagged) {
       var flag = document.createElement("span");
@@ -150,7 +154,7 @@
         "**Constraints**: " + describe(state), "", "> **" + data.advisory_title + "** " + data.advisory, "",
         "| Rank range | Model | Average [95% CI] | Licence |", "|---|---|---|---|"];
       listed.forEach(function (r) {
-        md.push("| " + r.best + "–" + r.worst + " | " + r.model.model_id + " | " + pct(r.score.average) +
+        md.push("| " + rangeText(r) + " | " + r.model.model_id + " | " + pct(r.score.average) +
           " [" + pct(r.score.low) + ", " + pct(r.score.high) + "] | " + (r.model.licence || "—") + " |");
       });
       return md.concat([""]).concat(sections.map(function (s) { return s.markdown; })).join("\n");
@@ -159,7 +163,7 @@
       return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
     }
     var rows = listed.map(function (r) {
-      return "<tr><td>" + r.best + "–" + r.worst + "</td><td>" + esc(r.model.model_id) + "</td><td>" +
+      return "<tr><td>" + rangeText(r) + "</td><td>" + esc(r.model.model_id) + "</td><td>" +
         pct(r.score.average) + " [" + pct(r.score.low) + ", " + pct(r.score.high) + "]</td><td>" +
         esc(r.model.licence || "—") + "</td></tr>";
     }).join("");

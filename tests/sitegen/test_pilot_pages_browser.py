@@ -11,7 +11,7 @@ import math
 
 import pytest
 import yaml
-from site_browser import WIDTHS, served, shot, shot_between, watched_tab
+from site_browser import BROKEN_WORDS_JS, WIDTHS, served, shot, shot_between, watched_tab
 from site_fixtures import published_results, site_build_argv, synthesize_results, write_flag
 
 from runner.cli import main
@@ -95,6 +95,7 @@ def test_shortlist_commercial_24_gb_bfloat16_and_its_dossier(browser, large, wid
         assert ranges == expected
         status = tab.inner_text("#sl-status")
         assert f"{len(meeting)} of " in status and f"{len(listed)} of them" in status
+        assert tab.evaluate(BROKEN_WORDS_JS, "#sl-body") == []
         shot(tab, f"shortlist-{width}")
         if width != 1400:
             return
