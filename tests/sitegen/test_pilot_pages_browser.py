@@ -177,6 +177,16 @@ def test_compare_four_models_with_paired_intervals(browser, large, width):
         low, high = (float(cell.get_attribute(f"data-{k}")) for k in ("low", "high"))
         assert (high - low) / 2 == pytest.approx(1.96 * sd / math.sqrt(len(d)), rel=0.25)
         assert "A only" in tab.inner_text("#cmp-table thead")
+        # The cot track: the same page on the reasoning track's correctness bits.
+        a, b = [m for m in ids[20:40] if results[m].cot is not None][:2]
+        tab.goto(f"{base_url}compare/?a={a}&b={b}&track=cot")
+        tab.wait_for_selector("#cmp-table:not([hidden]) tbody tr")
+        assert tab.input_value("#cmp-track") == "cot"
+        assert "cot track" in tab.inner_text("#cmp-status")
+        row = tab.locator('#cmp-body tr[data-task="MedQA (USMLE, 4 options)"] td.num')
+        accuracies = [float(x) for x in row.all_inner_texts()[1:3]]
+        expected = [100 * results[m].cot.tasks["medqa_4options"].acc for m in (a, b)]
+        assert accuracies == [pytest.approx(x, abs=0.05) for x in expected]
 
 
 @pytest.mark.parametrize("width", WIDTHS)
