@@ -96,7 +96,9 @@ def test_shortlist_commercial_24_gb_bfloat16_and_its_dossier(browser, large, wid
         status = tab.inner_text("#sl-status")
         assert f"{len(meeting)} of " in status and f"{len(listed)} of them" in status
         assert tab.evaluate(BROKEN_WORDS_JS, "#sl-body") == []
+        tab.evaluate("window.scrollTo(0, 0)")
         shot(tab, f"shortlist-{width}")
+        shot_between(tab, f"shortlist-table-{width}", "#sl-form", "#sl-downloads")
         if width != 1400:
             return
         with tab.expect_download() as download:
