@@ -43,8 +43,8 @@ class Table:
     rows: list[list[str]]
 
 
-def _interval(value: float, ci95: tuple[float, float] | None) -> str:
-    text = f"{percent_text(value)}%"
+def _interval(value: float, ci95: tuple[float, float] | None, unit: str = "%") -> str:
+    text = f"{percent_text(value)}{unit}"
     return text if ci95 is None else f"{text} [{percent_text(ci95[0])}, {percent_text(ci95[1])}]"
 
 
@@ -111,7 +111,8 @@ def _robustness_table(entry: ModelEntry) -> Table | None:
     average = entry.result.letter_tasks_average
     if average is None:
         return None
-    rows = [["RStd (letter bias; 0 is none)", _interval(average.rstd.value, average.rstd.ci95)]]
+    rstd = _interval(average.rstd.value, average.rstd.ci95, unit="")
+    rows = [["RStd (letter bias, in points of recall; 0 is none)", rstd]]
     if average.rotations is not None:
         scores = average.rotations
         rows += [
