@@ -9,6 +9,8 @@ numpy is imported only inside the bootstrap functions: the site is built without
 - `bootstrap_ci95`: a seeded percentile bootstrap of a mean of 0/1 outcomes;
 - `Bootstrap`: the same resampling for any statistic of one sample or of several independent
   samples (the tasks of an average), drawn once and shared by every statistic of those items;
+  `Bootstrap.centred_ci95` corrects the percentile interval of a statistic the resampling biases
+  (RStd, ECE) so that it always contains the statistic's own value;
 - `wilson_interval`: the Wilson score interval of a proportion, sensible for a handful of items;
 - `mean_interval`: the mean of independent scores with a normal interval from their errors;
 - `chance_normalized`: accuracy rescaled so that guessing scores 0 and all right 1
@@ -101,6 +103,27 @@ class Bootstrap:
 
         low, high = np.percentile(statistic(self.indices), [2.5, 97.5])
         return float(low), float(high)
+
+    def centred_ci95(
+        self, statistic: Callable[[list[Any]], Any], estimate: float, *, floor: float = 0.0
+    ) -> tuple[float, float]:
+        """Bias-corrected percentile interval: the 2.5th and 97.5th percentiles of the
+        resampled values, shifted by (median of the resampled values - `estimate`), not below
+        `floor`.
+
+        A spread of noisy measurements (RStd, a standard deviation of recalls; ECE, a sum of
+        absolute gaps) is biased upward by resampling, which adds noise to the noise: a model
+        with no letter preference has resampled RStds centred above its own, and a plain
+        percentile interval can lie wholly above the estimate it qualifies (ARCHITECTURE.md,
+        "Option-order robustness"). Shifting the resampled distribution so that its median is
+        the estimate keeps the interval's width and contains the estimate by construction.
+        """
+        import numpy as np
+
+        values = np.asarray(statistic(self.indices), dtype=np.float64)
+        low, median, high = np.percentile(values, [2.5, 50.0, 97.5])
+        shift = float(median) - estimate
+        return max(floor, float(low) - shift), max(floor, float(high) - shift)
 
     def mean_ci95(self, samples: Sequence[Sequence[bool | float]]) -> tuple[float, float]:
         """Interval of the unweighted mean, over samples, of each sample's mean."""

@@ -9,7 +9,9 @@ is the top choice's probability. Definitions and references: ARCHITECTURE.md, "C
 - Brier score (Brier 1950): the mean over items of sum_k (p_k - [k = gold])^2, in [0, 2];
 - chance-normalised accuracy: (acc - 1/n) / (1 - 1/n) for n choices, 0 at chance, 1 when perfect
   (`runner.stats.chance_normalized`, re-exported here: the site computes it too, without numpy);
-- majority-class rate: the share of the commonest gold answer (PubMedQA's "always yes" line).
+- majority-class rate: the share of the commonest gold answer (PubMedQA's "always yes" line);
+- `calibration_intervals`: 95% intervals of ECE (bias-corrected percentile, as RStd's: resampling
+  inflates ECE) and of the Brier score (percentile), from resampling the task's items.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from runner.results_schema import PooledReliability, ReliabilityBin
+from runner.stats import Bootstrap
 from runner.stats import chance_normalized as chance_normalized
 
 ECE_BINS = 10
@@ -86,12 +89,46 @@ def expected_calibration_error(
 
 def brier_score(choice_logprobs: Sequence[Sequence[float]], golds: Sequence[int]) -> float:
     """Mean over items of sum_k (p_k - [k = gold])^2 (Brier 1950, all choices), in [0, 2]."""
-    total = 0.0
+    return float(sum(_item_brier(choice_logprobs, golds))) / len(golds)
+
+
+def _item_brier(choice_logprobs: Sequence[Sequence[float]], golds: Sequence[int]) -> list[float]:
+    out = []
     for p, gold in zip(choice_probabilities(choice_logprobs), golds, strict=True):
         target = np.zeros_like(p)
         target[gold] = 1.0
-        total += float(((p - target) ** 2).sum())
-    return total / len(golds)
+        out.append(float(((p - target) ** 2).sum()))
+    return out
+
+
+def calibration_intervals(
+    choice_logprobs: Sequence[Sequence[float]],
+    golds: Sequence[int],
+    bootstrap: Bootstrap,
+    *,
+    bins: int = ECE_BINS,
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """95% intervals of (ECE, Brier) from `bootstrap`'s resamples of these items.
+
+    ECE's is bias-corrected (`Bootstrap.centred_ci95`): the ECE of a resample, a sum of absolute
+    gaps, is inflated by the resampling noise, so its plain percentile interval can miss the
+    estimate. The Brier score is a mean of per-item scores: its percentile interval is used."""
+    confidence, hit = _confidence_and_hits(choice_logprobs, golds)
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    n = len(golds)
+
+    def resampled_ece(indices: list[np.ndarray]) -> np.ndarray:
+        drawn = indices[0]
+        slots = which[drawn] + bins * np.arange(drawn.shape[0])[:, None]
+        size = drawn.shape[0] * bins
+        gaps = np.bincount(slots.ravel(), weights=hit[drawn].ravel(), minlength=size)
+        gaps -= np.bincount(slots.ravel(), weights=confidence[drawn].ravel(), minlength=size)
+        return np.minimum(1.0, np.abs(gaps.reshape(-1, bins)).sum(axis=1) / n)
+
+    ece = ece_of_bins(reliability_bins(choice_logprobs, golds, bins=bins))
+    ece_ci = bootstrap.centred_ci95(resampled_ece, ece)
+    low, high = bootstrap.mean_ci95([_item_brier(choice_logprobs, golds)])
+    return (min(ece_ci[0], 1.0), min(ece_ci[1], 1.0)), (low, high)
 
 
 def pooled_reliability(bins_by_task: Mapping[str, Sequence[ReliabilityBin]]) -> PooledReliability:

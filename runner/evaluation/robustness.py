@@ -12,7 +12,9 @@ items i with gold g_i and chosen original option c_i^r under rotation r = 0..n-1
 
 Every score carries a seeded percentile-bootstrap 95% interval (`runner.stats.Bootstrap`); an
 average over tasks is the unweighted mean of the task scores, its interval from resampling every
-task's items within the task.
+task's items within the task. RStd's interval is bias-corrected (`Bootstrap.centred_ci95`):
+resampling inflates a standard deviation of noisy recalls, and a plain percentile interval of a
+model with no letter preference can lie wholly above its RStd.
 """
 
 from __future__ import annotations
@@ -92,10 +94,28 @@ def recall_std(golds: np.ndarray, preds: np.ndarray, options: int) -> np.ndarray
 
 
 def letter_bias(outcomes: LetterOutcomes) -> LetterBias:
+    """Per-letter recall with percentile intervals (None for a letter no item has as gold), and
+    RStd with its bias-corrected interval, on the same resamples of the items."""
     recall = letter_recall(outcomes.golds, outcomes.preds, outcomes.options)
+    bootstrap = Bootstrap.of_sizes([len(outcomes.golds)])
+    drawn = bootstrap.indices[0]
+    resampled = letter_recall(outcomes.golds[drawn], outcomes.preds[drawn], outcomes.options)
+    intervals: list[tuple[float, float] | None] = []
+    for letter, value in enumerate(recall):
+        if np.isnan(value):
+            intervals.append(None)
+            continue
+        drawn_recalls = resampled[:, letter]
+        drawn_recalls = drawn_recalls[~np.isnan(drawn_recalls)]  # resamples without the letter
+        if not drawn_recalls.size:
+            intervals.append((float(value), float(value)))
+            continue
+        low, high = np.percentile(drawn_recalls, [2.5, 97.5])
+        intervals.append((float(low), float(high)))
     return LetterBias(
         recall=[None if np.isnan(r) else float(r) for r in recall],
         rstd=rstd_estimate([outcomes]),
+        recall_ci95=intervals,
     )
 
 
@@ -111,7 +131,7 @@ def rstd_estimate(tasks: Sequence[LetterOutcomes]) -> Estimate:
         ]
         return np.mean(stds, axis=0)
 
-    return Estimate(value=value, ci95=bootstrap.ci95(resampled))
+    return Estimate(value=value, ci95=bootstrap.centred_ci95(resampled, value))
 
 
 def rotation_scores(tasks: Sequence[RotationOutcomes]) -> RotationScores:

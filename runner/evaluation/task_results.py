@@ -74,6 +74,9 @@ def task_result(
     logprobs = [row.choice_logprobs for row in rows]
     golds = [row.gold for row in rows]
     metrics = task_metrics(logprobs, golds, subjects)
+    ece_ci95, brier_ci95 = calibration.calibration_intervals(
+        logprobs, golds, Bootstrap.of_sizes([len(golds)])
+    )
     reliability = calibration.reliability_bins(logprobs, golds)
     options = len(logprobs[0])
     low, high = metrics.ci95
@@ -109,6 +112,8 @@ def task_result(
         majority_class_rate=calibration.majority_class_rate(golds),
         brier=calibration.brier_score(logprobs, golds),
         reliability=reliability,
+        ece_ci95=ece_ci95,
+        brier_ci95=brier_ci95,
         letter_bias=None if letters is None else letter_bias(letters.letter),
         robustness=None if letters is None else _robustness(letters.rotation, record),
         rows_source=rows_source,

@@ -19,6 +19,7 @@ from runner.sitegen.model_panels import calibration_panel, robustness_panel
 from runner.sitegen.ranking import RankPlace
 from runner.sitegen.specialties import SpecialtyTable, subject_label
 from runner.sitegen.task_facts import FACTS
+from runner.sitegen.track_panel import against_base, track_panel
 from runner.stats import wilson_interval
 
 PROFILE_CAPTION = (
@@ -53,10 +54,21 @@ def task_medians(entries: Sequence[ModelEntry]) -> dict[str, float]:
 
 
 def model_context(
-    entry: ModelEntry, medians: dict[str, float], specialties: SpecialtyTable
+    entry: ModelEntry,
+    medians: dict[str, float],
+    specialties: SpecialtyTable,
+    by_id: dict[str, ModelEntry] | None = None,
 ) -> dict[str, Any]:
+    """The template's values for one model page; `by_id` (every entry by model id) finds the
+    model's base model on the board, for the "against its base" table."""
     subjects = subject_rows(entry, specialties)
+    base_id = entry.submission.base_model if entry.submission else None
+    base = (by_id or {}).get(base_id) if base_id else None
     return {
+        "tracks": track_panel(entry.result),
+        "base_id": base_id,
+        "base": base,
+        "base_diffs": against_base(entry.result, base.result) if base else [],
         "e": entry,
         "profile": _profile_chart(entry, medians),
         "subjects": subjects,

@@ -78,6 +78,21 @@ class TaskRobustnessRow:
     def rstd_cell(self) -> str:
         return estimate_cell(self.bias.rstd)
 
+    @property
+    def recall_cells(self) -> list[str]:
+        """Each letter's recall with its 95% interval where the results file has one (schema
+        version 3); an em dash for a letter that is no question's answer."""
+        intervals = self.bias.recall_ci95 or [None] * len(self.bias.recall)
+        cells = []
+        for recall, interval in zip(self.bias.recall, intervals, strict=True):
+            if recall is None:
+                cells.append('<span title="no question has this letter as its answer">—</span>')
+            elif interval is None:
+                cells.append(percent_text(recall))
+            else:
+                cells.append(estimate_cell(Estimate(value=recall, ci95=interval)))
+        return cells
+
 
 def estimate_cell(estimate: Estimate) -> str:
     """A score and, beneath it, its 95% interval (numbers only: nothing to escape)."""
@@ -104,6 +119,8 @@ class CalibrationRow:
     acc: float
     ece: float
     brier: float | None
+    ece_ci95: tuple[float, float] | None  # schema version 3
+    brier_ci95: tuple[float, float] | None
     own_diagram: bool
     options: int
     normalized: Estimate | None
@@ -193,6 +210,8 @@ def calibration_panel(result: EvaluationResult) -> CalibrationPanel:
             task.acc,
             task.ece,
             task.brier,
+            task.ece_ci95,
+            task.brier_ci95,
             task.reliability is not None and task.n >= RELIABILITY_MIN_ITEMS,
             task.options or FACTS[name].baseline.options,
             task.chance_normalized,

@@ -42,6 +42,7 @@ from runner.sitegen.queue import queue_rows
 from runner.sitegen.ranking_rules import RankingRules, ranking_rules
 from runner.sitegen.raw_html import extract_raw_blocks
 from runner.sitegen.repository import Repository
+from runner.sitegen.shortlist import render_shortlist
 from runner.sitegen.software_versions import software_mismatch
 from runner.sitegen.specialties import SpecialtyTable, specialty_payload, specialty_table
 from runner.sitegen.submit_page import submit_guide
@@ -53,6 +54,7 @@ NAV = (  # (tab title, page), in the order of the top navigation
     ("Specialties", "specialties.md"),
     ("Tasks", "tasks/index.md"),
     ("Compare", "compare.md"),
+    ("Shortlist", "shortlist.md"),
     ("Queue", "queue.md"),
     ("Submit", "submit.md"),
     ("About", "about.md"),
@@ -165,6 +167,7 @@ def render_pages(
             root=root_prefix("compare.md"), models=script_json(views)
         ),
     )
+    render_shortlist(site, env, entries, {f.key: f.path for f in inputs.results})
     _question_views(site, env, views, sources.questions)
     site.add_page(
         "queue.md",
@@ -237,6 +240,7 @@ def _model_pages(
     consistent_count = sum(1 for e in entries if e.consistent_place)
     task_counts = {n: sum(1 for e in entries if n in e.task_places) for n in TASK_NAMES}
     paths = {f.key: f.path for f in inputs.results}
+    by_id = {e.model_id: e for e in entries}
     for entry in entries:
         site.add_page(
             entry.page,
@@ -249,7 +253,7 @@ def _model_pages(
                 card_yaml=_card_snippet(entry, commit),
                 software=software[entry.key],
                 other_revisions=[f for f in inputs.other_results if f.model_key == entry.model_key],
-                **model_context(entry, medians, specialties),
+                **model_context(entry, medians, specialties, by_id),
             ),
         )
         site.copies[entry.results_download] = paths[entry.key]

@@ -75,7 +75,8 @@ def size_vs_average(points: Sequence[ScatterPoint], references: Sequence[Referen
     for exp in range(lo_exp, hi_exp + 1):
         tx = _pos(x(10**exp))
         marks.append(f'<line class="grid" x1="{tx}" x2="{tx}" y1="0" y2="100"/>')
-        labels.append(f'<span class="tick x" style="left:{tx}%">{size_label(10**exp)}</span>')
+        end = _end_class(exp - lo_exp, hi_exp - lo_exp)
+        labels.append(f'<span class="tick x{end}" style="left:{tx}%">{size_label(10**exp)}</span>')
     for ref in references:
         y = _pos(1 - ref.value)
         text = escape(ref.label)
@@ -100,15 +101,25 @@ def size_vs_average(points: Sequence[ScatterPoint], references: Sequence[Referen
     )
 
 
+def _end_class(index: int, last: int) -> str:
+    """The first and last labels of an x axis sit inside the plot (a centred "1T" at the right
+    edge is clipped on a phone): " first", " last" or nothing."""
+    return " first" if index == 0 else " last" if index == last else ""
+
+
 def interval_bars(bars: Sequence[Bar], *, caption: str = "", axis_min: float = 0.0) -> str:
     """Horizontal bars on an `axis_min`–100% axis with 95% interval whiskers, one row per bar.
 
     `axis_min` below 0 (a multiple of 25%) makes room for scores below zero, such as a
     chance-normalised accuracy under chance: bars then grow from the zero line either way."""
     axis = Axis(axis_min)
+    # Interior ticks are "minor" (hidden on phones) or "mid" (hidden where the axis is too narrow
+    # for three labels, medlb.css): a narrow axis never runs "50%100%" together.
+    ends = (round(100 * axis.low), 100)
     ticks = "".join(
         f'<span style="left:{_pos(axis.x(tick / 100))}%"'
-        f"{' class=minor' if tick % 50 else ''}>{_signed(tick)}%</span>"
+        f"{' class=minor' if tick % 50 else ' class=mid' if tick not in ends else ''}>"
+        f"{_signed(tick)}%</span>"
         for tick in axis.ticks()
     )
     rows = [_bar_row(bar, axis) for bar in bars]
@@ -167,7 +178,8 @@ def _bar_row(bar: Bar, axis: Axis) -> str:
 def reliability_diagram(bins: Sequence[ReliabilityBin], *, title: str, caption: str) -> str:
     """Accuracy against confidence in equal-width bins (Guo et al. 2017): a bar per populated
     bin up to its accuracy, a tick at its mean confidence, the shaded gap between them, and the
-    diagonal where confidence equals accuracy. Hover a bar for its count and means."""
+    diagonal where confidence equals accuracy; above each bar its question count. Hover a bar for
+    its means."""
     width = 100 / len(bins)
     marks, labels = [], []
     for tick in (0, 50, 100):
@@ -178,7 +190,8 @@ def reliability_diagram(bins: Sequence[ReliabilityBin], *, title: str, caption: 
         )
         marks.append(f'<line class="grid" x1="{at}" x2="{at}" y1="0" y2="100"/>')
         labels.append(f'<span class="tick y" style="top:{_pos(1 - tick / 100)}%">{tick}%</span>')
-        labels.append(f'<span class="tick x" style="left:{at}%">{tick}%</span>')
+        end = _end_class(tick // 50, 2)
+        labels.append(f'<span class="tick x{end}" style="left:{at}%">{tick}%</span>')
     marks.append('<line class="diagonal" x1="0" y1="100" x2="100" y2="0"/>')
     for b, cell in enumerate(bins):
         if not cell.count or cell.accuracy is None or cell.confidence is None:
@@ -199,6 +212,10 @@ def reliability_diagram(bins: Sequence[ReliabilityBin], *, title: str, caption: 
             f'<rect class="gap" x="{x}" y="{_pos(gap_top)}" width="{w}" height="{_pos(gap)}"/>'
             f'<line class="confidence" x1="{x}" x2="{_pos((left + width * 0.92) / 100)}" '
             f'y1="{_pos(1 - cell.confidence)}" y2="{_pos(1 - cell.confidence)}"/></g>'
+        )
+        labels.append(
+            f'<span class="bin-count" style="left:{_pos((left + width / 2) / 100)}%;'
+            f'top:{_pos(min(top, gap_top))}%">{cell.count}</span>'
         )
     return (
         '<figure class="medlb-chart scatter reliability" role="group" '

@@ -19,6 +19,7 @@ from runner.evaluation.robustness import (
     letter_recall,
     recall_std,
     rotation_scores,
+    rstd_estimate,
 )
 from runner.evaluation.rotations import to_original_order
 from runner.evaluation.task_data import SAMPLE_DATA_DIR, load_task_rows
@@ -272,3 +273,83 @@ def test_a_model_that_always_answers_b_is_inconsistent_and_maximally_letter_bias
     assert average.rotations.consistent.value == 0.0
     assert average.rotations.flip_rate.value == 1.0
     assert average.rstd.value == pytest.approx(ONE_LETTER_RSTD)
+
+
+# ---- intervals that contain their estimates (issue 19, item 8) ---------------------------------
+
+
+def unbiased_guesser(n: int, seed: int, skill: float = 0.25) -> LetterOutcomes:
+    """A model with no letter preference: golds balanced, right with probability `skill` and
+    otherwise a uniformly random letter. Its sample RStd is pure noise, and a resample's RStd
+    adds more noise on top."""
+    rng = np.random.default_rng(seed)
+    golds = np.arange(n) % 4
+    preds = np.where(rng.random(n) < skill, golds, rng.integers(0, 4, size=n))
+    return LetterOutcomes(golds, preds, 4)
+
+
+def test_rstd_interval_contains_rstd_where_the_percentile_interval_missed_it():
+    # The case that broke (RStd 2.7, "95% interval 3.1-5.4"): the mean RStd of the eight letter
+    # tasks of a model without letter preference. Every task's resampled RStd sits above its
+    # own, the average narrows the spread but keeps that bias, so the plain percentile
+    # interval (what results files carried before) lies wholly above the estimate.
+    missed = 0
+    for seed in range(6):
+        tasks = [unbiased_guesser(400, 10 * seed + j, skill=0.6) for j in range(8)]
+        value = float(np.mean([recall_std(t.golds, t.preds, 4) for t in tasks]))
+        bootstrap = Bootstrap.of_sizes([400] * 8)
+
+        def resampled(indices, tasks=tasks):
+            pairs = zip(tasks, indices, strict=True)
+            return np.mean([recall_std(t.golds[i], t.preds[i], 4) for t, i in pairs], axis=0)
+
+        missed += value < bootstrap.ci95(resampled)[0]
+        estimate = rstd_estimate(tasks)
+        assert estimate.value == pytest.approx(value)
+        assert 0.0 <= estimate.ci95[0] <= estimate.value <= estimate.ci95[1]
+        assert estimate.ci95[1] - estimate.ci95[0] > 0.0  # corrected, not collapsed
+        assert estimate.ci95[1] - estimate.ci95[0] == pytest.approx(
+            float(np.subtract(*np.percentile(resampled(bootstrap.indices), [97.5, 2.5]))),
+            abs=1e-9 if estimate.ci95[0] > 0 else 1.0,
+        )  # the same width as the percentile interval (unless cut at 0)
+    assert missed >= 4  # the percentile interval really does miss on this data
+
+
+def test_one_task_rstd_interval_contains_rstd():
+    for seed in range(10):
+        estimate = letter_bias(unbiased_guesser(100, seed)).rstd
+        assert estimate.ci95[0] <= estimate.value <= estimate.ci95[1]
+
+
+def test_letter_recall_intervals_bracket_each_recall_and_skip_absent_letters():
+    outcomes = LetterOutcomes(np.array([0, 1, 2] * 50), np.array([0, 1, 1] * 50), 4)
+    bias = letter_bias(outcomes)
+    assert bias.recall == [1.0, 1.0, 0.0, None]
+    assert bias.recall_ci95[3] is None
+    assert bias.recall_ci95[0] == (1.0, 1.0) and bias.recall_ci95[2] == (0.0, 0.0)
+    mixed = letter_bias(unbiased_guesser(400, 3))
+    for value, (low, high) in zip(mixed.recall, mixed.recall_ci95, strict=True):
+        assert low <= value <= high and high - low > 0.05
+
+
+def test_ece_and_brier_intervals():
+    rng = np.random.default_rng(7)
+    logprobs = rng.normal(size=(500, 4)).tolist()
+    golds = rng.integers(0, 4, size=500).tolist()
+    ece = calibration.expected_calibration_error(logprobs, golds)
+    brier = calibration.brier_score(logprobs, golds)
+    ece_ci, brier_ci = calibration.calibration_intervals(logprobs, golds, Bootstrap.of_sizes([500]))
+    assert ece_ci[0] <= ece <= ece_ci[1] and 0.0 <= ece_ci[0] < ece_ci[1] <= 1.0
+    assert brier_ci[0] < brier < brier_ci[1]
+    # Two resamples: the interval is their spread, moved so that its median is the estimate;
+    # each resample's ECE is the ECE of the resampled items computed the long way.
+    two = Bootstrap.of_sizes([500]).indices[0][:2]
+    v1, v2 = (
+        calibration.expected_calibration_error([logprobs[i] for i in d], [golds[i] for i in d])
+        for d in two
+    )
+    shift = (v1 + v2) / 2 - ece
+    low, high = calibration.calibration_intervals(logprobs, golds, Bootstrap([two]))[0]
+    spread = abs(v1 - v2)
+    assert low == pytest.approx(max(0.0, min(v1, v2) + 0.025 * spread - shift))
+    assert high == pytest.approx(min(v1, v2) + 0.975 * spread - shift)

@@ -154,7 +154,16 @@ def test_model_page_robustness_panel_shows_the_results_numbers(built, results):
     recall = raw.split('class="letter-recall"')[1].split("</table>")[0]
     medqa = re.search(r'<tr data-task="medqa_4options">(.*?)</tr>', recall, re.S).group(1)
     bias = result.tasks["medqa_4options"].letter_bias
-    assert re.findall(r'<td class="num">([^<]*)</td>', medqa) == [shown(r) for r in bias.recall]
+    cells = re.findall(r'<td class="num">([^<]*)<span class="ci">([^<]*)</span></td>', medqa)
+    assert cells[:4] == [
+        (shown(r), f"{shown(low)}–{shown(high)}")
+        for r, (low, high) in zip(bias.recall, bias.recall_ci95, strict=True)
+    ]
+    pairs = zip(bias.recall, bias.recall_ci95, strict=True)
+    assert all(low <= r <= high for r, (low, high) in pairs)
+    rstd = bias.rstd
+    assert cells[4] == (shown(rstd.value), f"{shown(rstd.ci95[0])}–{shown(rstd.ci95[1])}")
+    assert rstd.ci95[0] <= rstd.value <= rstd.ci95[1]
     assert 'class="medlb-chart bars"' in raw.split("Robustness to option order")[1]
 
 
@@ -184,6 +193,9 @@ def test_calibration_panel_ece_brier_and_the_pooling_rule(built, results):
     for name, task in result.tasks.items():
         row = re.search(rf'<tr data-task="{name}">(.*?)</tr>', table, re.S).group(1)
         assert f">{task.ece:.3f}<" in row and f">{task.brier:.3f}<" in row, name
+        for value, (low, high) in ((task.ece, task.ece_ci95), (task.brier, task.brier_ci95)):
+            assert f'>{value:.3f}<span class="ci">{low:.3f}–{high:.3f}</span>' in row, name
+            assert low <= value <= high, name
     own = [n for n, t in result.tasks.items() if t.n >= RELIABILITY_MIN_ITEMS]
     assert own == ["medqa_4options", "medmcqa", "pubmedqa"]
     assert raw.count('class="medlb-chart scatter reliability"') == 1 + len(own)
@@ -198,6 +210,11 @@ def test_calibration_panel_ece_brier_and_the_pooling_rule(built, results):
     heights = [float(h) for h in re.findall(r'<rect class="bar" [^>]*height="([\d.]+)"', diagram)]
     filled = [b for b in pooled.bins if b.count]
     assert heights[: len(filled)] == [pytest.approx(100 * b.accuracy, abs=0.01) for b in filled]
+    # Each populated bin is labelled with its question count (issue 19: a bin of a few questions
+    # says little).
+    pooled_html = diagram.split("</figure>")[0]
+    counts = [int(c) for c in re.findall(r'<span class="bin-count"[^>]*>(\d+)</span>', pooled_html)]
+    assert counts == [b.count for b in filled] and sum(counts) == pooled.n
 
 
 def test_chance_normalised_accuracy_beside_accuracy_with_pubmedqas_majority_line(built, results):
