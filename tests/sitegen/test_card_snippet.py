@@ -52,7 +52,7 @@ def test_the_source_is_the_results_file_at_the_built_commit(entries, monkeypatch
     for entry in entries:
         card = load_card(_card_snippet(entry, commit))
         assert {r.source_url for r in card.data.eval_results} == {
-            f"https://github.com/acme/leaderboard/blob/{commit}/results/{entry.key}.json"
+            f"https://github.com/acme/leaderboard/blob/{commit}/{entry.results_file}"
         }
 
 
