@@ -39,14 +39,16 @@ def test_the_model_page_and_leaderboard_data_flag_it(site_tree, tmp_path, monkey
     results = tmp_path / "results"
     shutil.copytree(site_tree.results, results)
     flagged = site_tree.evaluated[0]
-    path = result_file(results, flagged)
-    document = json.loads(path.read_text())
-    document["environment"]["torch"] = "2.12.1+cu121"
-    # transformers as the lock has it, whatever this machine installed: only torch differs
-    document["environment"]["transformers"] = locked_versions(REPO / "requirements" / "eval.lock")[
-        "transformers"
-    ]
-    path.write_text(json.dumps(document))
+    # every result with transformers as the lock has it, whatever this machine installed, so
+    # that the one difference is the torch set below
+    locked = locked_versions(REPO / "requirements" / "eval.lock")["transformers"]
+    for model in site_tree.evaluated:
+        path = result_file(results, model)
+        document = json.loads(path.read_text())
+        document["environment"]["transformers"] = locked
+        if model == flagged:
+            document["environment"]["torch"] = "2.12.1+cu121"
+        path.write_text(json.dumps(document))
     (tmp_path / "requirements").mkdir()
     shutil.copy(REPO / "requirements" / "eval.lock", tmp_path / "requirements")
     monkeypatch.chdir(tmp_path)  # the checkout the pages job builds in
