@@ -12,7 +12,11 @@
   from those rows by `runner.evaluation.task_results`, as `medlb evaluate` computes it, so the
   numbers are consistent with each other; one model in ten is synthesized without rotations.
   With `details`, those very rows are also written as predictions files (the details branch's
-  layout) and pinned by the results' `predictions_sha256`.
+  layout) and pinned by the results' `predictions_sha256`. Results are schema version 3: six
+  models in seven carry a `cot` track (`synthetic_results.SyntheticReasoner`: per item it keeps
+  or fixes the loglik answer, or gives none; its agreement table and McNemar p computed from
+  those items), the seventh `cot_not_run` ("no chat template"); with `details`, the `cot` rows
+  are written too, at `cot_details_path`.
 - `write_flag`: a maintainer's flag (flags/<org>/<model>.yaml).
 
 Run as a script it is the site benchmark (`medlb site build` on N synthetic models, with their
@@ -40,6 +44,8 @@ MODEL_TYPES = ("pretrained", "fine-tuned", "instruction-tuned", "rl-tuned", "mer
 LICENSES = ("apache-2.0", "mit", "llama3", "cc-by-nc-4.0", "other")
 PRECISIONS = ("bfloat16", "float16", "float32")
 WITHOUT_ROTATIONS_EVERY = 10  # synthetic model i has no rotation scores when i % 10 == 9
+WITHOUT_COT_EVERY = 7  # synthetic model i has no chat template (no cot track) when i % 7 == 6
+NO_CHAT_TEMPLATE = "no chat template: tokenizer_config.json has no chat_template"
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,18 @@ def synthesize_results(
             revision = f"{rng.getrandbits(160):040x}"
             if details is not None:
                 tasks = write_details(details, model_id, revision, tasks, rows_by_task)
+            chat_template = i % WITHOUT_COT_EVERY != WITHOUT_COT_EVERY - 1
+            cot = (
+                synthetic_cot(
+                    random.Random(f"{seed}:cot:{i}"),
+                    tasks,
+                    rows_by_task,
+                    items,
+                    details=None if details is None else (details, model_id, revision),
+                )
+                if chat_template
+                else None
+            )
             precision = rng.choice(PRECISIONS)
             result = base.model_copy(
                 update={
@@ -232,6 +250,9 @@ def synthesize_results(
                         {k: t.acc for k, t in tasks.items()}, complete=True
                     ),
                     **result_averages(tasks, rows_by_task, complete=True, rotations=rotations),
+                    "schema_version": 3,
+                    "cot": cot,
+                    "cot_not_run": None if chat_template else NO_CHAT_TEMPLATE,
                 }
             )
             org, name = model_id.split("/")
@@ -246,6 +267,36 @@ def synthesize_results(
             )
             ids.append(model_id)
     return ids
+
+
+def cot_details_path(model_id: str, revision: str, task: str) -> str:
+    """Where a task's `cot` predictions file lives on the details branch: beside the loglik ones,
+    as the run writes them (`predictions/cot/<task>.jsonl`)."""
+    from runner.pipeline.details import predictions_dir
+
+    return f"{predictions_dir(model_id, revision)}/cot/{task}.jsonl"
+
+
+def synthetic_cot(rng: random.Random, tasks: dict, rows_by_task: dict, items, *, details):
+    """A synthetic `cot` track beside the loglik `tasks` (their rows' choices as the paired
+    answers); with `details` = (folder, model id, revision), its predictions files written there."""
+    import hashlib
+
+    from synthetic_results import SyntheticReasoner, cot_rows_jsonl, cot_task_result, cot_track
+
+    reasoner = SyntheticReasoner.draw(rng)
+    cot_items, cot_tasks = {}, {}
+    for name, task in tasks.items():
+        cot_items[name] = reasoner.items(rows_by_task[name], items[name], rng)
+        data = cot_rows_jsonl(cot_items[name], items[name])
+        if details:
+            folder, model_id, revision = details
+            target = folder / cot_details_path(model_id, revision, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        cot_tasks[name] = cot_task_result(name, task, cot_items[name], items[name], digest)
+    return cot_track(cot_tasks, cot_items, rng, complete=True)
 
 
 def write_details(details: Path, model_id: str, revision: str, tasks: dict, rows_by_task: dict):

@@ -150,3 +150,189 @@ def sample_items() -> dict[str, SampleItems]:
             letters=spec.letter_choices,
         )
     return out
+
+
+# ---- the reasoning track (schema version 3, ARCHITECTURE.md, "The reasoning track") ----
+
+COT_MAX_NEW_TOKENS = 4096
+COT_ENGINES = (("hf", "4.57.1"), ("vllm", "0.11.0"))
+
+
+@dataclass(frozen=True)
+class SyntheticReasoner:
+    """How a synthetic model answers on the `cot` track, against its own `loglik` choices: it
+    keeps a right loglik answer with probability `keep`, fixes a wrong one with `fix`, gives no
+    "Final Answer" line with `silent` (scored wrong), a third of those by hitting the limit."""
+
+    keep: float
+    fix: float
+    silent: float
+    tokens: int  # typical output tokens of a finished answer
+
+    @classmethod
+    def draw(cls, rng: random.Random) -> SyntheticReasoner:
+        return cls(
+            rng.uniform(0.75, 0.97),
+            rng.uniform(0.05, 0.45),
+            rng.uniform(0.0, 0.08),
+            rng.randrange(120, 900),
+        )
+
+    def items(self, rows, items: SampleItems, rng: random.Random) -> list[dict]:
+        """Per-item `cot` rows (DESIGN §10's fields), beside the loglik rows of the same items."""
+        import numpy as np
+
+        generator = np.random.default_rng(rng.getrandbits(64))
+        n, k = len(rows), items.options
+        pred = np.array([row.pred for row in rows])
+        gold = np.array([row.gold for row in rows])
+        loglik_right = pred == gold
+        silent = generator.random(n) < self.silent
+        right = ~silent & (generator.random(n) < np.where(loglik_right, self.keep, self.fix))
+        wrong = (gold + generator.integers(1, k, size=n)) % k  # any option but the gold
+        truncated = silent & (generator.random(n) < 1 / 3)
+        typical = np.maximum(8, generator.normal(self.tokens, 60, size=n).astype(int))
+        tokens = np.where(truncated, COT_MAX_NEW_TOKENS, typical)
+        return [
+            {
+                "doc_id": row.doc_id,
+                "answer": None if silent[j] else int(gold[j] if right[j] else wrong[j]),
+                "gold": row.gold,
+                "correct": bool(right[j]),
+                "loglik_correct": bool(loglik_right[j]),
+                "loglik_answer": row.pred,
+                "output_tokens": int(tokens[j]),
+                "truncated": bool(truncated[j]),
+            }
+            for j, row in enumerate(rows)
+        ]
+
+
+def answer_text(index: int | None, items: SampleItems) -> str | None:
+    """A choice as the `cot` rows spell it: a letter, or PubMedQA's word."""
+    if index is None:
+        return None
+    return "ABCD"[index] if items.letters else ("yes", "no", "maybe")[index]
+
+
+def generation_text(item: dict, items: SampleItems) -> str:
+    """A short synthetic generation ending (unless silent) with its Final Answer line."""
+    answer = answer_text(item["answer"], items)
+    steps = "Let us think step by step about each option in turn."
+    if answer is None:
+        return steps + (" The evidence is" if item["truncated"] else " It is unclear.")
+    return f"{steps}\nFinal Answer: {answer}"
+
+
+def cot_rows_jsonl(cot_items: list[dict], items: SampleItems) -> bytes:
+    """The `predictions/cot/<task>.jsonl` bytes of these items (DESIGN §10's per-item fields)."""
+    import json
+
+    lines = [
+        json.dumps(
+            {
+                "doc_id": item["doc_id"],
+                "generation": generation_text(item, items),
+                "answer": answer_text(item["answer"], items),
+                "gold": answer_text(item["gold"], items),
+                "correct": item["correct"],
+                "output_tokens": item["output_tokens"],
+                "truncated": item["truncated"],
+            }
+        )
+        for item in cot_items
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def mcnemar_exact_p(fixes: int, breaks: int) -> float:
+    """Exact two-sided McNemar test on the discordant pairs (a binomial test at 1/2)."""
+    from fractions import Fraction
+    from math import comb
+
+    n = fixes + breaks
+    if n == 0:
+        return 1.0
+    tail = sum(comb(n, i) for i in range(min(fixes, breaks) + 1))
+    return float(min(Fraction(1), Fraction(2 * tail, 2**n)))
+
+
+def cot_task_result(name: str, base, cot_items: list[dict], items: SampleItems, predictions: str):
+    """A task's `CotTaskResult` computed from its synthetic `cot` items."""
+    from runner import stats
+    from runner.evaluation.metrics import subject_accuracy
+    from runner.results_schema import CotAgreement, CotTaskResult, SubjectScore, encode_bits
+
+    n = len(cot_items)
+    correct = [item["correct"] for item in cot_items]
+    loglik = [item["loglik_correct"] for item in cot_items]
+    pairs = list(zip(loglik, correct, strict=True))
+    fixes, breaks = pairs.count((False, True)), pairs.count((True, False))
+    tokens = [item["output_tokens"] for item in cot_items]
+    tiled = [items.subjects[j % len(items.subjects)] for j in range(n)]
+    subjects = subject_accuracy(correct, tiled)
+    return CotTaskResult(
+        task=name,
+        dataset=base.dataset,
+        dataset_config=base.dataset_config,
+        dataset_revision=base.dataset_revision,
+        split=base.split,
+        data_sha256=base.data_sha256,
+        rows_source=base.rows_source,
+        n=n,
+        n_total=base.n_total,
+        acc=stats.accuracy(correct),
+        stderr=stats.mean_stderr(correct),
+        ci95=stats.bootstrap_ci95(correct, resamples=SYNTHETIC_BOOTSTRAP_RESAMPLES),
+        no_answer_rate=sum(item["answer"] is None for item in cot_items) / n,
+        truncation_rate=sum(item["truncated"] for item in cot_items) / n,
+        mean_output_tokens=sum(tokens) / n,
+        output_tokens=sum(tokens),
+        subjects={k: SubjectScore(n=s.n, acc=s.acc) for k, s in subjects.items()},
+        correct=encode_bits(correct),
+        predictions_sha256=predictions,
+        agreement=CotAgreement(
+            both_right=pairs.count((True, True)),
+            cot_fixes=fixes,
+            cot_breaks=breaks,
+            both_wrong=pairs.count((False, False)),
+            same_answer=sum(item["answer"] == item["loglik_answer"] for item in cot_items),
+            mcnemar_p=mcnemar_exact_p(fixes, breaks),
+        ),
+        prompt_tokens=base.prompt_tokens,
+        seconds=sum(tokens) / 400.0,
+    )
+
+
+def cot_track(tasks: dict, cot_items: dict[str, list[dict]], rng: random.Random, *, complete: bool):
+    """The result's `CotTrack` from its tasks' `CotTaskResult`s (and their items)."""
+    from runner import stats
+    from runner.evaluation.metrics import leaderboard_average
+    from runner.results_schema import CotTrack, EngineInfo, TrackCost
+
+    every = [item for name in tasks for item in cot_items[name]]
+    samples = [[item["correct"] for item in cot_items[name]] for name in tasks]
+    average = leaderboard_average({k: t.acc for k, t in tasks.items()}, complete=complete)
+    bootstrap = stats.Bootstrap.of_sizes(
+        [len(s) for s in samples], resamples=SYNTHETIC_BOOTSTRAP_RESAMPLES
+    )
+    engine, version = rng.choice(COT_ENGINES)
+    seconds = sum(t.seconds for t in tasks.values())
+    return CotTrack(
+        engine=EngineInfo(name=engine, version=version),
+        max_new_tokens=COT_MAX_NEW_TOKENS,
+        chat_template_sha256=f"{rng.getrandbits(256):064x}",
+        tasks=tasks,
+        average=average,
+        average_ci95=bootstrap.mean_ci95(samples) if average is not None else None,
+        no_answer_rate=sum(item["answer"] is None for item in every) / len(every),
+        truncation_rate=sum(item["truncated"] for item in every) / len(every),
+        mean_output_tokens=sum(item["output_tokens"] for item in every) / len(every),
+        cost=TrackCost(
+            seconds=seconds,
+            gpu_seconds=seconds if engine == "vllm" else None,
+            prompt_tokens=sum(t.prompt_tokens for t in tasks.values()),
+            output_tokens=sum(t.output_tokens for t in tasks.values()),
+            energy_wh=round(seconds * 0.09, 3) if engine == "vllm" else None,
+        ),
+    )
