@@ -23,7 +23,6 @@ from runner.sitegen.data_files import (
     leaderboard_csv,
     leaderboard_records,
     script_json,
-    table_payload,
 )
 from runner.sitegen.entries import (
     NO_NORMALIZED,
@@ -34,6 +33,7 @@ from runner.sitegen.entries import (
 )
 from runner.sitegen.formatting import percent_label, percent_text, signed_percent_text, size_label
 from runner.sitegen.inputs import SiteInputs
+from runner.sitegen.leaderboard_rows import leaderboard_payload
 from runner.sitegen.model_page import model_context, task_medians
 from runner.sitegen.model_panels import RELIABILITY_MIN_ITEMS
 from runner.sitegen.question_views import QuestionViews
@@ -143,7 +143,7 @@ def render_pages(
         "index.md",
         env.get_template("leaderboard.md.j2").render(
             root="",
-            payload=script_json(table_payload(entries, inputs.references)),
+            payload=leaderboard_payload(entries, inputs.references).to_json(),
             size_plot=_size_plot(entries, inputs),
             queue=len(queue),
             no_rotations=NO_ROTATIONS,

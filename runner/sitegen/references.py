@@ -11,6 +11,7 @@ where the cells do not share one protocol.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -43,6 +44,9 @@ class ReferenceModel(_Strict):
     name: str = Field(min_length=1, max_length=80)
     developer: str = Field(min_length=1)
     setting: str = Field(min_length=1)  # the source's protocol, e.g. "5-shot"
+    # the setting's kind, which says the track it sits beside (zero-/few-shot: loglik; CoT and
+    # ensembles: cot); a row mixing protocols is filed under the strongest it uses
+    setting_kind: Literal["zero-shot", "few-shot", "CoT", "ensemble"]
     source: PaperSource
     cell_sources: tuple[CellSource, ...] = ()  # cells reported by another publication
     protocol_note: str | None = None  # where the cells' protocols differ (read with `setting`)

@@ -11,7 +11,7 @@
 
   // The cell markup the leaderboard and the specialties table share (table_columns.js).
   var esc = window.MedlbColumns.esc, modelName = window.MedlbColumns.modelName,
-    tieMark = window.MedlbColumns.tieMark;
+    rangeText = window.MedlbColumns.rangeText;
 
   function wilson(acc, n) {
     var z2 = Z95 * Z95;
@@ -58,7 +58,7 @@
       if (!s) return '<td class="' + cls + ' empty">—</td>';
       var col = data.cols[i];
       var title = col[1] + " (" + col[2] + "): " + pct(s.acc, 1) + "%, 95% interval " +
-        pct(s.low, 1) + "–" + pct(s.high, 1) + "; rank " + s.rank + (s.tied ? " ≈" : "") +
+        pct(s.low, 1) + "–" + pct(s.high, 1) + "; rank " + s.rank + (s.tied ? "–" + (s.rank + s.tied) : "") +
         " of " + counts[i] + "; " + s.n + " questions";
       var text = sorted ? pct(s.acc, 1) + '<span class="ci">' + pct(s.low, 0) + "–" +
         pct(s.high, 0) + "</span>" : pct(s.acc, 0);
@@ -74,7 +74,8 @@
         if (s) { rank = s.rank; tied = s.tied; }
       }
       if (rank == null) return '<td class="num rank sticky-1">—</td>';
-      return '<td class="num rank sticky-1">' + rank + tieMark(tied) + "</td>";
+      return '<td class="num rank sticky-1">' +
+        rangeText({ best: rank, worst: rank + tied, overlaps: tied }) + "</td>";
     }
 
     function rowHtml(row) {

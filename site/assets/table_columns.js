@@ -32,6 +32,7 @@
     document.head.appendChild(style);
     var chosen = load(options.storageKey);
     var hidden = {};
+    var forced = [];
     var boxes = {};
 
     function apply() {
@@ -49,12 +50,16 @@
 
     function overflow() { return box.scrollWidth - box.clientWidth; }
 
-    function fit() {
+    /* `always`: columns that do not belong to the current view (another track's), hidden
+     * whatever was chosen. */
+    function fit(always) {
+      if (always) forced = always;
       hidden = {};
       Object.keys(chosen).forEach(function (col) { hidden[col] = !chosen[col]; });
+      forced.forEach(function (col) { hidden[col] = true; });
       apply();
       var candidates = options.priority.filter(function (col) {
-        return chosen[col] === undefined && index[col];
+        return chosen[col] === undefined && index[col] && forced.indexOf(col) < 0;
       });
       // One column at a time, each followed by a layout: widths in an overflowing table are not
       // the widths a narrower table would give, so a batch from them overshoots.
@@ -108,7 +113,7 @@
     var timer = null;
     window.addEventListener("resize", function () {
       window.clearTimeout(timer);
-      timer = window.setTimeout(fit, 150);
+      timer = window.setTimeout(function () { fit(); }, 150);
     });
     return { fit: fit, stick: stick };
   }
@@ -142,13 +147,18 @@
       esc(id.slice(cut + 1)) + "</span>";
   }
 
-  /* The ≈ after a rank that `tied` other models share (nothing when none do). */
-  function tieMark(tied) {
-    return tied ? ' <span class="tie" title="95% interval overlaps ' + tied +
-      ' other model(s): they share ranks">≈</span>' : "";
+  /* A rank range (payloads.RankRange) as the tables print it: "12–47", or "3" when the
+   * interval allows one rank only; the title says why, in words a phone also shows in the row's
+   * details. */
+  function rangeText(range) {
+    var text = range.best === range.worst ? String(range.best) : range.best + "–" + range.worst;
+    var why = range.overlaps ? "its 95% interval overlaps " + range.overlaps +
+      " other model(s), so it could rank anywhere from " + range.best + " to " + range.worst :
+      "no other model's 95% interval overlaps its own";
+    return '<span class="rank-range" title="' + why + '">' + text + "</span>";
   }
 
   window.MedlbColumns = {
-    attach: attach, fillRows: fillRows, esc: esc, modelName: modelName, tieMark: tieMark,
+    attach: attach, fillRows: fillRows, esc: esc, modelName: modelName, rangeText: rangeText,
   };
 })();

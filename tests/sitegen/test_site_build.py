@@ -239,7 +239,8 @@ def test_malformed_reference_names_file_and_field(site_tree, tmp_path, capsys):
     references = tmp_path / "references"
     references.mkdir()
     (references / "bad.yaml").write_text(
-        "name: X\ndeveloper: Y\nsetting: z\nsource: {title: t, authors: a, year: 2023, "
+        "name: X\ndeveloper: Y\nsetting: z\nsetting_kind: few-shot\n"
+        "source: {title: t, authors: a, year: 2023, "
         "url: 'https://example.org', location: T1}\nscores_percent: {medqa: 50}\n"
     )
     assert build(site_tree.results, site_tree.submissions, references, tmp_path / "w") == 1

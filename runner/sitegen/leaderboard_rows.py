@@ -1,0 +1,181 @@
+"""The leaderboard page's payload (`payloads.LeaderboardPayload`): per track its rows, its rank
+ranges and its reference rows, every derived value computed here so the script only displays it
+(ARCHITECTURE.md, "The site").
+
+Each track ranks its own models by its own intervals: `loglik` by `ModelEntry.place` and
+`task_places`, `cot` by `cot_place` and `cot_task_places`. A model without a cot track is listed on
+the cot track with the reason (`cot_not_run`), never a score. Paper-reported rows go only to the
+track whose setting they match (zero-shot and few-shot prompting: loglik; chain of thought and
+ensembles: cot) and carry an average only when all nine cells share one protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from runner.evaluation.tasks import TASK_NAMES, TASKS
+from runner.results_schema import Estimate, EvaluationResult
+from runner.sitegen.entries import ModelEntry
+from runner.sitegen.formatting import percent_number, size_label
+from runner.sitegen.payloads import (
+    FlagNote,
+    LeaderboardPayload,
+    LeaderboardRow,
+    LeaderboardTrack,
+    RankRange,
+    ReferenceRow,
+    Triple,
+)
+from runner.sitegen.ranking import RankPlace
+from runner.sitegen.references import ReferenceModel
+from runner.sitegen.task_facts import FACTS
+from runner.stats import Interval
+
+REFERENCE_TRACK = {"zero-shot": "loglik", "few-shot": "loglik", "CoT": "cot", "ensemble": "cot"}
+ENGINE_NAMES = {"hf": "transformers", "vllm": "vLLM"}
+NO_COT = "no cot track in its results file (evaluated before the track existed)"
+
+
+def rank_range(place: RankPlace | None) -> RankRange | None:
+    if place is None:
+        return None
+    return RankRange(best=place.rank, worst=place.worst, overlaps=place.tied)
+
+
+def _interval(interval: Interval | None) -> Triple | None:
+    if interval is None:
+        return None
+    return (
+        percent_number(interval.value),
+        percent_number(interval.low),
+        percent_number(interval.high),
+    )
+
+
+def _estimate(estimate: Estimate | None) -> Triple | None:
+    if estimate is None:
+        return None
+    return _interval(Interval(estimate.value, *estimate.ci95))
+
+
+def _accuracy(acc: float, ci95: tuple[float, float]) -> Triple:
+    return (percent_number(acc), percent_number(ci95[0]), percent_number(ci95[1]))
+
+
+def _common(entry: ModelEntry) -> dict:
+    flag = entry.flag
+    return {
+        "key": entry.key,
+        "model": entry.model_id,
+        "hub_url": entry.hub_url,
+        "model_type": entry.model_type,
+        "params": entry.params,
+        "size_label": size_label(entry.params),
+        "precision": entry.result.model.precision,
+        "license": entry.license,
+        "flag": FlagNote(reason=flag.reason, discussion=flag.discussion, date=flag.date.isoformat())
+        if flag
+        else None,
+    }
+
+
+def loglik_row(entry: ModelEntry) -> LeaderboardRow:
+    tasks = [entry.task(name) for name in TASK_NAMES]
+    normalized = [_estimate(t.chance_normalized) if t else None for t in tasks]
+    average = entry.result.letter_tasks_average
+    return LeaderboardRow(
+        **_common(entry),
+        rank=rank_range(entry.place),
+        unranked_reason=entry.unranked_reason,
+        average=_interval(entry.average),
+        tasks=[_accuracy(t.acc, t.ci95) if t else None for t in tasks],
+        task_ranks=[rank_range(entry.task_places.get(name)) for name in TASK_NAMES],
+        consistent=_estimate(average.rotations.consistent)
+        if average and average.rotations
+        else None,
+        consistent_rank=rank_range(entry.consistent_place),
+        normalized_average=_estimate(entry.result.chance_normalized_average),
+        normalized_rank=rank_range(entry.normalized_place),
+        normalized_tasks=normalized if any(normalized) else None,
+    )
+
+
+def engine_words(result: EvaluationResult) -> str | None:
+    """Which engine produced the cot score, in words (shown until the engines were compared)."""
+    if result.cot is None:
+        return None
+    engine = result.cot.engine
+    return f"{ENGINE_NAMES[engine.name]} {engine.version}"
+
+
+def cot_row(entry: ModelEntry) -> LeaderboardRow:
+    cot = entry.result.cot
+    if cot is None:
+        return LeaderboardRow(
+            **_common(entry),
+            tasks=[None] * len(TASK_NAMES),
+            task_ranks=[None] * len(TASK_NAMES),
+            not_run=entry.result.cot_not_run or NO_COT,
+            unranked_reason="no cot track",
+        )
+    tasks = [cot.tasks.get(name) for name in TASK_NAMES]
+    return LeaderboardRow(
+        **_common(entry),
+        rank=rank_range(entry.cot_place),
+        unranked_reason=None if entry.cot_place else "not all nine cot tasks ran in full",
+        average=_interval(entry.cot_average),
+        tasks=[_accuracy(t.acc, t.ci95) if t else None for t in tasks],
+        task_ranks=[rank_range(entry.cot_task_places.get(name)) for name in TASK_NAMES],
+        no_answer=percent_number(cot.no_answer_rate),
+        truncated=percent_number(cot.truncation_rate),
+        engine=engine_words(entry.result),
+    )
+
+
+def reference_row(ref: ReferenceModel) -> ReferenceRow:
+    """A reported row: its average only when every cell shares the one setting."""
+    accuracies = [ref.accuracy(name) for name in TASK_NAMES]
+    one_protocol = ref.protocol_note is None
+    return ReferenceRow(
+        name=ref.name,
+        setting=ref.setting_kind,
+        setting_text=ref.note,
+        source_url=ref.source.url,
+        average=percent_number(ref.average) if one_protocol else None,
+        tasks=[percent_number(a) for a in accuracies],
+    )
+
+
+def _track_order(entry: ModelEntry, place: RankPlace | None, average: Interval | None) -> tuple:
+    if place is None or average is None:
+        return (1, 0.0, entry.model_id.lower())
+    return (0, -average.value, entry.model_id.lower())
+
+
+def leaderboard_payload(
+    entries: Sequence[ModelEntry], references: Sequence[ReferenceModel]
+) -> LeaderboardPayload:
+    cot_entries = sorted(entries, key=lambda e: _track_order(e, e.cot_place, e.cot_average))
+    tracks = [
+        LeaderboardTrack(
+            track="loglik",
+            rows=[loglik_row(e) for e in entries],
+            references=[reference_row(r) for r in references if _matches(r, "loglik")],
+            ranked=sum(e.place is not None for e in entries),
+        ),
+        LeaderboardTrack(
+            track="cot",
+            rows=[cot_row(e) for e in cot_entries],
+            references=[reference_row(r) for r in references if _matches(r, "cot")],
+            ranked=sum(e.cot_place is not None for e in entries),
+        ),
+    ]
+    return LeaderboardPayload(
+        tasks=list(TASK_NAMES),
+        task_titles=[f"{TASKS[n].title} ({FACTS[n].short})" for n in TASK_NAMES],
+        tracks=tracks,
+    )
+
+
+def _matches(ref: ReferenceModel, track: str) -> bool:
+    return REFERENCE_TRACK[ref.setting_kind] == track
