@@ -22,6 +22,9 @@ from runner.sitegen.payloads import (
     LeaderboardPayload,
     LeaderboardRow,
     LeaderboardTrack,
+    ModelFacts,
+    NormalizedRow,
+    NormalizedScores,
     RankRange,
     ReferenceRow,
     Triple,
@@ -39,7 +42,7 @@ NO_COT = "no cot track in its results file (evaluated before the track existed)"
 def rank_range(place: RankPlace | None) -> RankRange | None:
     if place is None:
         return None
-    return RankRange(best=place.rank, worst=place.worst, overlaps=place.tied)
+    return (place.rank, place.worst)
 
 
 def _interval(interval: Interval | None) -> Triple | None:
@@ -62,29 +65,28 @@ def _accuracy(acc: float, ci95: tuple[float, float]) -> Triple:
     return (percent_number(acc), percent_number(ci95[0]), percent_number(ci95[1]))
 
 
-def _common(entry: ModelEntry) -> dict:
+def model_facts(entry: ModelEntry) -> ModelFacts:
     flag = entry.flag
-    return {
-        "key": entry.key,
-        "model": entry.model_id,
-        "hub_url": entry.hub_url,
-        "model_type": entry.model_type,
-        "params": entry.params,
-        "size_label": size_label(entry.params),
-        "precision": entry.result.model.precision,
-        "license": entry.license,
-        "flag": FlagNote(reason=flag.reason, discussion=flag.discussion, date=flag.date.isoformat())
+    return ModelFacts(
+        key=entry.key if entry.key != entry.model_id else None,
+        model=entry.model_id,
+        hub_url=entry.hub_url,
+        model_type=entry.model_type,
+        params=entry.params,
+        size_label=size_label(entry.params),
+        precision=entry.result.model.precision,
+        license=entry.license,
+        flag=FlagNote(reason=flag.reason, discussion=flag.discussion, date=flag.date.isoformat())
         if flag
         else None,
-    }
+    )
 
 
-def loglik_row(entry: ModelEntry) -> LeaderboardRow:
+def loglik_row(entry: ModelEntry, index: int) -> LeaderboardRow:
     tasks = [entry.task(name) for name in TASK_NAMES]
-    normalized = [_estimate(t.chance_normalized) if t else None for t in tasks]
     average = entry.result.letter_tasks_average
     return LeaderboardRow(
-        **_common(entry),
+        model_index=index,
         rank=rank_range(entry.place),
         unranked_reason=entry.unranked_reason,
         average=_interval(entry.average),
@@ -94,10 +96,25 @@ def loglik_row(entry: ModelEntry) -> LeaderboardRow:
         if average and average.rotations
         else None,
         consistent_rank=rank_range(entry.consistent_place),
+    )
+
+
+def normalized_row(entry: ModelEntry, index: int) -> NormalizedRow:
+    tasks = [entry.task(name) for name in TASK_NAMES]
+    normalized = [_estimate(t.chance_normalized) if t else None for t in tasks]
+    return NormalizedRow(
+        model_index=index,
         normalized_average=_estimate(entry.result.chance_normalized_average),
         normalized_rank=rank_range(entry.normalized_place),
         normalized_tasks=normalized if any(normalized) else None,
     )
+
+
+def _reported_normalized(ref: ReferenceModel) -> list[float | None]:
+    return [
+        None if (a := ref.accuracy(n)) is None else percent_number(FACTS[n].baseline.normalized(a))
+        for n in TASK_NAMES
+    ]
 
 
 def engine_words(result: EvaluationResult) -> str | None:
@@ -108,11 +125,11 @@ def engine_words(result: EvaluationResult) -> str | None:
     return f"{ENGINE_NAMES[engine.name]} {engine.version}"
 
 
-def cot_row(entry: ModelEntry) -> LeaderboardRow:
+def cot_row(entry: ModelEntry, index: int) -> LeaderboardRow:
     cot = entry.result.cot
     if cot is None:
         return LeaderboardRow(
-            **_common(entry),
+            model_index=index,
             tasks=[None] * len(TASK_NAMES),
             task_ranks=[None] * len(TASK_NAMES),
             not_run=entry.result.cot_not_run or NO_COT,
@@ -120,7 +137,7 @@ def cot_row(entry: ModelEntry) -> LeaderboardRow:
         )
     tasks = [cot.tasks.get(name) for name in TASK_NAMES]
     return LeaderboardRow(
-        **_common(entry),
+        model_index=index,
         rank=rank_range(entry.cot_place),
         unranked_reason=None if entry.cot_place else "not all nine cot tasks ran in full",
         average=_interval(entry.cot_average),
@@ -152,29 +169,42 @@ def _track_order(entry: ModelEntry, place: RankPlace | None, average: Interval |
     return (0, -average.value, entry.model_id.lower())
 
 
+COT_FILE = "data/leaderboard-cot.json"
+NORMALIZED_FILE = "data/leaderboard-normalized.json"
+
+
 def leaderboard_payload(
     entries: Sequence[ModelEntry], references: Sequence[ReferenceModel]
-) -> LeaderboardPayload:
+) -> tuple[LeaderboardPayload, dict[str, str]]:
+    """The page's payload (models and the loglik track) and the files it fetches on request
+    (the cot track, the chance-normalised scores): path -> JSON text."""
+    index = {entry.key: i for i, entry in enumerate(entries)}
     cot_entries = sorted(entries, key=lambda e: _track_order(e, e.cot_place, e.cot_average))
-    tracks = [
-        LeaderboardTrack(
-            track="loglik",
-            rows=[loglik_row(e) for e in entries],
-            references=[reference_row(r) for r in references if _matches(r, "loglik")],
-            ranked=sum(e.place is not None for e in entries),
-        ),
-        LeaderboardTrack(
-            track="cot",
-            rows=[cot_row(e) for e in cot_entries],
-            references=[reference_row(r) for r in references if _matches(r, "cot")],
-            ranked=sum(e.cot_place is not None for e in entries),
-        ),
-    ]
-    return LeaderboardPayload(
+    loglik = LeaderboardTrack(
+        track="loglik",
+        rows=[loglik_row(e, index[e.key]) for e in entries],
+        references=[reference_row(r) for r in references if _matches(r, "loglik")],
+        ranked=sum(e.place is not None for e in entries),
+    )
+    cot = LeaderboardTrack(
+        track="cot",
+        rows=[cot_row(e, index[e.key]) for e in cot_entries],
+        references=[reference_row(r) for r in references if _matches(r, "cot")],
+        ranked=sum(e.cot_place is not None for e in entries),
+    )
+    page = LeaderboardPayload(
         tasks=list(TASK_NAMES),
         task_titles=[f"{TASKS[n].title} ({FACTS[n].short})" for n in TASK_NAMES],
-        tracks=tracks,
+        models=[model_facts(e) for e in entries],
+        tracks=[loglik],
+        track_files={"cot": COT_FILE},
+        normalized_file=NORMALIZED_FILE,
     )
+    normalized = NormalizedScores(
+        rows=[normalized_row(e, index[e.key]) for e in entries],
+        references=[_reported_normalized(r) for r in references if _matches(r, "loglik")],
+    )
+    return page, {COT_FILE: cot.to_json(), NORMALIZED_FILE: normalized.to_json()}
 
 
 def _matches(ref: ReferenceModel, track: str) -> bool:

@@ -138,12 +138,14 @@ def render_pages(
     specialties = specialty_table(entries)
     queue = queue_rows(inputs, sources.repository, sources.submitted_at)
     views = _view_payload(entries)
+    board, fetched = leaderboard_payload(entries, inputs.references)
+    site.files.update(fetched)
 
     site.add_page(
         "index.md",
         env.get_template("leaderboard.md.j2").render(
             root="",
-            payload=leaderboard_payload(entries, inputs.references).to_json(),
+            payload=board.to_json(),
             size_plot=_size_plot(entries, inputs),
             queue=len(queue),
             no_rotations=NO_ROTATIONS,

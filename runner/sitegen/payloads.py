@@ -39,13 +39,10 @@ class _Payload(BaseModel):
 # ---- the leaderboard ----
 
 
-class RankRange(_Payload):
-    """Where a model's 95% interval allows it to rank: `best` = 1 + models whose interval lies
-    wholly above, `worst` = N − models wholly below; `overlaps` other models overlap it."""
-
-    best: int
-    worst: int
-    overlaps: int
+# Where a model's 95% interval allows it to rank: [best, worst], best = 1 + the models whose
+# interval lies wholly above, worst = N − the models wholly below (worst − best other models
+# overlap it). A pair, not an object: 1,000 rows × 12 rankings keep the page under 1 MB.
+RankRange = tuple[int, int]
 
 
 class FlagNote(_Payload):
@@ -54,10 +51,10 @@ class FlagNote(_Payload):
     date: str
 
 
-class LeaderboardRow(_Payload):
-    """One evaluated model on one track."""
+class ModelFacts(_Payload):
+    """What the tracks share about one evaluated model (`LeaderboardRow.model_index`)."""
 
-    key: str  # the page path models/<key>/
+    key: str | None = None  # the page path models/<key>/ when it is not the model id
     model: str
     hub_url: str | None = None  # the Hub page at the evaluated revision
     model_type: str
@@ -65,23 +62,40 @@ class LeaderboardRow(_Payload):
     size_label: str  # "7B", "—"
     precision: str | None = None
     license: str | None = None
+    flag: FlagNote | None = None
+
+
+class LeaderboardRow(_Payload):
+    """One evaluated model on one track: its scores, ranges and, per track, its own columns."""
+
+    model_index: int  # into LeaderboardPayload.models
     rank: RankRange | None = None
     unranked_reason: str | None = None
     average: Triple | None = None
     tasks: list[Triple | None]
     task_ranks: list[RankRange | None]
-    flag: FlagNote | None = None
     # loglik track only
     consistent: Triple | None = None
     consistent_rank: RankRange | None = None
-    normalized_average: Triple | None = None
-    normalized_rank: RankRange | None = None
-    normalized_tasks: list[Triple | None] | None = None
     # cot track only
     no_answer: float | None = None  # percent of items without a "Final Answer" line
     truncated: float | None = None  # percent of items that hit max_new_tokens
     engine: str | None = None  # "transformers 4.57.1", "vLLM 0.11.0"
     not_run: str | None = None  # why this model has no cot score
+
+
+class NormalizedRow(_Payload):
+    """A loglik row's chance-normalised scores, fetched when the reader asks for that view."""
+
+    model_index: int
+    normalized_average: Triple | None = None
+    normalized_rank: RankRange | None = None
+    normalized_tasks: list[Triple | None] | None = None
+
+
+class NormalizedScores(_Payload):
+    rows: list[NormalizedRow]
+    references: list[list[float | None]]  # per loglik reference row: the nine tasks, normalised
 
 
 ReferenceSetting = Literal["zero-shot", "few-shot", "CoT", "ensemble"]
@@ -107,9 +121,15 @@ class LeaderboardTrack(_Payload):
 
 
 class LeaderboardPayload(_Payload):
+    """The page embeds the loglik track; every other track is a `LeaderboardTrack` file it
+    fetches when the reader switches to it (`track_files`), so each page stays under 1 MB."""
+
     tasks: list[str]
     task_titles: list[str]
+    models: list[ModelFacts]
     tracks: list[LeaderboardTrack]
+    track_files: dict[str, str]  # track -> path under the site root
+    normalized_file: str  # NormalizedScores, path under the site root
 
 
 # ---- the specialties table ----
@@ -211,6 +231,7 @@ class ComparePayload(_Payload):
 
 PAYLOADS: tuple[type[_Payload], ...] = (
     LeaderboardPayload,
+    NormalizedScores,
     SpecialtiesPayload,
     QuestionViewPayload,
     QuestionTexts,

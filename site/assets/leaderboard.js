@@ -16,13 +16,15 @@
   // The payload fields this script reads, per object (tests/sitegen/test_payloads.py checks
   // them against site/assets/payloads.schema.json).
   var READS = {
-    LeaderboardPayload: ["tasks", "task_titles", "tracks"],
+    LeaderboardPayload: ["tasks", "task_titles", "models", "tracks", "track_files",
+      "normalized_file"],
+    NormalizedScores: ["rows", "references"],
+    NormalizedRow: ["model_index", "normalized_average", "normalized_rank", "normalized_tasks"],
     LeaderboardTrack: ["track", "rows", "references", "ranked"],
-    LeaderboardRow: ["key", "model", "hub_url", "model_type", "params", "size_label", "precision",
-      "license", "rank", "unranked_reason", "average", "tasks", "task_ranks", "flag",
-      "consistent", "consistent_rank", "normalized_average", "normalized_rank",
-      "normalized_tasks", "no_answer", "truncated", "engine", "not_run"],
-    RankRange: ["best", "worst", "overlaps"],
+    ModelFacts: ["key", "model", "hub_url", "model_type", "params", "size_label", "precision",
+      "license", "flag"],
+    LeaderboardRow: ["model_index", "rank", "unranked_reason", "average", "tasks", "task_ranks",
+      "consistent", "consistent_rank", "no_answer", "truncated", "engine", "not_run"],
     FlagNote: ["reason", "discussion", "date"],
     ReferenceRow: ["name", "setting", "setting_text", "source_url", "average", "tasks"],
   };
@@ -45,26 +47,35 @@
   /* The rank range shown for a row in the current view, or null. */
   function rankOf(row, view) {
     if (view.basis === "cons") return row.consistent_rank || null;
-    if (view.basis === "avg") return (view.normalized ? row.normalized_rank : row.rank) || null;
+    if (view.basis === "avg") {
+      return (view.normalized ? normalizedOf(row, view).normalized_rank : row.rank) || null;
+    }
     return row.task_ranks[view.basis] || null;
   }
 
   /* [value, low, high] of a score column in the current view, or null. */
   function scoreOf(row, col, view) {
     if (col === "cons") return row.consistent || null;
-    if (col === "avg") return (view.normalized ? row.normalized_average : row.average) || null;
+    var normal = view.normalized ? normalizedOf(row, view) : null;
+    if (col === "avg") return (normal ? normal.normalized_average : row.average) || null;
     var i = taskIndex(col);
-    if (view.normalized) return row.normalized_tasks ? row.normalized_tasks[i] : null;
+    if (normal) return normal.normalized_tasks ? normal.normalized_tasks[i] : null;
     return row.tasks[i];
   }
 
+  /* A row's chance-normalised scores (payloads.NormalizedRow), {} when it has none. */
+  function normalizedOf(row, view) {
+    return view.normalizedRows[row.model_index] || {};
+  }
+
   function sortValue(row, col, view) {
-    if (col === "rank") { var r = rankOf(row, view); return r ? r.best : null; }
-    if (col === "model") return row.model.toLowerCase();
-    if (col === "type") return row.model_type;
-    if (col === "params") return row.params;
-    if (col === "precision") return row.precision;
-    if (col === "license") return row.license;
+    var facts = view.models[row.model_index];
+    if (col === "rank") { var r = rankOf(row, view); return r ? r[0] : null; }
+    if (col === "model") return facts.model.toLowerCase();
+    if (col === "type") return facts.model_type;
+    if (col === "params") return facts.params;
+    if (col === "precision") return facts.precision;
+    if (col === "license") return facts.license;
     if (col === "noans") return row.no_answer;
     if (col === "trunc") return row.truncated;
     if (col === "engine") return row.engine;
@@ -97,23 +108,26 @@
   }
 
   /* A flagged model's marker, before its name so that a long name never hides it. */
-  function flagMark(row, base) {
-    return '<a class="flag-mark" href="' + base + "models/" + esc(row.key) + '/#flagged" ' +
-      'title="Flagged by a maintainer on ' + esc(row.flag.date) + ": " + esc(row.flag.reason) +
+  function pageKey(facts) { return facts.key || facts.model; }
+
+  function flagMark(facts, base) {
+    return '<a class="flag-mark" href="' + base + "models/" + esc(pageKey(facts)) +
+      '/#flagged" title="Flagged by a maintainer on ' + esc(facts.flag.date) + ": " +
+      esc(facts.flag.reason) +
       ' The scores stay published; a flag records a documented reason to doubt them." ' +
-      'aria-label="flagged: ' + esc(row.flag.reason) + '">⚑</a>';
+      'aria-label="flagged: ' + esc(facts.flag.reason) + '">⚑</a>';
   }
 
-  function modelCell(row, base) {
+  function modelCell(row, facts, base) {
     var toggle = '<button type="button" class="row-toggle" aria-expanded="false" ' +
-      'aria-label="all scores of ' + esc(row.model) + '">▸</button>';
-    var name = (row.flag ? flagMark(row, base) : "") + '<a class="name" href="' + base +
-      "models/" + esc(row.key) + '/" title="' + esc(row.model) + '">' + modelName(row.model) +
-      "</a>";
-    if (row.hub_url) {
-      name += ' <a class="hub" href="' + esc(row.hub_url) +
+      'aria-label="all scores of ' + esc(facts.model) + '">▸</button>';
+    var name = (facts.flag ? flagMark(facts, base) : "") + '<a class="name" href="' + base +
+      "models/" + esc(pageKey(facts)) + '/" title="' + esc(facts.model) + '">' +
+      modelName(facts.model) + "</a>";
+    if (facts.hub_url) {
+      name += ' <a class="hub" href="' + esc(facts.hub_url) +
         '" title="Hugging Face Hub page at the evaluated revision" aria-label="' +
-        esc(row.model) + ' on the Hugging Face Hub">↗</a>';
+        esc(facts.model) + ' on the Hugging Face Hub">↗</a>';
     }
     if (row.not_run) name += ' <span class="lb-not-run">' + esc(row.not_run) + "</span>";
     return '<th scope="row" class="model sticky-2"><div class="cell-model">' + toggle + name +
@@ -121,28 +135,31 @@
   }
 
   function rowHtml(row, base, view, why) {
-    var cells = [rankCell(row, view, why), modelCell(row, base),
+    var facts = view.models[row.model_index];
+    var cells = [rankCell(row, view, why), modelCell(row, facts, base),
       scoreCell(scoreOf(row, "avg", view), "avg"), scoreCell(scoreOf(row, "cons", view), "cons"),
       percentCell(row.no_answer, "noans"), percentCell(row.truncated, "trunc")];
     for (var i = 0; i < row.tasks.length; i++) cells.push(scoreCell(scoreOf(row, "t" + i, view)));
-    cells.push("<td>" + esc(row.model_type) + "</td>",
-      '<td class="num">' + esc(row.size_label) + "</td>",
-      "<td>" + esc(row.precision || "—") + "</td>", "<td>" + esc(row.license || "—") + "</td>",
+    cells.push("<td>" + esc(facts.model_type) + "</td>",
+      '<td class="num">' + esc(facts.size_label) + "</td>",
+      "<td>" + esc(facts.precision || "—") + "</td>",
+      "<td>" + esc(facts.license || "—") + "</td>",
       '<td class="engine">' + esc(row.engine || "—") + "</td>");
-    return '<tr class="' + (row.flag ? "flagged" : "") + '" data-key="' + esc(row.key) + '">' +
-      cells.join("") + "</tr>";
+    return '<tr class="' + (facts.flag ? "flagged" : "") + '" data-index="' + row.model_index +
+      '">' + cells.join("") + "</tr>";
   }
 
   /* A paper-reported row: its setting in words, never a rank; an average only when the
    * build gave one (all nine cells under one protocol). */
-  function referenceHtml(ref, span) {
+  function referenceHtml(ref, tasks, view) {
     var cells = ['<td class="num rank sticky-1" title="reported in a paper: never ranked">—</td>',
       '<th scope="row" class="model sticky-2"><div class="cell-model"><span class="name">' +
         modelName(ref.name) + '</span> <a class="badge" href="' + esc(ref.source_url) +
         '" title="' + esc(ref.setting_text) + '">reported, ' + esc(ref.setting) + "</a></div></th>",
-      reportedCell(ref.average, "avg"), '<td class="num cons empty">—</td>',
+      reportedCell(view.normalized ? null : ref.average, "avg"),
+      '<td class="num cons empty">—</td>',
       '<td class="num noans empty">—</td>', '<td class="num trunc empty">—</td>'];
-    ref.tasks.forEach(function (v) { cells.push(reportedCell(v)); });
+    tasks.forEach(function (v) { cells.push(reportedCell(v)); });
     cells.push("<td>reported</td>", '<td class="num">—</td>', "<td>—</td>", "<td>—</td>",
       '<td class="engine">—</td>');
     return '<tr class="ref">' + cells.join("") + "</tr>";
@@ -157,7 +174,8 @@
   /* Everything about one row, for the ▸ button: all scores with intervals and rank ranges. */
   function detailHtml(row, titles, span, view) {
     var items = [[view.normalized ? "Average (chance-normalised)" : "Average",
-      scoreOf(row, "avg", view), rankOf(row, { basis: "avg", normalized: view.normalized })]];
+      scoreOf(row, "avg", view), rankOf(row, { basis: "avg", normalized: view.normalized,
+        normalizedRows: view.normalizedRows })]];
     if (row.consistent) items.push(["Consistent accuracy", row.consistent, row.consistent_rank]);
     titles.forEach(function (title, i) {
       items.push([title, scoreOf(row, "t" + i, view), row.task_ranks[i]]);
@@ -170,8 +188,9 @@
       return "<div><dt>" + esc(item[0]) + "</dt><dd><b>" + score + "</b>" + extra + rank +
         "</dd></div>";
     });
-    var facts = [["Type", row.model_type], ["Params", row.size_label],
-      ["Precision", row.precision || "—"], ["License", row.license || "—"]];
+    var model = view.models[row.model_index];
+    var facts = [["Type", model.model_type], ["Params", model.size_label],
+      ["Precision", model.precision || "—"], ["License", model.license || "—"]];
     if (row.engine) facts.push(["Engine", row.engine]);
     if (row.no_answer != null) facts.push(["No answer", number(row.no_answer) + "%"]);
     if (row.truncated != null) facts.push(["Truncated", number(row.truncated) + "%"]);
@@ -179,10 +198,11 @@
     var factHtml = facts.map(function (f) {
       return "<div><dt>" + f[0] + "</dt><dd>" + esc(f[1]) + "</dd></div>";
     }).join("");
-    var hub = row.hub_url ? '<div><dt>Hub</dt><dd><a href="' + esc(row.hub_url) +
+    var hub = model.hub_url ? '<div><dt>Hub</dt><dd><a href="' + esc(model.hub_url) +
       '">the evaluated revision</a></dd></div>' : "";
-    var flag = row.flag ? '<div class="detail-flag"><dt>Flagged</dt><dd>' +
-      esc(row.flag.reason) + ' <a href="' + esc(row.flag.discussion) + '">discussion</a></dd></div>' : "";
+    var flag = model.flag ? '<div class="detail-flag"><dt>Flagged</dt><dd>' +
+      esc(model.flag.reason) + ' <a href="' + esc(model.flag.discussion) +
+      '">discussion</a></dd></div>' : "";
     return '<tr class="row-detail"><td colspan="' + span + '"><dl class="detail-grid">' +
       parts.join("") + factHtml + hub + flag + "</dl></td></tr>";
   }
@@ -197,13 +217,13 @@
     };
   }
 
-  function rowMatches(row, f, haystack) {
-    if (row.flag && !f.flagged) return false;
-    if (f.type && row.model_type !== f.type) return false;
-    if (f.precision && row.precision !== f.precision) return false;
+  function rowMatches(facts, f, haystack) {
+    if (facts.flag && !f.flagged) return false;
+    if (f.type && facts.model_type !== f.type) return false;
+    if (f.precision && facts.precision !== f.precision) return false;
     if (!isNaN(f.min) || !isNaN(f.max)) {
-      if (row.params == null) return false;
-      var billions = row.params / 1e9;
+      if (facts.params == null) return false;
+      var billions = facts.params / 1e9;
       if (!isNaN(f.min) && billions < f.min) return false;
       if (!isNaN(f.max) && billions > f.max) return false;
     }
@@ -237,22 +257,20 @@
     var table = el("lb-table");
     var heads = Array.prototype.slice.call(table.querySelectorAll("thead th"));
     var byTrack = {};
-    data.tracks.forEach(function (t) {
-      byTrack[t.track] = t;
-      // the search text of each row, built once (a parallel array: rows stay as the build sent)
-      t.haystacks = t.rows.map(function (row) {
-        return [row.model, row.model_type, row.license || "", row.precision || ""].join(" ")
-          .toLowerCase();
-      });
+    data.tracks.forEach(function (t) { byTrack[t.track] = t; });
+    // the search text of each model, built once (a parallel array: facts stay as the build sent)
+    var haystacks = data.models.map(function (m) {
+      return [m.model, m.model_type, m.license || "", m.precision || ""].join(" ").toLowerCase();
     });
-    var state = { track: "loglik", col: "avg", dir: -1, basis: "avg", normalized: false, page: 0 };
+    var state = { track: "loglik", col: "avg", dir: -1, basis: "avg", normalized: false, page: 0,
+      models: data.models, normalizedRows: null };
     var open = {};
     var priority = PRIORITY.slice();
     var columns = null;
 
     if (window.matchMedia("(max-width: 44.9375em)").matches) el("lb-filters").open = false;
-    fillChoices(el("lb-type"), byTrack.loglik.rows.map(function (r) { return r.model_type; }));
-    fillChoices(el("lb-precision"), byTrack.loglik.rows.map(function (r) { return r.precision; }));
+    fillChoices(el("lb-type"), data.models.map(function (m) { return m.model_type; }));
+    fillChoices(el("lb-precision"), data.models.map(function (m) { return m.precision; }));
 
     function compare(a, b) {
       var va = sortValue(a, state.col, state), vb = sortValue(b, state.col, state);
@@ -266,12 +284,13 @@
 
     function shownRows(track, f) {
       var shown = [];
-      track.rows.forEach(function (row, i) {
-        if (rowMatches(row, f, track.haystacks[i])) shown.push(row);
+      track.rows.forEach(function (row) {
+        var i = row.model_index;
+        if (rowMatches(data.models[i], f, haystacks[i])) shown.push(row);
       });
       return shown.sort(function (a, b) {
         var ra = rankOf(a, state), rb = rankOf(b, state);
-        return compare(a, b) || (!ra) - (!rb) || (ra && rb ? ra.best - rb.best : 0);
+        return compare(a, b) || (!ra) - (!rb) || (ra && rb ? ra[0] - rb[0] : 0);
       });
     }
 
@@ -285,14 +304,19 @@
       var slice = shown.slice(state.page * PAGE_ROWS, (state.page + 1) * PAGE_ROWS);
       var parts = slice.map(function (row) {
         var html = rowHtml(row, base, state, why);
-        return open[row.key] ? markOpen(html) + detailHtml(row, data.task_titles, heads.length,
+        return open[row.model_index] ? markOpen(html) + detailHtml(row, data.task_titles, heads.length,
           state) : html;
       });
       if (state.page === 0) {
-        references.forEach(function (ref) { parts.push(referenceHtml(ref, heads.length)); });
+        references.forEach(function (ref) {
+          var i = track.references.indexOf(ref);
+          var tasks = state.normalized ? state.normalizedRefs[i] : ref.tasks;
+          parts.push(referenceHtml(ref, tasks, state));
+        });
       }
       el("lb-body").innerHTML = parts.join("");
-      var flaggedHidden = f.flagged ? 0 : track.rows.filter(function (r) { return r.flag; }).length;
+      var flaggedHidden = f.flagged ? 0 :
+        data.models.filter(function (m) { return m.flag; }).length;
       el("lb-count").textContent = statusText(shown.length, track.rows.length, references.length,
         flaggedHidden, state.page, pages, Number(root.dataset.queue || 0));
       renderPager(pages);
@@ -373,7 +397,21 @@
         (query ? "?" + query : "") + window.location.hash);
     }
 
+    /* A track not embedded in the page is fetched once, the first time it is shown. */
     function switchTrack(track) {
+      if (!byTrack[track]) {
+        el("lb-count").textContent = "Loading the " + track + " track…";
+        fetch(base + data.track_files[track]).then(function (response) {
+          if (!response.ok) throw new Error(response.status);
+          return response.json();
+        }).then(function (loaded) {
+          byTrack[track] = loaded;
+          switchTrack(track);
+        }).catch(function (err) {
+          el("lb-count").textContent = "Cannot load the " + track + " track (" + err.message + ").";
+        });
+        return;
+      }
       state.track = track;
       state.page = 0;
       if (track === "cot") {
@@ -401,8 +439,8 @@
     el("lb-body").addEventListener("click", function (event) {
       var button = event.target.closest("button.row-toggle");
       if (!button) return;
-      var key = button.closest("tr").dataset.key;
-      open[key] = !open[key];
+      var index = button.closest("tr").dataset.index;
+      open[index] = !open[index];
       render();
     });
     var refilter = function () { state.page = 0; render(); };
@@ -423,28 +461,49 @@
       remember();
     });
     el("lb-normalized").addEventListener("change", function () {
-      state.normalized = el("lb-normalized").checked;
+      showNormalized(el("lb-normalized").checked);
+    });
+
+    /* The chance-normalised scores are fetched once, the first time they are asked for. */
+    function showNormalized(on) {
+      if (on && !state.normalizedRows) {
+        fetch(base + data.normalized_file).then(function (response) {
+          if (!response.ok) throw new Error(response.status);
+          return response.json();
+        }).then(function (loaded) {
+          state.normalizedRows = {};
+          loaded.rows.forEach(function (r) { state.normalizedRows[r.model_index] = r; });
+          state.normalizedRefs = loaded.references;
+          showNormalized(el("lb-normalized").checked);
+        }).catch(function (err) {
+          el("lb-count").textContent = "Cannot load the chance-normalised scores (" +
+            err.message + ").";
+        });
+        return;
+      }
+      state.normalized = on;
       render();
       remember();
-    });
+    }
     Array.prototype.forEach.call(document.querySelectorAll(".lb-track-button"), function (b) {
       b.addEventListener("click", function () { switchTrack(b.dataset.track); });
     });
 
     var asked = new URLSearchParams(window.location.search);
-    if (asked.get("track") === "cot" && byTrack.cot) state.track = "cot";
-    state.normalized = el("lb-normalized").checked =
-      state.track === "loglik" && asked.get("scores") === "normalized";
+    el("lb-normalized").checked = asked.get("scores") === "normalized";
     if (state.track === "loglik" && asked.get("rank") === "consistent") {
       state.col = state.basis = "cons";
     }
     render();
+    if (window.performance && performance.mark) performance.mark("medlb-first-row");
     columns = cols.attach({
       table: table, box: el("lb-box"), chooser: el("lb-column-list"),
       storageKey: "medlb-leaderboard-columns", priority: priority, fixed: ["rank", "model"],
       onChange: function (hidden) { el("lb-cons-hidden").hidden = !hidden.cons; },
     });
     fitColumns();
+    if (asked.get("track") === "cot" && data.track_files.cot) switchTrack("cot");
+    else if (el("lb-normalized").checked) showNormalized(true);
   }
 
   function fillChoices(select, values) {

@@ -75,7 +75,7 @@
       }
       if (rank == null) return '<td class="num rank sticky-1">—</td>';
       return '<td class="num rank sticky-1">' +
-        rangeText({ best: rank, worst: rank + tied, overlaps: tied }) + "</td>";
+        rangeText([rank, rank + tied]) + "</td>";
     }
 
     function rowHtml(row) {

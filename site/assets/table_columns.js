@@ -147,13 +147,13 @@
       esc(id.slice(cut + 1)) + "</span>";
   }
 
-  /* A rank range (payloads.RankRange) as the tables print it: "12–47", or "3" when the
-   * interval allows one rank only; the title says why, in words a phone also shows in the row's
-   * details. */
+  /* A rank range (payloads.RankRange, [best, worst]) as the tables print it: "12–47", or "3"
+   * when the interval allows one rank only. */
   function rangeText(range) {
-    var text = range.best === range.worst ? String(range.best) : range.best + "–" + range.worst;
-    var why = range.overlaps ? "its 95% interval overlaps " + range.overlaps +
-      " other model(s), so it could rank anywhere from " + range.best + " to " + range.worst :
+    var best = range[0], worst = range[1];
+    var text = best === worst ? String(best) : best + "–" + worst;
+    var why = worst > best ? "its 95% interval overlaps " + (worst - best) +
+      " other model(s), so it could rank anywhere from " + best + " to " + worst :
       "no other model's 95% interval overlaps its own";
     return '<span class="rank-range" title="' + why + '">' + text + "</span>";
   }
