@@ -40,6 +40,7 @@ from runner.pipeline.details import DETAILS_BRANCH, details_path, predictions_di
 from runner.results_schema import TaskResult
 from runner.sitegen.entries import ModelEntry
 from runner.sitegen.inputs import ResultFile
+from runner.sitegen.question_texts import site_path, texts_path
 from runner.sitegen.repository import Repository
 
 HUB_DATASETS = "https://huggingface.co/datasets"
@@ -90,6 +91,11 @@ def load_question_views(
             f"--details: {details_dir} is not a directory (a checkout of the details branch)"
         )
     sources = [s for r in results for s in _sources(Path(details_dir), r, repository)]
+    for source in sources:  # each version of a task's rows once, whatever the models
+        url = source.header["texts_url"]
+        if url and url not in views.files:
+            sha = url.rsplit("/", 1)[1].removesuffix(".json")
+            views.files[url] = (Path(details_dir) / texts_path(source.task, sha)).read_text("utf-8")
     for key, task, text in _condense_all(sources, workers):
         views.files[data_path(key, task)] = text
         views.tasks[key] = (*views.tasks.get(key, ()), task)
@@ -108,6 +114,7 @@ def _sources(
         relative = details_path(model.id, model.revision, name)
         path = details_dir / relative
         if path.is_file():
+            texts = details_dir / texts_path(name, task.data_sha256)
             header = {
                 "model": model.id,
                 "revision": model.revision,
@@ -115,6 +122,7 @@ def _sources(
                 "labels": choice_labels(name),
                 "dataset": dataset_links(task),
                 "predictions": {"url": repository.file_on(DETAILS_BRANCH, relative)},
+                "texts_url": site_path(name, task.data_sha256) if texts.is_file() else None,
             }
             found.append(
                 ViewSource(result_file.key, name, path, task.predictions_sha256, task.n, header)

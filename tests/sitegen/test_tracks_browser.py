@@ -158,7 +158,8 @@ FRAME_JS = """async (action) => {
 LONG_TASKS_JS = """() => new Promise(resolve => {
   const seen = [];
   new PerformanceObserver(list => seen.push(
-    ...list.getEntries().map(e => [e.startTime, e.duration]))).observe({type: 'longtask', buffered: true});
+    ...list.getEntries().map(e => [e.startTime, e.duration])))
+    .observe({type: 'longtask', buffered: true});
   setTimeout(() => resolve(seen), 300);
 })"""
 
