@@ -61,8 +61,20 @@
       var candidates = options.priority.filter(function (col) {
         return chosen[col] === undefined && index[col] && forced.indexOf(col) < 0;
       });
-      // One column at a time, each followed by a layout: widths in an overflowing table are not
-      // the widths a narrower table would give, so a batch from them overshoots.
+      // First a batch: the columns whose present widths add up to less than the overflow (a
+      // table only narrows as they go, so this never hides one too many); then one column at a
+      // time, each followed by a layout, until the table fits. Two or three layouts, not ten.
+      var excess = overflow();
+      if (excess > 1 && candidates.length) {
+        var widths = {};
+        heads.forEach(function (th) { widths[th.dataset.col] = th.getBoundingClientRect().width; });
+        var batch = 0;
+        while (candidates.length && batch + widths[candidates[0]] < excess) {
+          batch += widths[candidates[0]];
+          hidden[candidates.shift()] = true;
+        }
+        if (batch) apply();
+      }
       while (overflow() > 1 && candidates.length) {
         hidden[candidates.shift()] = true;
         apply();
