@@ -16,7 +16,7 @@
   models in seven carry a `cot` track (`synthetic_results.SyntheticReasoner`: per item it keeps
   or fixes the loglik answer, or gives none; its agreement table and McNemar p computed from
   those items), the seventh `cot_not_run` ("no chat template"); with `details`, the `cot` rows
-  are written too, at `cot_details_path`.
+  are written too, at `runner.pipeline.details.cot_details_path`.
 - `write_flag`: a maintainer's flag (flags/<org>/<model>.yaml).
 
 Run as a script it is the site benchmark (`medlb site build` on N synthetic models, with their
@@ -272,20 +272,14 @@ def synthesize_results(
     return ids
 
 
-def cot_details_path(model_id: str, revision: str, task: str) -> str:
-    """Where a task's `cot` predictions file lives on the details branch: beside the loglik ones,
-    as the run writes them (`predictions/cot/<task>.jsonl`)."""
-    from runner.pipeline.details import predictions_dir
-
-    return f"{predictions_dir(model_id, revision)}/cot/{task}.jsonl"
-
-
 def synthetic_cot(rng: random.Random, tasks: dict, rows_by_task: dict, items, *, details):
     """A synthetic `cot` track beside the loglik `tasks` (their rows' choices as the paired
     answers); with `details` = (folder, model id, revision), its predictions files written there."""
     import hashlib
 
     from synthetic_results import SyntheticReasoner, cot_rows_jsonl, cot_task_result, cot_track
+
+    from runner.pipeline.details import cot_details_path
 
     reasoner = SyntheticReasoner.draw(rng)
     cot_items, cot_tasks = {}, {}

@@ -38,6 +38,12 @@ def details_path(model_id: str, revision: str, task: str) -> str:
     return f"{predictions_dir(model_id, revision)}/{task}.jsonl"
 
 
+def cot_details_path(model_id: str, revision: str, task: str) -> str:
+    """Where a task's `cot` predictions file lives: beside the loglik ones, as the run writes
+    them (`predictions/cot/<task>.jsonl`)."""
+    return f"{predictions_dir(model_id, revision)}/cot/{task}.jsonl"
+
+
 def is_details_path(path: str, model_id: str, revision: str, tasks: set[str]) -> bool:
     """`path` is exactly one predictions file of this model and revision, for one of `tasks`."""
     pure = PurePosixPath(path)

@@ -140,6 +140,10 @@ def render_pages(
     views = _view_payload(entries)
     board, fetched = leaderboard_payload(entries, inputs.references)
     site.files.update(fetched)
+    specialties_payload, fetched = specialty_payload(
+        specialties, specialty_table(entries, "cot"), entries
+    )
+    site.files.update(fetched)
 
     site.add_page(
         "index.md",
@@ -157,7 +161,7 @@ def render_pages(
     site.add_page(
         "specialties.md",
         env.get_template("specialties.md.j2").render(
-            root="../", table=specialties, payload=script_json(specialty_payload(specialties))
+            root="../", table=specialties, payload=specialties_payload.to_json()
         ),
     )
     site.add_page(

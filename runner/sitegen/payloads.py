@@ -136,26 +136,43 @@ class LeaderboardPayload(_Payload):
 
 
 class SpecialtyColumn(_Payload):
+    key: str  # "<task>:<subject>", the ?sort= value
     name: str  # the specialty as the page names it
-    source: str  # e.g. "MedMCQA subject", "MMLU subset"
+    group: str  # "MedMCQA", "MMLU"
+    task_title: str
+    questions: int  # the count most models answered
+
+
+# One model in one specialty: accuracy, its Wilson 95% interval (percent), rank range, questions
+SpecialtyCell = tuple[float, float, float, int, int, int]
 
 
 class SpecialtyRow(_Payload):
-    key: str
-    model: str
-    flag: FlagNote | None = None
-    cells: list[Triple | None]  # per column: accuracy and its Wilson 95% interval, percent
-    counts: list[int | None]  # questions per cell
+    model_index: int  # into SpecialtiesPayload.models
+    rank: RankRange | None = None  # the track's rank by average
+    average: float | None = None  # percent
+    cells: list[SpecialtyCell | None]
 
 
 class SpecialtiesTrack(_Payload):
     track: Literal["loglik", "cot"]
     rows: list[SpecialtyRow]
+    ranked: list[int]  # per column, the models ranked in it
+
+
+class SpecialtyModel(_Payload):
+    key: str
+    model: str
 
 
 class SpecialtiesPayload(_Payload):
+    """The page embeds the loglik track; the cot track is a `SpecialtiesTrack` file it fetches
+    when the reader switches to it."""
+
     columns: list[SpecialtyColumn]
+    models: list[SpecialtyModel]
     tracks: list[SpecialtiesTrack]
+    track_files: dict[str, str]
 
 
 # ---- the question view ----

@@ -36,10 +36,16 @@ from urllib.parse import quote
 
 from runner.errors import UserError
 from runner.evaluation.tasks import LETTERS, PUBMEDQA_CHOICES, TASK_NAMES, TASKS
-from runner.pipeline.details import DETAILS_BRANCH, details_path, predictions_dir
+from runner.pipeline.details import (
+    DETAILS_BRANCH,
+    cot_details_path,
+    details_path,
+    predictions_dir,
+)
 from runner.results_schema import TaskResult
 from runner.sitegen.entries import ModelEntry
 from runner.sitegen.inputs import ResultFile
+from runner.sitegen.payloads import CotAnswer
 from runner.sitegen.question_texts import site_path, texts_path
 from runner.sitegen.repository import Repository
 
@@ -59,6 +65,8 @@ class ViewSource:
     sha256: str  # what the result pins
     n: int
     header: dict  # model, revision, task, labels, dataset: the view's fixed part
+    cot_path: Path | None = None  # the cot track's predictions file, when there is one
+    cot_sha256: str | None = None  # what the result pins for it
 
 
 @dataclass
@@ -124,8 +132,21 @@ def _sources(
                 "predictions": {"url": repository.file_on(DETAILS_BRANCH, relative)},
                 "texts_url": site_path(name, task.data_sha256) if texts.is_file() else None,
             }
+            cot = result_file.result.cot
+            cot_task = cot.tasks.get(name) if cot else None
+            cot_path = details_dir / cot_details_path(model.id, model.revision, name)
+            has_cot = cot_task is not None and cot_path.is_file()
             found.append(
-                ViewSource(result_file.key, name, path, task.predictions_sha256, task.n, header)
+                ViewSource(
+                    result_file.key,
+                    name,
+                    path,
+                    task.predictions_sha256,
+                    task.n,
+                    header,
+                    cot_path if has_cot else None,
+                    cot_task.predictions_sha256 if has_cot else None,  # type: ignore[union-attr]
+                )
             )
     return found
 
@@ -191,8 +212,42 @@ def condense(source: ViewSource) -> tuple[str, str, str]:
         "pred": [pred for _, pred, *_ in items],
         "p": [p for *_, p, _ in items],
         "rot": None if None in rotations else rotations,
+        "cot": None if source.cot_path is None else _cot_answers(source),
     }
     return source.key, source.task, json.dumps(view, separators=(",", ":"))
+
+
+def _cot_answers(source: ViewSource) -> list[dict]:
+    """The cot track's per-item answers (DESIGN §10's fields), after checking the file's sha256."""
+    path = source.cot_path
+    assert path is not None
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UserError(f"{path}: cannot read it ({err.strerror})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != source.cot_sha256:
+        raise UserError(
+            f"{path}: sha256 {digest[:12]}… is not the cot predictions_sha256 that "
+            f"results/{source.key}.json pins for {source.task}"
+        )
+    answers = []
+    for i, row in enumerate(_rows(replace(source, path=path), data)):
+        try:
+            if row["doc_id"] != i:
+                raise ValueError(i)
+            answers.append(
+                CotAnswer(
+                    generation=row["generation"],
+                    answer=row["answer"],
+                    correct=row["correct"],
+                    output_tokens=row["output_tokens"],
+                    truncated=row["truncated"],
+                ).model_dump(exclude_none=True)
+            )
+        except (KeyError, TypeError, ValueError):
+            raise UserError(f"{path}: line {i + 1}: not a cot predictions row") from None
+    return answers
 
 
 def _rows(source: ViewSource, data: bytes) -> list:

@@ -132,6 +132,7 @@
         .concat([["Right", "", "the gold answer"],
         ["Answer", "", "the model's answer"], ["Confidence", "num", "probability of the model's answer"]])
         .concat(view.labels.map(function (l) { return [l, "num wide-only", "probability of option " + l]; }))
+        .concat(view.cot ? [["CoT", "", "the answer extracted from the chain-of-thought generation"]] : [])
         .concat([["Reordered", "", "the option chosen under each rotation of the options"],
           ["Hub", "wide-only", "the question's row in the Hub's dataset viewer"]])
         .forEach(function (c) {
@@ -169,6 +170,11 @@
         q.pred === q.gold ? "right" : "wrong"));
       tr.appendChild(el("td", pct(q.conf), "num"));
       q.p.forEach(function (p) { tr.appendChild(el("td", pct(p), "num wide-only")); });
+      if (view.cot) {
+        var c = view.cot[q.id];
+        tr.appendChild(el("td", (c.answer == null ? "none" : c.answer) + (c.correct ? " ✓" : " ✗"),
+          c.correct ? "right" : "wrong"));
+      }
       tr.appendChild(el("td", reordered(view, q), q.rot && !q.stable ? "unstable" : ""));
       var hub = el("td", null, "wide-only");
       var href = hubLink(view, q.id);
@@ -240,6 +246,7 @@
           (q.survives ? "right under every rotation" : q.stable ? "the same answer every time"
             : "the answer changes") + "."));
       }
+      if (view.cot) card.appendChild(cotBlock(view, q, view.cot[id]));
       dl.appendChild(el("dt", "On the Hub"));
       var dd = el("dd");
       var href = hubLink(view, id);
@@ -279,6 +286,22 @@
       box.appendChild(list);
       box.appendChild(el("p", "Text of " + texts.dataset + " at the evaluated rows (sha256 " +
         texts.data_sha256.slice(0, 12) + "…); licence: " + texts.licence + ".", "ci"));
+      return box;
+    }
+
+    /* The chain-of-thought track on this question: the extracted answer beside the
+     * log-likelihood choice, and the whole generation, collapsed (it can be thousands of tokens). */
+    function cotBlock(view, q, c) {
+      var box = el("div", null, "qv-cot");
+      box.appendChild(el("p", "Chain of thought: " + (c.answer == null ?
+        "no “Final Answer” line (scored wrong)" : "answered " + c.answer +
+        (c.correct ? ", right" : ", wrong")) + " · log-likelihood choice " +
+        view.labels[q.pred] + (q.pred === q.gold ? ", right" : ", wrong") + " · " +
+        c.output_tokens + " tokens" + (c.truncated ? ", cut at the token limit" : "") + "."));
+      var details = el("details", null, "qv-generation");
+      details.appendChild(el("summary", "The generation (" + c.output_tokens + " tokens)"));
+      details.appendChild(el("pre", c.generation));
+      box.appendChild(details);
       return box;
     }
 

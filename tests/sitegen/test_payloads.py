@@ -22,6 +22,13 @@ ACCESSES = {
         "ref": "ReferenceRow",
         "data": "LeaderboardPayload",
     },
+    "specialties.js": {
+        "row": "SpecialtyRow",
+        "model": "SpecialtyModel",
+        "column": "SpecialtyColumn",
+        "track": "SpecialtiesTrack",
+        "data": "SpecialtiesPayload",
+    },
 }
 
 
