@@ -155,6 +155,31 @@ def page_words(page: Path) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
 
 
+def leaderboard_table(html: Path) -> tuple[list[dict], list[dict]]:
+    """The leaderboard's loglik rows as its script sees them (payloads.LeaderboardRow joined with
+    its ModelFacts and, fetched from their file, its chance-normalised scores), and the reference
+    rows of every track (each with its `track`)."""
+    import json
+    import re
+
+    text = (html / "index.html").read_text(encoding="utf-8")
+    found = re.search(r'<script type="application/json" id="lb-data">(.*?)</script>', text, re.S)
+    assert found, "the leaderboard page embeds its rows"
+    page = json.loads(found.group(1))
+    normalized = json.loads((html / page["normalized_file"]).read_text(encoding="utf-8"))
+    extra = {row["model_index"]: row for row in normalized["rows"]}
+    rows = [
+        {**page["models"][row["model_index"]], **row, **extra.get(row["model_index"], {})}
+        for row in page["tracks"][0]["rows"]
+    ]
+    tracks = page["tracks"] + [
+        json.loads((html / path).read_text(encoding="utf-8"))
+        for path in page["track_files"].values()
+    ]
+    references = [{**ref, "track": t["track"]} for t in tracks for ref in t["references"]]
+    return rows, references
+
+
 def site_build_argv(
     results: Path,
     submissions: Path,

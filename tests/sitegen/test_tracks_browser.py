@@ -208,3 +208,22 @@ def test_timings(browser, base_url):
         assert medians[f"{action}_ms"] < 150, action
     assert medians["longest_task_ms"] < 200
     assert medians["phone_4x_interactive_ms"] < 3000
+
+
+def test_long_lists_are_paged(browser, base_url):
+    """A task page and the specialties table of 1,000 models put 50 rows in view at a time."""
+    with watched_tab(browser, base_url, 1400) as tab:
+        tab.goto(base_url + "tasks/medqa_4options/")
+        visible = "els => els.filter(e => e.getClientRects().length).length"
+        assert tab.eval_on_selector_all("#task-ranking tbody tr", visible) == 50
+        tab.click("button.paged-more")
+        assert tab.eval_on_selector_all("#task-ranking tbody tr", visible) == 100
+        tab.goto(base_url + "specialties/?track=cot&sort=medmcqa:Medicine")
+        tab.wait_for_function("document.getElementById('sp-page').textContent.includes('Page 1')")
+        assert tab.locator("#sp-body tr").count() == 50
+        assert tab.get_attribute(".sp-track-button[data-track=cot]", "aria-pressed") == "true"
+        sorted_cells = tab.locator("#sp-body td.heat.sorted .ci")
+        assert sorted_cells.first.is_visible(), "the ranked column shows its intervals"
+        tab.check("#sp-intervals")
+        assert tab.locator("#sp-body td.heat:not(.sorted) .ci").first.is_visible()
+        shot(tab, "tracks-specialties-cot-1400")
