@@ -12,7 +12,10 @@ page (`questions.md.j2`, `assets/questions.js`) loads:
     rows are known to be, the Hub links), predictions (sha256, where to download the file),
     gold[i], pred[i], p[i][k] = round(1000 * softmax(choice_logprobs[i])[k]) (per mille),
     rot[i] = the option chosen under rotation r = 0..n-1, as digits ("1121"), or null without
-    rotations.
+    rotations; texts_url, the question texts of these rows (`question_texts`), when the details
+    hold them; cot[i], the cot track's generation, extracted answer, correctness, output tokens
+    and truncation, when the result has a cot track and its predictions file is on the branch
+    (`payloads.QuestionViewPayload`).
 
 The option chosen under rotation r is defined in ARCHITECTURE.md ("Option-order robustness"): the
 first letter with the highest log-likelihood on the rotated prompt, mapped back to the option it
