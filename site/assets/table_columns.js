@@ -44,7 +44,11 @@
       });
       style.textContent = rules.length ? rules.join(",") + "{display:none}" : "";
       table.classList.toggle("has-hidden", rules.length > 0);
-      Object.keys(boxes).forEach(function (col) { boxes[col].checked = !hidden[col]; });
+      Object.keys(boxes).forEach(function (col) {
+        boxes[col].checked = !hidden[col];
+        // a column of another view (track) is not offered in the chooser
+        boxes[col].parentNode.hidden = forced.indexOf(col) >= 0;
+      });
       stick();
     }
 

@@ -144,6 +144,7 @@ def test_leaderboard_search_and_reference_toggle(page, base_url, built):
 def test_model_page_from_the_leaderboard(page, base_url, site_tree):
     model_id = site_tree.evaluated[0]
     page.goto(base_url)
+    page.wait_for_load_state("networkidle")  # leaving earlier aborts the search index's load
     page.fill("#lb-search", model_id)
     page.click(f"#lb-body th.model a.name[title='{model_id}']")
     page.wait_for_url(f"**/models/{model_id}/")
