@@ -34,7 +34,6 @@ from runner.sitegen.references import ReferenceModel
 from runner.sitegen.task_facts import FACTS
 from runner.stats import Interval
 
-REFERENCE_TRACK = {"zero-shot": "loglik", "few-shot": "loglik", "CoT": "cot", "ensemble": "cot"}
 ENGINE_NAMES = {"hf": "transformers", "vllm": "vLLM"}
 NO_COT = "no cot track in its results file (evaluated before the track existed)"
 
@@ -152,13 +151,12 @@ def cot_row(entry: ModelEntry, index: int) -> LeaderboardRow:
 def reference_row(ref: ReferenceModel) -> ReferenceRow:
     """A reported row: its average only when every cell shares the one setting."""
     accuracies = [ref.accuracy(name) for name in TASK_NAMES]
-    one_protocol = ref.protocol_note is None
     return ReferenceRow(
         name=ref.name,
         setting=ref.setting_kind,
         setting_text=ref.note,
         source_url=ref.source.url,
-        average=percent_number(ref.average) if one_protocol else None,
+        average=percent_number(ref.one_protocol_average),
         tasks=[percent_number(a) for a in accuracies],
     )
 
@@ -208,4 +206,4 @@ def leaderboard_payload(
 
 
 def _matches(ref: ReferenceModel, track: str) -> bool:
-    return REFERENCE_TRACK[ref.setting_kind] == track
+    return ref.track == track

@@ -292,10 +292,10 @@ def _size_plot(entries: list[ModelEntry], inputs: SiteInputs) -> str:
         if e.average and e.params
     ]
     chance = sum(FACTS[n].baseline.chance for n in TASK_NAMES) / len(TASK_NAMES)
-    lines = [
-        svg_plots.ReferenceLine(f"{r.name} (reported)", r.average)
+    lines = [  # the plot is of loglik averages: references of that setting, one protocol each
+        svg_plots.ReferenceLine(f"{r.name} (reported, {r.setting_kind})", r.one_protocol_average)
         for r in inputs.references
-        if r.average is not None
+        if r.one_protocol_average is not None and r.track == "loglik"
     ]
     lines.append(svg_plots.ReferenceLine(f"chance {percent_label(chance)}", chance, kind="chance"))
     return svg_plots.size_vs_average(points, lines) if points else ""

@@ -88,6 +88,17 @@ class ReferenceModel(_Strict):
         return None if value is None else value / 100.0
 
     @property
+    def track(self) -> str:
+        """The track its setting sits beside: zero- and few-shot prompting beside loglik, chain
+        of thought and ensembles beside cot."""
+        return "loglik" if self.setting_kind in ("zero-shot", "few-shot") else "cot"
+
+    @property
+    def one_protocol_average(self) -> float | None:
+        """The nine-task mean when every cell shares one protocol; never averaged across them."""
+        return self.average if self.protocol_note is None else None
+
+    @property
     def average(self) -> float | None:
         """The nine-task mean, only when the source reports all nine (else no average)."""
         if set(self.scores_percent) != set(TASK_NAMES):

@@ -533,7 +533,24 @@
     if (value) params.set(name, value); else params.delete(name);
   }
 
+  /* The size plot (1,000 points, 3,000 SVG nodes) arrives as an inert <template>: it joins the
+   * page when the browser is idle after loading, in a task of its own, so it never weighs on
+   * the first rows or on the theme's start-up. */
+  function mountSizePlot() {
+    var content = document.getElementById("lb-size-plot-content");
+    var box = document.getElementById("lb-size-plot");
+    if (!content || !box || box.childNodes.length) return;
+    box.appendChild(document.importNode(content.content, true));
+  }
+
+  function mountSizePlotWhenIdle() {
+    if (window.requestIdleCallback) window.requestIdleCallback(mountSizePlot, { timeout: 1500 });
+    else window.setTimeout(mountSizePlot, 300);
+  }
+
   window.MedlbLeaderboard = { READS: READS };
+  if (document.readyState === "complete") mountSizePlotWhenIdle();
+  else window.addEventListener("load", mountSizePlotWhenIdle);
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
