@@ -137,7 +137,7 @@ def render_pages(
     site.files["leaderboard.csv"] = leaderboard_csv(records)
     specialties = specialty_table(entries)
     queue = queue_rows(inputs, sources.repository, sources.submitted_at)
-    views = _view_payload(entries)
+    views = _view_payload(entries, sources.questions)
     board, fetched = leaderboard_payload(entries, inputs.references)
     site.files.update(fetched)
     specialties_payload, fetched = specialty_payload(
@@ -189,15 +189,18 @@ def render_pages(
     return site
 
 
-def _view_payload(entries: list[ModelEntry]) -> dict[str, list]:
+def _view_payload(entries: list[ModelEntry], questions: QuestionViews) -> dict[str, Any]:
     """The compare page's data: tasks as [name, title, short], models as [key, id, the tasks
-    with a question view as digits of their place in TASK_NAMES ("0134")]."""
+    with a question view as digits of their place in TASK_NAMES ("0134")], and texts: per task,
+    the question texts (stems and options) of each version of its rows, by the rows' sha256
+    (`tasks.<task>.data_sha256` in a results file) -> the file under the site root."""
     return {
         "tasks": [[n, TASKS[n].title, FACTS[n].short] for n in TASK_NAMES],
         "models": [
             [e.key, e.model_id, "".join(str(TASK_NAMES.index(n)) for n in e.question_tasks)]
             for e in entries
         ],
+        "texts": questions.texts,
     }
 
 

@@ -79,6 +79,8 @@ class QuestionViews:
     files: dict[str, str] = field(default_factory=dict)  # path under docs_dir -> JSON text
     tasks: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> tasks with a view
     read: bool = False  # False: no --details given (nothing was looked for)
+    # task -> rows' sha256 -> its question texts under the site root (the compare page's stems)
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def data_path(key: str, task: str) -> str:
@@ -107,6 +109,7 @@ def load_question_views(
         if url and url not in views.files:
             sha = url.rsplit("/", 1)[1].removesuffix(".json")
             views.files[url] = (Path(details_dir) / texts_path(source.task, sha)).read_text("utf-8")
+            views.texts.setdefault(source.task, {})[sha] = url
     for key, task, text in _condense_all(sources, workers):
         views.files[data_path(key, task)] = text
         views.tasks[key] = (*views.tasks.get(key, ()), task)
