@@ -32,6 +32,7 @@ from pathlib import Path
 
 from runner.errors import UsageError, UserError
 from runner.evaluation.tiny_models import BOS_CHAT_TEMPLATE, SAMPLE_DATA_DIR, TinyModelSpec
+from runner.sitegen.question_texts import write_question_texts
 
 DEMO_ORG = "demo"
 STAGES = 6
@@ -157,6 +158,8 @@ def run_demo(workspace: DemoWorkspace, repo: Path, say: Say = print) -> Path:
                "--submission", workspace.submission(model),
                "--results-dir", workspace.results, "--data-dir", SAMPLE_DATA_DIR,
                "--details-dir", workspace.details)  # fmt: skip
+    # the questions' texts, once per version of the rows, beside the details
+    write_question_texts(workspace.details, SAMPLE_DATA_DIR)
 
     say(f"[5/{STAGES}] Building the site into {workspace.site}")
     _medlb(say, "site", "build", "--results", workspace.results,

@@ -197,7 +197,10 @@ STICKY_JS = """(boxSelector) => {
 
 
 def visible_columns(tab, table: str = "#lb-table") -> list[str]:
-    """The `data-col` of every header cell shown, left to right."""
+    """The `data-col` of every header cell shown, left to right (on the leaderboard, once its
+    columns were fitted: a task of their own after the first rows)."""
+    if table == "#lb-table":
+        tab.wait_for_function("performance.getEntriesByName('medlb-fitted').length > 0")
     return tab.eval_on_selector_all(
         f"{table} thead th",
         "els => els.filter(e => e.getClientRects().length).map(e => e.dataset.col)",

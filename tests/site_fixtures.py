@@ -16,7 +16,7 @@
   models in seven carry a `cot` track (`synthetic_results.SyntheticReasoner`: per item it keeps
   or fixes the loglik answer, or gives none; its agreement table and McNemar p computed from
   those items), the seventh `cot_not_run` ("no chat template"); with `details`, the `cot` rows
-  are written too, at `cot_details_path`.
+  are written too, at `runner.pipeline.details.cot_details_path`.
 - `write_flag`: a maintainer's flag (flags/<org>/<model>.yaml).
 
 Run as a script it is the site benchmark (`medlb site build` on N synthetic models, with their
@@ -111,6 +111,9 @@ def publish_tiny_runs(work: Path) -> SiteTree:
         publish += ["--details-dir", str(work / "details"), "--data-dir", str(SAMPLE_DATA_DIR)]
         assert main([*publish, "--results-dir", str(results)]) == 0
         evaluated.append(model_id)
+    from runner.sitegen.question_texts import write_question_texts
+
+    write_question_texts(work / "details", SAMPLE_DATA_DIR)
 
     pending = f"{TINY_ORG}/tiny-pending"
     write_submission(submissions, pending, "a" * 40, model_type="merged", license="mit")
@@ -159,6 +162,31 @@ def page_words(page: Path) -> str:
     raw = page.read_text(encoding="utf-8")
     raw = re.sub(r"<script.*?</script>|<style.*?</style>", " ", raw, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+
+
+def leaderboard_table(html: Path) -> tuple[list[dict], list[dict]]:
+    """The leaderboard's loglik rows as its script sees them (payloads.LeaderboardRow joined with
+    its ModelFacts and, fetched from their file, its chance-normalised scores), and the reference
+    rows of every track (each with its `track`)."""
+    import json
+    import re
+
+    text = (html / "index.html").read_text(encoding="utf-8")
+    found = re.search(r'<script type="application/json" id="lb-data">(.*?)</script>', text, re.S)
+    assert found, "the leaderboard page embeds its rows"
+    page = json.loads(found.group(1))
+    normalized = json.loads((html / page["normalized_file"]).read_text(encoding="utf-8"))
+    extra = {row["model_index"]: row for row in normalized["rows"]}
+    rows = [
+        {**page["models"][row["model_index"]], **row, **extra.get(row["model_index"], {})}
+        for row in page["tracks"][0]["rows"]
+    ]
+    tracks = page["tracks"] + [
+        json.loads((html / path).read_text(encoding="utf-8"))
+        for path in page["track_files"].values()
+    ]
+    references = [{**ref, "track": t["track"]} for t in tracks for ref in t["references"]]
+    return rows, references
 
 
 def site_build_argv(
@@ -278,20 +306,14 @@ def synthesize_results(
     return ids
 
 
-def cot_details_path(model_id: str, revision: str, task: str) -> str:
-    """Where a task's `cot` predictions file lives on the details branch: beside the loglik ones,
-    as the run writes them (`predictions/cot/<task>.jsonl`)."""
-    from runner.pipeline.details import predictions_dir
-
-    return f"{predictions_dir(model_id, revision)}/cot/{task}.jsonl"
-
-
 def synthetic_cot(rng: random.Random, tasks: dict, rows_by_task: dict, items, *, details):
     """A synthetic `cot` track beside the loglik `tasks` (their rows' choices as the paired
     answers); with `details` = (folder, model id, revision), its predictions files written there."""
     import hashlib
 
     from synthetic_results import SyntheticReasoner, cot_rows_jsonl, cot_task_result, cot_track
+
+    from runner.pipeline.details import cot_details_path
 
     reasoner = SyntheticReasoner.draw(rng)
     cot_items, cot_tasks = {}, {}

@@ -90,7 +90,10 @@ def task_result_of(name: str, base, rows, items: SampleItems, n: int, *, rotatio
     digest = hashlib.sha256(b"".join(row.choice_logprobs.tobytes() for row in rows)).hexdigest()
     letters = rotations and items.letters
     record = TaskRecord(
-        data_sha256=hashlib.sha256(f"{base.data_sha256}:{n}".encode()).hexdigest(),
+        # the sample questions themselves when not tiled (their question texts apply)
+        data_sha256=base.data_sha256
+        if n == base.n
+        else hashlib.sha256(f"{base.data_sha256}:{n}".encode()).hexdigest(),
         n=n,
         seconds=base.seconds * n / base.n,
         model_tokens=base.prompt_tokens * n // base.n,

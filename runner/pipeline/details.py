@@ -45,6 +45,11 @@ def _track_file(task: str, track: Track) -> str:
     return f"{task}.jsonl" if track == "loglik" else f"{track}/{task}.jsonl"
 
 
+def cot_details_path(model_id: str, revision: str, task: str) -> str:
+    """Where a task's `cot` predictions file lives: `details_path` of the cot track."""
+    return details_path(model_id, revision, task, "cot")
+
+
 def is_details_path(path: str, model_id: str, revision: str, tasks: set[str]) -> bool:
     """`path` is exactly one predictions file of this model and revision, of either track, for
     one of `tasks`."""

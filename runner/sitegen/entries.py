@@ -59,6 +59,11 @@ class ModelEntry:
         """The CI run that published the result: an https link, or none."""
         return https_only(self.result.run.ci_run_url)
 
+    # The cot track (ARCHITECTURE.md, "The reasoning track"), ranked apart from loglik
+    cot_average: Interval | None = None
+    cot_place: RankPlace | None = None
+    cot_task_places: dict[str, RankPlace] = field(default_factory=dict)
+
     @property
     def model_id(self) -> str:
         return self.result.model.id
@@ -153,6 +158,12 @@ def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
     by_key = {f.key: f.result for f in inputs.results}
     consistent = _places(ranked, lambda key: consistent_accuracy(by_key[key]))
     normalized = _places(ranked, lambda key: by_key[key].chance_normalized_average)
+    cot_averages = {f.key: _cot_average(f.result, sample_site) for f in inputs.results}
+    cot_ranked = [key for key, average in cot_averages.items() if average is not None]
+    cot_places = dict(
+        zip(cot_ranked, rank_places([cot_averages[k] for k in cot_ranked]), strict=True)
+    )
+    cot_task_places = _cot_task_places(inputs, sample_site)
     entries = [
         ModelEntry(
             key=f.key,
@@ -167,6 +178,9 @@ def build_entries(inputs: SiteInputs) -> list[ModelEntry]:
             flag=inputs.flag_of(f.result.model.id),
             model_key=f.model_key,
             results_file=f.repo_path,
+            cot_average=cot_averages[f.key],
+            cot_place=cot_places.get(f.key),
+            cot_task_places={t: p[f.key] for t, p in cot_task_places.items() if f.key in p},
         )
         for f in inputs.results
     ]
@@ -207,6 +221,41 @@ def task_unranked_reason(result: EvaluationResult, name: str, sample_site: bool)
 def _average(result: EvaluationResult) -> Interval:
     tasks = [result.tasks[name] for name in TASK_NAMES]
     return mean_interval([t.acc for t in tasks], [t.stderr for t in tasks])
+
+
+def _cot_average(result: EvaluationResult, sample_site: bool) -> Interval | None:
+    """The cot average with its interval, when all nine cot tasks ran on rankable data."""
+    cot = result.cot
+    if cot is None or cot.average is None or result.run.limit is not None:
+        return None
+    tasks = [cot.tasks.get(name) for name in TASK_NAMES]
+    if any(
+        t is None or not _rankable_rows(t.n, t.n_total, name, sample_site)
+        for t, name in zip(tasks, TASK_NAMES, strict=True)
+    ):
+        return None
+    return mean_interval([t.acc for t in tasks], [t.stderr for t in tasks])  # type: ignore[union-attr]
+
+
+def _rankable_rows(n: int, n_total: int, name: str, sample_site: bool) -> bool:
+    return n == n_total and (sample_site or TASKS[name].n_total == n_total)
+
+
+def _cot_task_places(inputs: SiteInputs, sample_site: bool) -> dict[str, dict[str, RankPlace]]:
+    """Per task, the cot place of every model whose cot track ran it on all of its items."""
+    out: dict[str, dict[str, RankPlace]] = {}
+    for name in TASK_NAMES:
+        done = [
+            (f.key, t)
+            for f in inputs.results
+            if f.result.cot is not None
+            and f.result.run.limit is None
+            and (t := f.result.cot.tasks.get(name)) is not None
+            and _rankable_rows(t.n, t.n_total, name, sample_site)
+        ]
+        intervals = [Interval(t.acc, t.ci95[0], t.ci95[1]) for _, t in done]
+        out[name] = {key: p for (key, _), p in zip(done, rank_places(intervals), strict=True)}
+    return out
 
 
 def _places(keys: list[str], estimate_of) -> dict[str, RankPlace]:

@@ -23,7 +23,6 @@ from runner.sitegen.data_files import (
     leaderboard_csv,
     leaderboard_records,
     script_json,
-    table_payload,
 )
 from runner.sitegen.entries import (
     NO_NORMALIZED,
@@ -34,6 +33,7 @@ from runner.sitegen.entries import (
 )
 from runner.sitegen.formatting import percent_label, percent_text, signed_percent_text, size_label
 from runner.sitegen.inputs import SiteInputs
+from runner.sitegen.leaderboard_rows import leaderboard_payload
 from runner.sitegen.model_card import SITE_NAME, eval_results
 from runner.sitegen.model_page import model_context, task_medians
 from runner.sitegen.model_panels import RELIABILITY_MIN_ITEMS
@@ -140,13 +140,19 @@ def render_pages(
     site.files["leaderboard.csv"] = leaderboard_csv(records)
     specialties = specialty_table(entries)
     queue = queue_rows(inputs, sources.repository, sources.submitted_at)
-    views = _view_payload(entries)
+    views = _view_payload(entries, sources.questions)
+    board, fetched = leaderboard_payload(entries, inputs.references)
+    site.files.update(fetched)
+    specialties_payload, fetched = specialty_payload(
+        specialties, specialty_table(entries, "cot"), entries
+    )
+    site.files.update(fetched)
 
     site.add_page(
         "index.md",
         env.get_template("leaderboard.md.j2").render(
             root="",
-            payload=script_json(table_payload(entries, inputs.references)),
+            payload=board.to_json(),
             size_plot=_size_plot(entries, inputs),
             queue=len(queue),
             no_rotations=NO_ROTATIONS,
@@ -158,7 +164,7 @@ def render_pages(
     site.add_page(
         "specialties.md",
         env.get_template("specialties.md.j2").render(
-            root="../", table=specialties, payload=script_json(specialty_payload(specialties))
+            root="../", table=specialties, payload=specialties_payload.to_json()
         ),
     )
     site.add_page(
@@ -192,15 +198,18 @@ def render_pages(
     return site
 
 
-def _view_payload(entries: list[ModelEntry]) -> dict[str, list]:
+def _view_payload(entries: list[ModelEntry], questions: QuestionViews) -> dict[str, Any]:
     """The compare page's data: tasks as [name, title, short], models as [key, id, the tasks
-    with a question view as digits of their place in TASK_NAMES ("0134")]."""
+    with a question view as digits of their place in TASK_NAMES ("0134")], and texts: per task,
+    the question texts (stems and options) of each version of its rows, by the rows' sha256
+    (`tasks.<task>.data_sha256` in a results file) -> the file under the site root."""
     return {
         "tasks": [[n, TASKS[n].title, FACTS[n].short] for n in TASK_NAMES],
         "models": [
             [e.key, e.model_id, "".join(str(TASK_NAMES.index(n)) for n in e.question_tasks)]
             for e in entries
         ],
+        "texts": questions.texts,
     }
 
 
@@ -298,10 +307,10 @@ def _size_plot(entries: list[ModelEntry], inputs: SiteInputs) -> str:
         if e.average and e.params
     ]
     chance = sum(FACTS[n].baseline.chance for n in TASK_NAMES) / len(TASK_NAMES)
-    lines = [
-        svg_plots.ReferenceLine(f"{r.name} (reported)", r.average)
+    lines = [  # the plot is of loglik averages: references of that setting, one protocol each
+        svg_plots.ReferenceLine(f"{r.name} (reported, {r.setting_kind})", r.one_protocol_average)
         for r in inputs.references
-        if r.average is not None
+        if r.one_protocol_average is not None and r.track == "loglik"
     ]
     lines.append(svg_plots.ReferenceLine(f"chance {percent_label(chance)}", chance, kind="chance"))
     return svg_plots.size_vs_average(points, lines) if points else ""

@@ -12,7 +12,10 @@ page (`questions.md.j2`, `assets/questions.js`) loads:
     rows are known to be, the Hub links), predictions (sha256, where to download the file),
     gold[i], pred[i], p[i][k] = round(1000 * softmax(choice_logprobs[i])[k]) (per mille),
     rot[i] = the option chosen under rotation r = 0..n-1, as digits ("1121"), or null without
-    rotations.
+    rotations; texts_url, the question texts of these rows (`question_texts`), when the details
+    hold them; cot[i], the cot track's generation, extracted answer, correctness, output tokens
+    and truncation, when the result has a cot track and its predictions file is on the branch
+    (`payloads.QuestionViewPayload`).
 
 The option chosen under rotation r is defined in ARCHITECTURE.md ("Option-order robustness"): the
 first letter with the highest log-likelihood on the rotated prompt, mapped back to the option it
@@ -36,10 +39,17 @@ from urllib.parse import quote
 
 from runner.errors import UserError
 from runner.evaluation.tasks import LETTERS, PUBMEDQA_CHOICES, TASK_NAMES, TASKS
-from runner.pipeline.details import DETAILS_BRANCH, details_path, predictions_dir
+from runner.pipeline.details import (
+    DETAILS_BRANCH,
+    cot_details_path,
+    details_path,
+    predictions_dir,
+)
 from runner.results_schema import TaskResult
 from runner.sitegen.entries import ModelEntry
 from runner.sitegen.inputs import ResultFile
+from runner.sitegen.payloads import CotAnswer
+from runner.sitegen.question_texts import site_path, texts_path
 from runner.sitegen.repository import Repository
 
 HUB_DATASETS = "https://huggingface.co/datasets"
@@ -59,6 +69,8 @@ class ViewSource:
     n: int
     header: dict  # model, revision, task, labels, dataset: the view's fixed part
     results_file: str = ""  # the result pinning it, repository-relative
+    cot_path: Path | None = None  # the cot track's predictions file, when there is one
+    cot_sha256: str | None = None  # what the result pins for it
 
 
 @dataclass
@@ -68,6 +80,8 @@ class QuestionViews:
     files: dict[str, str] = field(default_factory=dict)  # path under docs_dir -> JSON text
     tasks: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> tasks with a view
     read: bool = False  # False: no --details given (nothing was looked for)
+    # task -> rows' sha256 -> its question texts under the site root (the compare page's stems)
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def data_path(key: str, task: str) -> str:
@@ -91,6 +105,12 @@ def load_question_views(
             f"--details: {details_dir} is not a directory (a checkout of the details branch)"
         )
     sources = [s for r in results for s in _sources(Path(details_dir), r, repository)]
+    for source in sources:  # each version of a task's rows once, whatever the models
+        url = source.header["texts_url"]
+        if url and url not in views.files:
+            sha = url.rsplit("/", 1)[1].removesuffix(".json")
+            views.files[url] = (Path(details_dir) / texts_path(source.task, sha)).read_text("utf-8")
+            views.texts.setdefault(source.task, {})[sha] = url
     for key, task, text in _condense_all(sources, workers):
         views.files[data_path(key, task)] = text
         views.tasks[key] = (*views.tasks.get(key, ()), task)
@@ -109,6 +129,7 @@ def _sources(
         relative = details_path(model.id, model.revision, name)
         path = details_dir / relative
         if path.is_file():
+            texts = details_dir / texts_path(name, task.data_sha256)
             header = {
                 "model": model.id,
                 "revision": model.revision,
@@ -116,7 +137,12 @@ def _sources(
                 "labels": choice_labels(name),
                 "dataset": dataset_links(task),
                 "predictions": {"url": repository.file_on(DETAILS_BRANCH, relative)},
+                "texts_url": site_path(name, task.data_sha256) if texts.is_file() else None,
             }
+            cot = result_file.result.cot
+            cot_task = cot.tasks.get(name) if cot else None
+            cot_path = details_dir / cot_details_path(model.id, model.revision, name)
+            has_cot = cot_task is not None and cot_path.is_file()
             found.append(
                 ViewSource(
                     result_file.key,
@@ -126,6 +152,8 @@ def _sources(
                     task.n,
                     header,
                     result_file.repo_path,
+                    cot_path if has_cot else None,
+                    cot_task.predictions_sha256 if has_cot else None,  # type: ignore[union-attr]
                 )
             )
     return found
@@ -192,8 +220,42 @@ def condense(source: ViewSource) -> tuple[str, str, str]:
         "pred": [pred for _, pred, *_ in items],
         "p": [p for *_, p, _ in items],
         "rot": None if None in rotations else rotations,
+        "cot": None if source.cot_path is None else _cot_answers(source),
     }
     return source.key, source.task, json.dumps(view, separators=(",", ":"))
+
+
+def _cot_answers(source: ViewSource) -> list[dict]:
+    """The cot track's per-item answers (DESIGN §10's fields), after checking the file's sha256."""
+    path = source.cot_path
+    assert path is not None
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UserError(f"{path}: cannot read it ({err.strerror})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != source.cot_sha256:
+        raise UserError(
+            f"{path}: sha256 {digest[:12]}… is not the cot predictions_sha256 that "
+            f"results/{source.key}.json pins for {source.task}"
+        )
+    answers = []
+    for i, row in enumerate(_rows(replace(source, path=path), data)):
+        try:
+            if row["doc_id"] != i:
+                raise ValueError(i)
+            answers.append(
+                CotAnswer(
+                    generation=row["generation"],
+                    answer=row["answer"],
+                    correct=row["correct"],
+                    output_tokens=row["output_tokens"],
+                    truncated=row["truncated"],
+                ).model_dump(exclude_none=True)
+            )
+        except (KeyError, TypeError, ValueError):
+            raise UserError(f"{path}: line {i + 1}: not a cot predictions row") from None
+    return answers
 
 
 def _rows(source: ViewSource, data: bytes) -> list:

@@ -1,9 +1,11 @@
-"""Ranks that admit uncertainty: a model shares a rank with every model it cannot be told from.
+"""Ranks that admit uncertainty: each model's rank range, the ranks its 95% interval allows.
 
-A model's rank is 1 + the number of models whose 95% interval lies entirely above its own (the
-"rank upper bound" rule of LMSYS's Chatbot Arena). Models whose intervals overlap therefore can
-share a rank, and `tied` counts how many others overlap, which the site shows as a marker.
-Both counts come from two sorted lists and binary search: O(n log n) for any number of models.
+A model's best rank is 1 + the number of models whose 95% interval lies entirely above its own
+(the "rank upper bound" rule LMArena publishes), its worst rank N − the number wholly below it;
+`tied` counts the others that overlap it, so worst = best + tied. Two models whose intervals
+overlap always have ranges that meet (neither is wholly above the other), which is what the site
+says of them, and nothing more: their best ranks may differ. The counts come from two sorted
+lists and binary search: O(n log n) for any number of models.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from runner.stats import Interval
 class RankPlace:
     rank: int  # 1 + models significantly better
     tied: int  # other models whose interval overlaps this one
+
+    @property
+    def worst(self) -> int:
+        """N − the models whose interval lies wholly below this one."""
+        return self.rank + self.tied
 
 
 def rank_places(intervals: Sequence[Interval]) -> list[RankPlace]:

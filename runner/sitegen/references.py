@@ -11,6 +11,7 @@ where the cells do not share one protocol.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -43,6 +44,9 @@ class ReferenceModel(_Strict):
     name: str = Field(min_length=1, max_length=80)
     developer: str = Field(min_length=1)
     setting: str = Field(min_length=1)  # the source's protocol, e.g. "5-shot"
+    # the setting's kind, which says the track it sits beside (zero-/few-shot: loglik; CoT and
+    # ensembles: cot); a row mixing protocols is filed under the strongest it uses
+    setting_kind: Literal["zero-shot", "few-shot", "CoT", "ensemble"]
     source: PaperSource
     cell_sources: tuple[CellSource, ...] = ()  # cells reported by another publication
     protocol_note: str | None = None  # where the cells' protocols differ (read with `setting`)
@@ -82,6 +86,17 @@ class ReferenceModel(_Strict):
     def accuracy(self, task: str) -> float | None:
         value = self.scores_percent.get(task)
         return None if value is None else value / 100.0
+
+    @property
+    def track(self) -> str:
+        """The track its setting sits beside: zero- and few-shot prompting beside loglik, chain
+        of thought and ensembles beside cot."""
+        return "loglik" if self.setting_kind in ("zero-shot", "few-shot") else "cot"
+
+    @property
+    def one_protocol_average(self) -> float | None:
+        """The nine-task mean when every cell shares one protocol; never averaged across them."""
+        return self.average if self.protocol_note is None else None
 
     @property
     def average(self) -> float | None:

@@ -7,20 +7,30 @@ models whose interval lies wholly above). Only models ranked on the task itself 
 specialty ranking never mixes full-split and sample-data scores (ARCHITECTURE.md, "Results and
 ranking").
 
-The page's table is drawn by `site/assets/specialties.js` from `specialty_payload`: per cell the
-number of correct answers (with the column's item count, that is the accuracy exactly), the rank
-and the count of overlapping models, so 1,000 models × 27 specialties stay a few hundred KiB.
+Each track has its own table (`specialty_table(entries, track)`): the cot track ranks the
+models ranked on a task's cot track by their cot subject scores. The page's table is drawn by
+`site/assets/specialties.js` from `specialty_payload` (`payloads.SpecialtiesPayload`): per cell
+the accuracy, its Wilson interval and the rank range, computed here; the cot track is its own
+file, fetched when the reader switches to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
 
 from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.sitegen.entries import ModelEntry
 from runner.sitegen.formatting import percent_number
+from runner.sitegen.payloads import (
+    SpecialtiesPayload,
+    SpecialtiesTrack,
+    SpecialtyCell,
+    SpecialtyColumn,
+    SpecialtyModel,
+    SpecialtyRow,
+)
 from runner.sitegen.ranking import RankPlace, rank_places
 from runner.stats import Interval, wilson_interval
 
@@ -88,25 +98,41 @@ class SpecialtyTable:
         return (min(counts), max(counts)) if counts else (0, 0)
 
 
-def specialty_table(entries: Sequence[ModelEntry]) -> SpecialtyTable:
+Track = Literal["loglik", "cot"]
+COT_FILE = "data/specialties-cot.json"
+
+
+def _task_places(entry: ModelEntry, track: Track) -> dict:
+    return entry.task_places if track == "loglik" else entry.cot_task_places
+
+
+def _subjects(entry: ModelEntry, task: str, track: Track) -> dict:
+    if track == "loglik":
+        return entry.result.tasks[task].subjects
+    return entry.result.cot.tasks[task].subjects  # type: ignore[union-attr]
+
+
+def specialty_table(entries: Sequence[ModelEntry], track: Track = "loglik") -> SpecialtyTable:
     specialties: list[Specialty] = []
     scores: dict[str, dict[str, SpecialtyScore]] = {}
     for name in TASK_NAMES:
-        ranked = [e for e in entries if name in e.task_places]
-        subjects = sorted({s for e in ranked for s in e.result.tasks[name].subjects}, key=str.lower)
+        ranked = [e for e in entries if name in _task_places(e, track)]
+        subjects = sorted({s for e in ranked for s in _subjects(e, name, track)}, key=str.lower)
         group = "MMLU" if name.startswith(MMLU_PREFIX) else TASKS[name].title
         for subject in subjects:
             specialty = Specialty(name, subject, group)
             specialties.append(specialty)
-            scores[specialty.key] = _ranked_scores(ranked, name, subject)
+            scores[specialty.key] = _ranked_scores(ranked, name, subject, track)
     members = {key for column in scores.values() for key in column}
     return SpecialtyTable(specialties, scores, [e for e in entries if e.key in members])
 
 
-def _ranked_scores(entries: list[ModelEntry], task: str, subject: str) -> dict[str, SpecialtyScore]:
+def _ranked_scores(
+    entries: list[ModelEntry], task: str, subject: str, track: Track
+) -> dict[str, SpecialtyScore]:
     measured = []
     for entry in entries:
-        score = entry.result.tasks[task].subjects.get(subject)
+        score = _subjects(entry, task, track).get(subject)
         if score is not None:
             low, high = wilson_interval(score.acc, score.n)
             measured.append((entry.key, score.n, round(score.acc * score.n), low, high))
@@ -117,40 +143,59 @@ def _ranked_scores(entries: list[ModelEntry], task: str, subject: str) -> dict[s
     }
 
 
-def specialty_payload(table: SpecialtyTable) -> dict[str, Any]:
-    """Compact data for the page's script.
-
-    cols: [key, label, group, task title, items] per specialty (items: the count most models
-    answered); rows: k page key, m model id, r leaderboard rank, x its overlap count,
-    a average percent, c per specialty null or [correct, rank, overlaps] (+ n when it differs
-    from the column's).
-    """
-    cols, usual_n = [], []
-    for specialty in table.specialties:
-        counts = [s.n for s in table.scores[specialty.key].values()]
-        n = max(set(counts), key=counts.count)
-        usual_n.append(n)
-        cols.append(
-            [specialty.key, specialty.label, specialty.group, TASKS[specialty.task].title, n]
+def specialty_payload(
+    loglik: SpecialtyTable, cot: SpecialtyTable, entries: Sequence[ModelEntry]
+) -> tuple[SpecialtiesPayload, dict[str, str]]:
+    """The page's payload (columns, models, the loglik track) and the cot track's file."""
+    columns = [
+        SpecialtyColumn(
+            key=s.key,
+            name=s.label,
+            group=s.group,
+            task_title=TASKS[s.task].title,
+            questions=loglik.items(s)[1],
         )
+        for s in loglik.specialties
+    ]
+    members = {e.key for e in loglik.entries} | {e.key for e in cot.entries}
+    models = [e for e in entries if e.key in members]
+    index = {e.key: i for i, e in enumerate(models)}
+    page = SpecialtiesPayload(
+        columns=columns,
+        models=[SpecialtyModel(key=e.key, model=e.model_id) for e in models],
+        tracks=[_track(loglik, "loglik", loglik.specialties, index)],
+        track_files={"cot": COT_FILE},
+    )
+    return page, {COT_FILE: _track(cot, "cot", loglik.specialties, index).to_json()}
+
+
+def _track(
+    table: SpecialtyTable, track: Track, columns: list[Specialty], index: dict[str, int]
+) -> SpecialtiesTrack:
     rows = []
     for entry in table.entries:
-        cells: list[list[int] | None] = []
-        for specialty, n in zip(table.specialties, usual_n, strict=True):
-            score = table.scores[specialty.key].get(entry.key)
-            if score is None:
-                cells.append(None)
-                continue
-            cell = [score.correct, score.place.rank, score.place.tied]
-            cells.append(cell if score.n == n else [*cell, score.n])
+        place = entry.place if track == "loglik" else entry.cot_place
+        average = entry.average if track == "loglik" else entry.cot_average
         rows.append(
-            {
-                "k": entry.key,
-                "m": entry.model_id,
-                "r": entry.place.rank if entry.place else None,
-                "x": entry.place.tied if entry.place else 0,
-                "a": percent_number(entry.average.value) if entry.average else None,
-                "c": cells,
-            }
+            SpecialtyRow(
+                model_index=index[entry.key],
+                rank=(place.rank, place.worst) if place else None,
+                average=percent_number(average.value) if average else None,
+                cells=[_cell(table.scores.get(s.key, {}).get(entry.key)) for s in columns],
+            )
         )
-    return {"cols": cols, "rows": rows}
+    ranked = [len(table.scores.get(s.key, {})) for s in columns]
+    return SpecialtiesTrack(track=track, rows=rows, ranked=ranked)
+
+
+def _cell(score: SpecialtyScore | None) -> SpecialtyCell | None:
+    if score is None:
+        return None
+    return (
+        percent_number(score.acc),
+        percent_number(score.low),
+        percent_number(score.high),
+        score.place.rank,
+        score.place.worst,
+        score.n,
+    )  # type: ignore[return-value]

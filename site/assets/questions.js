@@ -64,7 +64,7 @@
     });
     var input = document.getElementById("qv-model"), taskSelect = document.getElementById("qv-task");
     var status = document.getElementById("qv-status"), viewBox = document.getElementById("qv-view");
-    var state = { view: null, items: [], shown: 0, other: null };
+    var state = { view: null, items: [], shown: 0, other: null, texts: null };
 
     function show(message, isError) {
       status.textContent = message;
@@ -127,9 +127,12 @@
     function head(view) {
       var tr = document.getElementById("qv-head");
       tr.textContent = "";
-      [["#", "num", "the question's index in the split"], ["Right", "", "the gold answer"],
-        ["Answer", "", "the model's answer"], ["Confidence", "num", "probability of the model's answer"]]
+      [["#", "num", "the question's index in the split"]]
+        .concat(state.texts ? [["Question", "qv-stem-cell", "the question at the evaluated rows"]] : [])
+        .concat([["Right", "", "the gold answer"],
+        ["Answer", "", "the model's answer"], ["Confidence", "num", "probability of the model's answer"]])
         .concat(view.labels.map(function (l) { return [l, "num wide-only", "probability of option " + l]; }))
+        .concat(view.cot ? [["CoT", "", "the answer extracted from the chain-of-thought generation"]] : [])
         .concat([["Reordered", "", "the option chosen under each rotation of the options"],
           ["Hub", "wide-only", "the question's row in the Hub's dataset viewer"]])
         .forEach(function (c) {
@@ -156,11 +159,22 @@
         select(q.id);
       });
       tr.appendChild(th);
+      if (state.texts) {
+        var stem = state.texts.questions[q.id].stem;
+        var cell = el("td", stem.length > 160 ? stem.slice(0, 157) + "…" : stem, "qv-stem-cell");
+        cell.title = stem;
+        tr.appendChild(cell);
+      }
       tr.appendChild(el("td", view.labels[q.gold]));
       tr.appendChild(el("td", view.labels[q.pred] + (q.pred === q.gold ? " ✓" : " ✗"),
         q.pred === q.gold ? "right" : "wrong"));
       tr.appendChild(el("td", pct(q.conf), "num"));
       q.p.forEach(function (p) { tr.appendChild(el("td", pct(p), "num wide-only")); });
+      if (view.cot) {
+        var c = view.cot[q.id];
+        tr.appendChild(el("td", (c.answer == null ? "none" : c.answer) + (c.correct ? " ✓" : " ✗"),
+          c.correct ? "right" : "wrong"));
+      }
       tr.appendChild(el("td", reordered(view, q), q.rot && !q.stable ? "unstable" : ""));
       var hub = el("td", null, "wide-only");
       var href = hubLink(view, q.id);
@@ -220,6 +234,7 @@
       }
       var q = state.items[id];
       card.appendChild(el("h2", "Question " + id));
+      if (state.texts) card.appendChild(questionBlock(view, q, state.texts));
       var dl = el("dl", null, "qv-facts");
       dl.appendChild(el("dt", "Right answer"));
       dl.appendChild(el("dd", view.labels[q.gold]));
@@ -231,6 +246,7 @@
           (q.survives ? "right under every rotation" : q.stable ? "the same answer every time"
             : "the answer changes") + "."));
       }
+      if (view.cot) card.appendChild(cotBlock(view, q, view.cot[id]));
       dl.appendChild(el("dt", "On the Hub"));
       var dd = el("dd");
       var href = hubLink(view, id);
@@ -252,6 +268,50 @@
       card.scrollIntoView({ block: "nearest" });
     }
 
+    /* The question as the model saw it: stem (and abstract), every option with its letter, the
+     * right one and the model's marked, and the dataset's licence. */
+    function questionBlock(view, q, texts) {
+      var text = texts.questions[q.id];
+      var box = el("div", null, "qv-question");
+      if (text.context) box.appendChild(el("p", text.context, "qv-context"));
+      box.appendChild(el("p", text.stem, "qv-stem"));
+      var list = el("ol", null, "qv-options");
+      text.options.forEach(function (option, k) {
+        var item = el("li", null, k === q.gold ? "gold" : "");
+        item.appendChild(el("span", view.labels[k], "qv-letter"));
+        item.appendChild(document.createTextNode(" " + option + " (" + pct(q.p[k]) + "%)" +
+          (k === q.gold ? " — right answer" : "") + (k === q.pred ? " — the model's choice" : "")));
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+      box.appendChild(el("p", "Text of " + texts.dataset + " at the evaluated rows (sha256 " +
+        texts.data_sha256.slice(0, 12) + "…); licence: " + texts.licence + ".", "ci"));
+      return box;
+    }
+
+    /* The chain-of-thought track on this question: the extracted answer beside the
+     * log-likelihood choice, and the whole generation, collapsed (it can be thousands of tokens). */
+    function cotBlock(view, q, c) {
+      var box = el("div", null, "qv-cot");
+      box.appendChild(el("p", "Chain of thought: " + (c.answer == null ?
+        "no “Final Answer” line (scored wrong)" : "answered " + c.answer +
+        (c.correct ? ", right" : ", wrong")) + " · log-likelihood choice " +
+        view.labels[q.pred] + (q.pred === q.gold ? ", right" : ", wrong") + " · " +
+        c.output_tokens + " tokens" + (c.truncated ? ", cut at the token limit" : "") + "."));
+      var details = el("details", null, "qv-generation");
+      details.appendChild(el("summary", "The generation (" + c.output_tokens + " tokens)"));
+      details.appendChild(el("pre", c.generation));
+      box.appendChild(details);
+      return box;
+    }
+
+    function loadTexts(view) {
+      if (!view.texts_url) return Promise.resolve(null);
+      return fetch(root + view.texts_url).then(function (response) {
+        return response.ok ? response.json() : null;
+      });
+    }
+
     function open(key, task, id, vsKey) {
       var url = new URL(window.location.href);
       url.searchParams.set("model", key);
@@ -264,6 +324,8 @@
       show("Loading…", false);
       var hasOther = vsKey && byKey[vsKey] && byKey[vsKey].tasks.some(function (t) { return t[0] === task; });
       Promise.all([load(key, task), hasOther ? load(vsKey, task) : null]).then(function (pair) {
+        return loadTexts(pair[0]).then(function (texts) { state.texts = texts; return pair; });
+      }).then(function (pair) {
         state.view = pair[0];
         state.other = pair[1] && pair[1].n === pair[0].n ? pair[1] : null;
         state.otherItems = state.other ? questions(state.other) : null;

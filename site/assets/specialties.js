@@ -1,28 +1,73 @@
-/* The specialties heatmap: models × specialties from <script id="sp-data">
- * (runner/sitegen/specialties.py, specialty_payload), sortable by any specialty; the Rank
- * column follows the sort. A cell is [correct, rank, overlaps] (+ n when it differs from the
- * column's), so accuracy and its Wilson interval are computed here exactly as
- * runner/stats.py's wilson_interval computes them. */
+/* The specialties heatmap: models × specialties from <script id="sp-data"> (a
+ * payloads.SpecialtiesPayload: columns, models and the loglik track; the cot track is fetched
+ * when the reader switches to it). Every number (accuracy, Wilson interval, rank range) comes
+ * computed from runner/sitegen/specialties.py; this script sorts, pages and displays. Only one
+ * page of rows is in the document at a time. */
 (function () {
   "use strict";
 
-  var Z95 = 1.959963984540054;
-  var CHANCE = 0.25;
+  var PAGE_ROWS = 50;
+  var CHANCE = 25;
+  // The payload fields this script reads (tests/sitegen/test_payloads.py checks them).
+  var READS = {
+    SpecialtiesPayload: ["columns", "models", "tracks", "track_files"],
+    SpecialtyColumn: ["key", "name", "group", "task_title", "questions"],
+    SpecialtyModel: ["key", "model"],
+    SpecialtiesTrack: ["track", "rows", "ranked"],
+    SpecialtyRow: ["model_index", "rank", "average", "cells"],
+  };
 
-  // The cell markup the leaderboard and the specialties table share (table_columns.js).
-  var esc = window.MedlbColumns.esc, modelName = window.MedlbColumns.modelName,
-    tieMark = window.MedlbColumns.tieMark;
-
-  function wilson(acc, n) {
-    var z2 = Z95 * Z95;
-    var centre = (acc + z2 / (2 * n)) / (1 + z2 / n);
-    var half = Z95 * Math.sqrt(acc * (1 - acc) / n + z2 / (4 * n * n)) / (1 + z2 / n);
-    return [Math.max(0, centre - half), Math.min(1, centre + half)];
-  }
+  var cols = window.MedlbColumns;
+  var esc = cols.esc, modelName = cols.modelName, rangeText = cols.rangeText;
 
   /* Ten shades from chance (h0) to 100% (h9). */
   function shade(acc) {
-    return "h" + Math.max(0, Math.min(9, Math.floor((acc - CHANCE) / ((1 - CHANCE) / 10))));
+    return "h" + Math.max(0, Math.min(9, Math.floor((acc - CHANCE) / ((100 - CHANCE) / 10))));
+  }
+
+  /* A cell: [accuracy, low, high, best, worst, questions] (payloads.SpecialtyCell). */
+  function heatCell(cell, column, ranked, sorted) {
+    var cls = "heat sp" + (sorted ? " sorted" : "");
+    if (!cell) return '<td class="' + cls + ' empty">—</td>';
+    var rank = cell[3] === cell[4] ? String(cell[3]) : cell[3] + "–" + cell[4];
+    var title = column.name + " (" + column.group + "): " + cell[0].toFixed(1) +
+      "%, 95% interval " + cell[1].toFixed(1) + "–" + cell[2].toFixed(1) + "; rank " + rank +
+      " of " + ranked + "; " + cell[5] + " questions";
+    return '<td class="' + cls + " " + shade(cell[0]) + '" title="' + esc(title) + '">' +
+      (sorted ? cell[0].toFixed(1) : cell[0].toFixed(0)) + '<span class="ci">' +
+      cell[1].toFixed(0) + "–" + cell[2].toFixed(0) + "</span></td>";
+  }
+
+  function rankCell(row, basis) {
+    var range = basis < 0 ? row.rank : row.cells[basis] && row.cells[basis].slice(3, 5);
+    if (!range) return '<td class="num rank sticky-1">—</td>';
+    return '<td class="num rank sticky-1">' + rangeText(range) + "</td>";
+  }
+
+  function rowHtml(row, model, track, columns, base, basis) {
+    var cells = [rankCell(row, basis),
+      '<th scope="row" class="model sticky-2"><div class="cell-model"><a href="' + base +
+        "models/" + esc(model.key) + '/" title="' + esc(model.model) + '">' +
+        modelName(model.model) + "</a></div></th>",
+      '<td class="num avg' + (basis < 0 ? " sorted" : "") + '">' +
+        (row.average == null ? "—" : row.average.toFixed(1)) + "</td>"];
+    for (var i = 0; i < columns.length; i++) {
+      cells.push(heatCell(row.cells[i], columns[i], track.ranked[i], i === basis));
+    }
+    return "<tr>" + cells.join("") + "</tr>";
+  }
+
+  /* Rows by the average (basis −1) or a specialty: best rank first, then accuracy. */
+  function order(basis) {
+    return function (a, b) {
+      if (basis < 0) {
+        var ra = a.rank ? a.rank[0] : Infinity, rb = b.rank ? b.rank[0] : Infinity;
+        return (b.average || 0) - (a.average || 0) || ra - rb;
+      }
+      var ca = a.cells[basis], cb = b.cells[basis];
+      if (!ca || !cb) return (!ca) - (!cb);
+      return cb[0] - ca[0] || ca[3] - cb[3];
+    };
   }
 
   function init() {
@@ -35,81 +80,41 @@
     var table = el("sp-table"), select = el("sp-sort");
     var heads = Array.prototype.slice.call(table.querySelectorAll("thead th[data-col]"));
     var colIndex = {};
-    data.cols.forEach(function (c, i) { colIndex[c[0]] = i; });
-    var counts = data.cols.map(function (c, i) {
-      return data.rows.filter(function (r) { return r.c[i]; }).length;
-    });
-    var state = { basis: -1 };  // -1: the average; else a specialty's index
-
-    /* The score of row r in specialty i: accuracy, interval, rank, overlaps, n. */
-    function score(row, i) {
-      var cell = row.c[i];
-      if (!cell) return null;
-      var n = cell.length > 3 ? cell[3] : data.cols[i][4];
-      var acc = cell[0] / n, ci = wilson(acc, n);
-      return { acc: acc, low: ci[0], high: ci[1], rank: cell[1], tied: cell[2], n: n };
-    }
-
-    function pct(x, digits) { return (100 * x).toFixed(digits); }
-
-    function heatCell(row, i, sorted) {
-      var s = score(row, i);
-      var cls = "heat sp" + (sorted ? " sorted" : "");
-      if (!s) return '<td class="' + cls + ' empty">—</td>';
-      var col = data.cols[i];
-      var title = col[1] + " (" + col[2] + "): " + pct(s.acc, 1) + "%, 95% interval " +
-        pct(s.low, 1) + "–" + pct(s.high, 1) + "; rank " + s.rank + (s.tied ? " ≈" : "") +
-        " of " + counts[i] + "; " + s.n + " questions";
-      var text = sorted ? pct(s.acc, 1) + '<span class="ci">' + pct(s.low, 0) + "–" +
-        pct(s.high, 0) + "</span>" : pct(s.acc, 0);
-      return '<td class="' + cls + " " + shade(s.acc) + '" title="' + esc(title) + '">' + text + "</td>";
-    }
-
-    function rankCell(row) {
-      var rank = null, tied = 0;
-      if (state.basis < 0) {
-        rank = row.r; tied = row.x;
-      } else {
-        var s = score(row, state.basis);
-        if (s) { rank = s.rank; tied = s.tied; }
-      }
-      if (rank == null) return '<td class="num rank sticky-1">—</td>';
-      return '<td class="num rank sticky-1">' + rank + tieMark(tied) + "</td>";
-    }
-
-    function rowHtml(row) {
-      var cells = [rankCell(row),
-        '<th scope="row" class="model sticky-2"><div class="cell-model"><a href="' + base +
-          "models/" + esc(row.k) + '/" title="' + esc(row.m) + '">' + modelName(row.m) +
-          "</a></div></th>",
-        '<td class="num avg' + (state.basis < 0 ? " sorted" : "") + '">' +
-          (row.a == null ? "—" : row.a.toFixed(1)) + "</td>"];
-      for (var i = 0; i < data.cols.length; i++) cells.push(heatCell(row, i, i === state.basis));
-      return "<tr>" + cells.join("") + "</tr>";
-    }
-
-    function order(a, b) {
-      if (state.basis < 0) {
-        var ra = a.r == null ? Infinity : a.r, rb = b.r == null ? Infinity : b.r;
-        return (b.a || 0) - (a.a || 0) || ra - rb;
-      }
-      var sa = score(a, state.basis), sb = score(b, state.basis);
-      if (!sa || !sb) return (!sa) - (!sb);
-      return sb.acc - sa.acc || sa.rank - sb.rank;
-    }
+    data.columns.forEach(function (c, i) { colIndex[c.key] = i; });
+    var byTrack = {};
+    data.tracks.forEach(function (t) { byTrack[t.track] = t; });
+    var names = data.models.map(function (m) { return m.model.toLowerCase(); });
+    var state = { basis: -1, track: "loglik", page: 0 };
+    var columns = null;
 
     function render() {
+      var track = byTrack[state.track];
       var query = el("sp-search").value.trim().toLowerCase();
-      var rows = data.rows.filter(function (r) { return !query || r.m.toLowerCase().indexOf(query) >= 0; });
-      rows.sort(function (a, b) { return order(a, b) || (a.m < b.m ? -1 : 1); });
-      // A row's markup depends only on the sort: build it once per specialty sorted by.
-      window.MedlbColumns.fillRows(el("sp-body"), rows.map(function (row) {
-        row.html = row.html || {};
-        if (row.html[state.basis] === undefined) row.html[state.basis] = rowHtml(row);
-        return row.html[state.basis];
-      }));
-      var key = state.basis < 0 ? "avg" : data.cols[state.basis][0];
-      el("sp-basis").textContent = state.basis < 0 ? "average" : data.cols[state.basis][1];
+      var rows = track.rows.filter(function (r) {
+        return !query || names[r.model_index].indexOf(query) >= 0;
+      });
+      rows.sort(function (a, b) {
+        return order(state.basis)(a, b) || (names[a.model_index] < names[b.model_index] ? -1 : 1);
+      });
+      var pages = Math.max(1, Math.ceil(rows.length / PAGE_ROWS));
+      state.page = Math.min(state.page, pages - 1);
+      el("sp-body").innerHTML = rows.slice(state.page * PAGE_ROWS, (state.page + 1) * PAGE_ROWS)
+        .map(function (row) {
+          return rowHtml(row, data.models[row.model_index], track, data.columns, base,
+            state.basis);
+        }).join("");
+      el("sp-pager").hidden = pages < 2;
+      el("sp-prev").disabled = state.page === 0;
+      el("sp-next").disabled = state.page >= pages - 1;
+      el("sp-page").textContent = "Page " + (state.page + 1) + " of " + pages + " · " +
+        rows.length + " models";
+      renderHeads();
+      if (columns) columns.stick();
+    }
+
+    function renderHeads() {
+      var key = state.basis < 0 ? "avg" : data.columns[state.basis].key;
+      el("sp-basis").textContent = state.basis < 0 ? "average" : data.columns[state.basis].name;
       select.value = key;
       table.querySelectorAll("thead th[data-count-of]").forEach(function (th) {
         th.classList.toggle("sorted", th.dataset.countOf === key);
@@ -119,16 +124,45 @@
         th.classList.toggle("sorted", sorted);
         if (sorted) th.setAttribute("aria-sort", "descending"); else th.removeAttribute("aria-sort");
       });
-      if (columns) columns.stick();
+      Array.prototype.forEach.call(document.querySelectorAll(".sp-track-button"), function (b) {
+        b.setAttribute("aria-pressed", String(b.dataset.track === state.track));
+      });
     }
 
-    function sortBy(key, remember) {
+    function remember() {
+      var url = new URL(window.location.href);
+      if (state.basis < 0) url.searchParams.delete("sort");
+      else url.searchParams.set("sort", data.columns[state.basis].key);
+      if (state.track === "cot") url.searchParams.set("track", "cot");
+      else url.searchParams.delete("track");
+      window.history.replaceState(null, "", url);
+    }
+
+    function sortBy(key, keep) {
       state.basis = key in colIndex ? colIndex[key] : -1;
-      if (remember) {
-        var url = new URL(window.location.href);
-        if (state.basis < 0) url.searchParams.delete("sort"); else url.searchParams.set("sort", key);
-        window.history.replaceState(null, "", url);
+      state.page = 0;
+      if (keep) remember();
+      render();
+    }
+
+    /* A track not embedded in the page is fetched once, the first time it is shown. */
+    function switchTrack(track) {
+      if (!byTrack[track]) {
+        el("sp-page").textContent = "Loading the " + track + " track…";
+        fetch(base + data.track_files[track]).then(function (response) {
+          if (!response.ok) throw new Error(response.status);
+          return response.json();
+        }).then(function (loaded) {
+          byTrack[track] = loaded;
+          switchTrack(track);
+        }).catch(function (err) {
+          el("sp-page").textContent = "Cannot load the " + track + " track (" + err.message + ").";
+        });
+        return;
       }
+      state.track = track;
+      state.page = 0;
+      remember();
       render();
     }
 
@@ -142,17 +176,29 @@
       });
     });
     select.addEventListener("change", function () { sortBy(select.value, true); });
-    el("sp-search").addEventListener("input", render);
+    el("sp-search").addEventListener("input", function () { state.page = 0; render(); });
+    el("sp-prev").addEventListener("click", function () { state.page--; render(); });
+    el("sp-next").addEventListener("click", function () { state.page++; render(); });
     el("sp-all").addEventListener("change", function () {
       table.classList.toggle("show-all", el("sp-all").checked);
       if (columns) columns.stick();
     });
-    var columns = window.MedlbColumns.attach({
+    el("sp-intervals").addEventListener("change", function () {
+      table.classList.toggle("show-ci", el("sp-intervals").checked);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".sp-track-button"), function (b) {
+      b.addEventListener("click", function () { switchTrack(b.dataset.track); });
+    });
+    columns = cols.attach({
       table: table, box: el("sp-box"), chooser: null, storageKey: "medlb-specialty-columns",
       priority: [], fixed: [],
     });
-    sortBy(new URLSearchParams(window.location.search).get("sort") || "avg", false);
+    var asked = new URLSearchParams(window.location.search);
+    sortBy(asked.get("sort") || "avg", false);
+    if (asked.get("track") === "cot" && data.track_files.cot) switchTrack("cot");
   }
+
+  window.MedlbSpecialties = { READS: READS };
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);

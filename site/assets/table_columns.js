@@ -32,6 +32,7 @@
     document.head.appendChild(style);
     var chosen = load(options.storageKey);
     var hidden = {};
+    var forced = [];
     var boxes = {};
 
     function apply() {
@@ -43,21 +44,41 @@
       });
       style.textContent = rules.length ? rules.join(",") + "{display:none}" : "";
       table.classList.toggle("has-hidden", rules.length > 0);
-      Object.keys(boxes).forEach(function (col) { boxes[col].checked = !hidden[col]; });
+      Object.keys(boxes).forEach(function (col) {
+        boxes[col].checked = !hidden[col];
+        // a column of another view (track) is not offered in the chooser
+        boxes[col].parentNode.hidden = forced.indexOf(col) >= 0;
+      });
       stick();
     }
 
     function overflow() { return box.scrollWidth - box.clientWidth; }
 
-    function fit() {
+    /* `always`: columns that do not belong to the current view (another track's), hidden
+     * whatever was chosen. */
+    function fit(always) {
+      if (always) forced = always;
       hidden = {};
       Object.keys(chosen).forEach(function (col) { hidden[col] = !chosen[col]; });
+      forced.forEach(function (col) { hidden[col] = true; });
       apply();
       var candidates = options.priority.filter(function (col) {
-        return chosen[col] === undefined && index[col];
+        return chosen[col] === undefined && index[col] && forced.indexOf(col) < 0;
       });
-      // One column at a time, each followed by a layout: widths in an overflowing table are not
-      // the widths a narrower table would give, so a batch from them overshoots.
+      // First a batch: the columns whose present widths add up to less than the overflow (a
+      // table only narrows as they go, so this never hides one too many); then one column at a
+      // time, each followed by a layout, until the table fits. Two or three layouts, not ten.
+      var excess = overflow();
+      if (excess > 1 && candidates.length) {
+        var widths = {};
+        heads.forEach(function (th) { widths[th.dataset.col] = th.getBoundingClientRect().width; });
+        var batch = 0;
+        while (candidates.length && batch + widths[candidates[0]] < excess) {
+          batch += widths[candidates[0]];
+          hidden[candidates.shift()] = true;
+        }
+        if (batch) apply();
+      }
       while (overflow() > 1 && candidates.length) {
         hidden[candidates.shift()] = true;
         apply();
@@ -108,7 +129,7 @@
     var timer = null;
     window.addEventListener("resize", function () {
       window.clearTimeout(timer);
-      timer = window.setTimeout(fit, 150);
+      timer = window.setTimeout(function () { fit(); }, 150);
     });
     return { fit: fit, stick: stick };
   }
@@ -142,13 +163,18 @@
       esc(id.slice(cut + 1)) + "</span>";
   }
 
-  /* The ≈ after a rank that `tied` other models share (nothing when none do). */
-  function tieMark(tied) {
-    return tied ? ' <span class="tie" title="95% interval overlaps ' + tied +
-      ' other model(s): they share ranks">≈</span>' : "";
+  /* A rank range (payloads.RankRange, [best, worst]) as the tables print it: "12–47", or "3"
+   * when the interval allows one rank only. */
+  function rangeText(range) {
+    var best = range[0], worst = range[1];
+    var text = best === worst ? String(best) : best + "–" + worst;
+    var why = worst > best ? "its 95% interval overlaps " + (worst - best) +
+      " other model(s), so it could rank anywhere from " + best + " to " + worst :
+      "no other model's 95% interval overlaps its own";
+    return '<span class="rank-range" title="' + why + '">' + text + "</span>";
   }
 
   window.MedlbColumns = {
-    attach: attach, fillRows: fillRows, esc: esc, modelName: modelName, tieMark: tieMark,
+    attach: attach, fillRows: fillRows, esc: esc, modelName: modelName, rangeText: rangeText,
   };
 })();

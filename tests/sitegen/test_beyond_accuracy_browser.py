@@ -68,9 +68,10 @@ def shown_models(tab) -> list[str]:
 
 
 def cells(tab, selector: str) -> list[str]:
+    """Each row's cell text without its interval; a rank range by its best rank."""
     return tab.eval_on_selector_all(
         f"#lb-body tr:not(.ref) > {selector}",
-        "els => els.map(e => e.firstChild ? e.firstChild.textContent.trim() : '')",
+        "els => els.map(e => e.firstChild ? e.firstChild.textContent.trim().split('–')[0] : '')",
     )
 
 
@@ -111,6 +112,7 @@ def test_chance_normalised_scores(browser, base_url, records, built):
         tab.goto(base_url)
         tab.wait_for_selector("#lb-body tr")
         tab.check("#lb-normalized")
+        tab.wait_for_function("document.querySelector('#lb-table.normalized')")  # fetched
         assert "32.8 chance-normalised" in tab.inner_text("#lb-note-normalized")
         assert tab.inner_text("#lb-rank-basis") == "norm. average"
         models = shown_models(tab)

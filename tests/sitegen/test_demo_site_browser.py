@@ -81,6 +81,6 @@ def test_the_specialties_tab_ranks_both_demo_models_in_every_medmcqa_subject(
             shown = {r.locator("th.model a").get_attribute("title") for r in rows}
             assert shown == {m.model_id for m in DEMO_MODELS}
             for row in rows:
-                assert row.locator("td.rank").inner_text().split()[0].isdigit(), subject
+                assert row.locator("td.rank").inner_text().split("–")[0].isdigit(), subject
                 assert row.locator("td.sorted").inner_text().strip() != "—", subject
         shot(tab, "demo-specialties-1400")

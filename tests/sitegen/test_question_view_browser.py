@@ -119,7 +119,8 @@ def test_filters_and_sorting_show_what_the_data_says(browser, base_url, built):
             "#qv-body tr:first-child td", "tds => tds.map(td => td.textContent)"
         )
         i = shown_ids(tab)[0]
-        assert first[3:7] == [f"{p / 10:.1f}" for p in data["p"][i]]
+        # after the question's stem, the right answer, the answer and the confidence
+        assert first[4:8] == [f"{p / 10:.1f}" for p in data["p"][i]]
         # The GPT-2 ran without --rotations: there is nothing to call unstable.
         tab.goto(f"{base_url}questions/?model={built['tiny'][1]}&task={TASK}")
         tab.wait_for_selector("#qv-body tr")

@@ -68,7 +68,8 @@ def test_task_pages_show_each_cells_source_and_the_protocol_note(references):
 def write_reference(directory: Path, extra: str, scores: dict[str, float]) -> None:
     lines = "".join(f"  {task}: {value}\n" for task, value in scores.items())
     (directory / "x.yaml").write_text(
-        "name: X\ndeveloper: Y\nsetting: 5-shot\nsource:\n  title: T\n  authors: A\n"
+        "name: X\ndeveloper: Y\nsetting: 5-shot\nsetting_kind: few-shot\n"
+        "source:\n  title: T\n  authors: A\n"
         f"  year: 2024\n  url: https://example.org/t\n  location: Table 2\n{extra}"
         f"scores_percent:\n{lines}"
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from site_fixtures import (
     build_synthetic_site,
+    leaderboard_table,
     page_words,
     published_results,
     site_build_argv,
@@ -66,9 +67,7 @@ def results(built):
 
 
 def rows_of(site: Path) -> dict[str, dict]:
-    page = (site / "index.html").read_text(encoding="utf-8")
-    payload = re.search(r'<script type="application/json" id="lb-data">(.*?)</script>', page, re.S)
-    return {r["m"]: r for r in json.loads(payload.group(1))["rows"] if "ref" not in r}
+    return {r["model"]: r for r in leaderboard_table(site)[0]}
 
 
 def triple(estimate) -> list[float]:
@@ -90,12 +89,13 @@ def test_leaderboard_rows_carry_consistent_and_chance_normalised_scores(built, r
         row = rows[model]
         average = result.letter_tasks_average
         if average is not None and average.rotations is not None:
-            assert row["c"] == triple(average.rotations.consistent), model
+            assert row["consistent"] == triple(average.rotations.consistent), model
         else:
-            assert "c" not in row and "cr" not in row, model
-        assert row["n"] == triple(result.chance_normalized_average), model
+            assert "consistent" not in row and "consistent_rank" not in row, model
+        assert row["normalized_average"] == triple(result.chance_normalized_average), model
         for i, name in enumerate(TASK_NAMES):
-            assert row["ns"][i] == triple(result.tasks[name].chance_normalized), (model, name)
+            expected = triple(result.tasks[name].chance_normalized)
+            assert row["normalized_tasks"][i] == expected, (model, name)
     rotations = [m for m, r in results.items() if r.rotations]
     assert len(rotations) == len(results) - 2, "model 9 and the tiny GPT-2 have no rotations"
 
@@ -105,7 +105,7 @@ def test_ranking_by_consistent_accuracy_uses_the_averages_rule(built, results):
     accuracy; the one without rotations has no rank there, and the downloads say the same."""
     site = built[0] / "html"
     rows = rows_of(site)
-    ranked = {m for m, row in rows.items() if row["r"] is not None}
+    ranked = {m for m, row in rows.items() if row.get("rank") is not None}
     with_rotations = {m for m in ranked if results[m].rotations}
     assert with_rotations and ranked - with_rotations, "both kinds among the ranked"
     scores = {
@@ -115,12 +115,14 @@ def test_ranking_by_consistent_accuracy_uses_the_averages_rule(built, results):
     records = {r["model"]: r for r in json.loads((site / "leaderboard.json").read_text())}
     for model, row in rows.items():
         if model in with_rotations:
-            assert row["cr"][0] == places[model] == records[model]["consistent_rank"], model
+            shown = row["consistent_rank"][0]
+            assert shown == places[model] == records[model]["consistent_rank"], model
         else:
-            assert "cr" not in row and records[model]["consistent_rank"] is None, model
+            assert "consistent_rank" not in row and records[model]["consistent_rank"] is None
     normalized = {m: tuple(results[m].chance_normalized_average.ci95) for m in ranked}
     for model, place in expected_places(normalized).items():
-        assert rows[model]["nr"][0] == place == records[model]["chance_normalized_rank"]
+        shown = rows[model]["normalized_rank"][0]
+        assert shown == place == records[model]["chance_normalized_rank"]
 
 
 def test_model_page_robustness_panel_shows_the_results_numbers(built, results):
@@ -246,9 +248,10 @@ def test_a_flagged_model_is_marked_with_its_reason_and_discussion(built):
     work, synthetic = built
     site, flagged = work / "html", synthetic[3]
     rows = rows_of(site)
-    assert rows[flagged]["f"] == [FLAG_REASON, DISCUSSION, "2026-01-15"]
-    assert all("f" not in row for model, row in rows.items() if model != flagged)
-    assert rows[flagged]["r"] is not None, "a flag keeps the model's rank"
+    flag = {"reason": FLAG_REASON, "discussion": DISCUSSION, "date": "2026-01-15"}
+    assert rows[flagged]["flag"] == flag
+    assert all("flag" not in row for model, row in rows.items() if model != flagged)
+    assert rows[flagged].get("rank") is not None, "a flag keeps the model's rank"
     raw = (site / "models" / flagged / "index.html").read_text(encoding="utf-8")
     banner = html.unescape(raw.split('id="flagged"')[1].split("</div>")[0])
     assert FLAG_REASON in banner and f'href="{DISCUSSION}"' in banner
@@ -276,7 +279,7 @@ def test_a_flag_of_a_submitted_model_without_a_result_is_a_warning(site_tree, tm
     assert err == (
         f"warning: {path}: flags {site_tree.pending}, which has no result yet; shown once published"
     )
-    assert all("f" not in row for row in rows_of(tmp_path / "html").values())
+    assert all("flag" not in row for row in rows_of(tmp_path / "html").values())
 
 
 def test_a_flag_of_an_unknown_model_fails_the_build_in_one_line(site_tree, tmp_path, capsys):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from site_fixtures import published_results, result_file, site_build_argv
+from site_fixtures import leaderboard_table, published_results, result_file, site_build_argv
 
 from runner.cli import main
 from runner.evaluation.tasks import TASK_NAMES, TASKS
@@ -36,10 +36,7 @@ def site(site_tree, tmp_path_factory) -> Path:
 
 
 def table_rows(index: Path) -> list[dict]:
-    text = index.read_text(encoding="utf-8")
-    payload = re.search(r'<script type="application/json" id="lb-data">(.*?)</script>', text, re.S)
-    assert payload, "the leaderboard page embeds its rows"
-    return json.loads(payload.group(1))["rows"]
+    return leaderboard_table(index.parent)[0]
 
 
 def pct(value: float) -> float:
@@ -75,38 +72,42 @@ def check_rank_rule(site: Path) -> None:
 def test_leaderboard_rows_are_the_published_results(site, site_tree):
     rows = table_rows(site / "index.html")
     results = published_results(site_tree.results)
-    evaluated = {r["m"]: r for r in rows if "ref" not in r}
+    evaluated = {r["model"]: r for r in rows}
     assert set(evaluated) == set(site_tree.evaluated) == set(results)
     for model_id, result in results.items():
         row = evaluated[model_id]
-        assert row["a"][0] == pct(result.average)
-        assert row["a"][1] <= row["a"][0] <= row["a"][2]
-        assert row["p"] == result.model.params and row["q"] == result.model.precision
+        assert row["average"][0] == pct(result.average)
+        assert row["average"][1] <= row["average"][0] <= row["average"][2]
+        assert row["params"] == result.model.params
+        assert row["precision"] == result.model.precision
         for i, name in enumerate(TASK_NAMES):
             task = result.tasks[name]
-            assert row["s"][i] == [pct(task.acc), pct(task.ci95[0]), pct(task.ci95[1])]
-        page = site / "models" / row.get("k", row["m"]) / "index.html"  # k: when not the id
+            assert row["tasks"][i] == [pct(task.acc), pct(task.ci95[0]), pct(task.ci95[1])]
+        page = site / "models" / row.get("key", row["model"]) / "index.html"  # when not the id
         assert page.is_file(), f"model page for {model_id}"
-    assert {r["t"] for r in evaluated.values()} == {"fine-tuned", "pretrained"}
+    assert {r["model_type"] for r in evaluated.values()} == {"fine-tuned", "pretrained"}
     check_rank_rule(site)
     for row in rows:
-        if "ref" not in row:
-            assert row["r"] is not None, "complete runs are ranked"
-    ordered = [r["a"][0] for r in rows if r.get("r") is not None]
+        assert row.get("rank") is not None, "complete runs are ranked"
+    ordered = [r["average"][0] for r in rows if r.get("rank") is not None]
     assert ordered == sorted(ordered, reverse=True), "ranked rows come best first"
 
 
 def test_reference_rows_are_marked_and_never_ranked(site):
-    references = {r["m"]: r for r in table_rows(site / "index.html") if "ref" in r}
+    references = {r["name"]: r for r in leaderboard_table(site)[1]}
     assert {"GPT-4-base", "Med-PaLM 2"} <= set(references)
     for row in references.values():
-        assert row.get("r") is None and row["ref"].startswith("https://")
+        assert "rank" not in row and row["source_url"].startswith("https://")
     gpt4 = references["GPT-4-base"]
     medqa = TASK_NAMES.index("medqa_4options")
-    assert gpt4["s"][medqa][0] == 86.1
-    # All nine cells are reported (the MMLU ones by a second paper): the row has an average.
-    assert gpt4["a"][0] == 87.0
-    assert gpt4["s"][TASK_NAMES.index("mmlu_anatomy")][0] == 85.2
+    assert gpt4["tasks"][medqa] == 86.1
+    # All nine cells are reported (the MMLU ones by a second paper), under one protocol: the
+    # row has an average, and sits beside the track its setting matches.
+    assert gpt4["average"] == 87.0 and (gpt4["setting"], gpt4["track"]) == ("few-shot", "loglik")
+    assert gpt4["tasks"][TASK_NAMES.index("mmlu_anatomy")] == 85.2
+    # Med-PaLM 2's "best" column mixes protocols: no average, and never beside loglik.
+    palm = references["Med-PaLM 2"]
+    assert "average" not in palm and (palm["setting"], palm["track"]) == ("ensemble", "cot")
 
 
 def test_downloads_round_scores_to_four_decimals(site, site_tree):
@@ -248,7 +249,8 @@ def test_malformed_reference_names_file_and_field(site_tree, tmp_path, capsys):
     references = tmp_path / "references"
     references.mkdir()
     (references / "bad.yaml").write_text(
-        "name: X\ndeveloper: Y\nsetting: z\nsource: {title: t, authors: a, year: 2023, "
+        "name: X\ndeveloper: Y\nsetting: z\nsetting_kind: few-shot\n"
+        "source: {title: t, authors: a, year: 2023, "
         "url: 'https://example.org', location: T1}\nscores_percent: {medqa: 50}\n"
     )
     assert build(site_tree.results, site_tree.submissions, references, tmp_path / "w") == 1
@@ -274,18 +276,17 @@ def test_a_thousand_models_keep_the_leaderboard_page_small(site_tree, tmp_path):
     index = tmp_path / "html" / "index.html"
     assert index.stat().st_size < 1_000_000
     rows = table_rows(index)
-    assert {r["m"] for r in rows if "ref" not in r} == set(ids)
+    assert {r["model"] for r in rows} == set(ids)
     check_rank_rule(tmp_path / "html")
-    ranks = [r["r"] for r in rows if r.get("r") is not None]
-    assert len(set(ranks)) < len(ranks), "overlapping intervals share ranks"
+    ranks = [r["rank"][0] for r in rows if r.get("rank") is not None]
+    assert len(set(ranks)) < len(ranks), "overlapping intervals allow the same best rank"
     assert max(ranks) > 1, "clearly worse models rank lower"
     assert sum(1 for _ in (tmp_path / "html" / "models").rglob("index.html")) == 1000
     # Beyond accuracy: nine in ten synthetic models have rotation scores, all are ranked by them
     # and by the chance-normalised average, and every row carries its chance-normalised scores.
-    evaluated = [r for r in rows if "ref" not in r]
-    assert sum(1 for r in evaluated if "cr" in r) == 900
-    assert all("c" in r for r in evaluated if "cr" in r)
-    assert all("nr" in r and len(r["ns"]) == 9 for r in evaluated)
+    assert sum(1 for r in rows if "consistent_rank" in r) == 900
+    assert all("consistent" in r for r in rows if "consistent_rank" in r)
+    assert all("normalized_rank" in r and len(r["normalized_tasks"]) == 9 for r in rows)
 
 
 def test_sample_data_is_never_ranked_against_full_splits(site_tree, tmp_path):

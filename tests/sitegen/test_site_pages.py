@@ -41,25 +41,31 @@ def site(site_tree, tmp_path_factory) -> Path:
     return work / "html"
 
 
+def pct(value: float) -> float:
+    return round(100 * value, 1)
+
+
 def test_specialties_rank_every_subject_by_its_wilson_interval(site, site_tree):
     results = published_results(site_tree.results)
     page = (site / "specialties" / "index.html").read_text(encoding="utf-8")
     data = json.loads(re.search(r'id="sp-data">(.*?)</script>', page, re.S).group(1))
     medmcqa = {s for r in results.values() for s in r.tasks["medmcqa"].subjects}
     mmlu = {f"{n}:{n[5:].replace('_', ' ')}" for n in TASK_NAMES if n.startswith("mmlu_")}
-    assert {c[0] for c in data["cols"]} == {f"medmcqa:{s}" for s in medmcqa} | mmlu
-    rows = {row["m"]: row for row in data["rows"]}
+    assert {c["key"] for c in data["columns"]} == {f"medmcqa:{s}" for s in medmcqa} | mmlu
+    models = data["models"]
+    rows = {models[row["model_index"]]["model"]: row for row in data["tracks"][0]["rows"]}
     assert set(rows) == set(results)
-    for i, (key, label, _group, _title, n) in enumerate(data["cols"]):
+    for i, column in enumerate(data["columns"]):
+        key, label = column["key"], column["name"]
         task, subject = key.split(":", 1)
         scores = {m: r.tasks[task].subjects[subject] for m, r in results.items()}
         places = rank_places(
             [Interval(s.acc, *wilson_interval(s.acc, s.n)) for s in scores.values()]
         )
         for (model, score), place in zip(scores.items(), places, strict=True):
-            cell = rows[model]["c"][i]
-            assert cell[:3] == [round(score.acc * score.n), place.rank, place.tied], (model, key)
-            assert (cell[3] if len(cell) > 3 else n) == score.n
+            low, high = wilson_interval(score.acc, score.n)
+            expected = [pct(score.acc), pct(low), pct(high), place.rank, place.worst, score.n]
+            assert rows[model]["cells"][i] == expected, (model, key)
         assert label[0].isupper()
     assert '<a href="?sort=medmcqa%3AGynaecology%20%26%20Obstetrics">' in page, "one click"
     nav = (site / "index.html").read_text(encoding="utf-8")

@@ -14,7 +14,13 @@ import re
 from pathlib import Path
 
 import pytest
-from site_fixtures import build_synthetic_site, page_words, published_results, site_build_argv
+from site_fixtures import (
+    build_synthetic_site,
+    leaderboard_table,
+    page_words,
+    published_results,
+    site_build_argv,
+)
 
 from runner.cli import main
 from runner.evaluation.tasks import TASK_NAMES, TASKS
@@ -23,9 +29,7 @@ SAMPLE_SITE_WORDS = "ranked among themselves"
 
 
 def rows_of(site: Path) -> dict[str, dict]:
-    page = (site / "index.html").read_text(encoding="utf-8")
-    payload = re.search(r'<script type="application/json" id="lb-data">(.*?)</script>', page, re.S)
-    return {r["m"]: r for r in json.loads(payload.group(1))["rows"] if "ref" not in r}
+    return {r["model"]: r for r in leaderboard_table(site)[0]}
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +52,11 @@ def sample_only(site_tree, tmp_path_factory):
 def test_a_site_with_full_split_results_ranks_only_those_and_says_so(mixed, site_tree):
     site, full = mixed
     rows = rows_of(site)
-    assert {m for m, r in rows.items() if r["r"] is not None} == full
+    assert {m for m, r in rows.items() if r.get("rank") is not None} == full
     for model in site_tree.evaluated:
-        assert rows[model]["r"] is None and rows[model]["a"] is None, "no rank, no average"
-        assert "local questions" in rows[model]["w"]
-        assert rows[model]["tr"] == [None] * len(TASK_NAMES), "no task rank either"
+        assert "rank" not in rows[model] and "average" not in rows[model], "no rank, no average"
+        assert "local questions" in rows[model]["unranked_reason"]
+        assert rows[model]["task_ranks"] == [None] * len(TASK_NAMES), "no task rank either"
 
     words = page_words(site / "index.html")
     assert "every question of the benchmarks' full test splits" in words
@@ -83,8 +87,9 @@ def test_task_pages_state_their_rule_and_list_what_they_do_not_rank(mixed, site_
 def test_specialties_and_model_pages_follow_the_same_rule(mixed, site_tree):
     site, full = mixed
     page = (site / "specialties" / "index.html").read_text(encoding="utf-8")
-    payload = re.search(r'id="sp-data">(.*?)</script>', page, re.S)
-    assert {row["m"] for row in json.loads(payload.group(1))["rows"]} == full
+    payload = json.loads(re.search(r'id="sp-data">(.*?)</script>', page, re.S).group(1))
+    models = payload["models"]
+    assert {models[row["model_index"]]["model"] for row in payload["tracks"][0]["rows"]} == full
     assert "full test splits" in page_words(site / "specialties" / "index.html")
     sample = page_words(site / "models" / site_tree.evaluated[0] / "index.html")
     assert "not ranked" in sample and "local questions" in sample
@@ -92,7 +97,7 @@ def test_specialties_and_model_pages_follow_the_same_rule(mixed, site_tree):
 
 def test_a_sample_data_site_ranks_its_results_among_themselves_and_says_so(sample_only):
     rows = rows_of(sample_only)
-    assert all(r["r"] is not None for r in rows.values())
+    assert all(r.get("rank") is not None for r in rows.values())
     for page in ("index.html", "about/index.html", "tasks/medqa_4options/index.html"):
         words = page_words(sample_only / page)
         assert SAMPLE_SITE_WORDS in words, page
@@ -125,14 +130,14 @@ def test_the_words_about_the_consistent_ranking_match_its_ranks(mixed):
     site, _ = mixed
     rows = rows_of(site)
     results = published_results(site.parent / "results")
-    ranked = {m for m, r in rows.items() if r["r"] is not None}
-    consistent = {m for m in ranked if "cr" in rows[m]}
+    ranked = {m for m, r in rows.items() if r.get("rank") is not None}
+    consistent = {m for m in ranked if "consistent_rank" in rows[m]}
     without = "synth-org-9/synth-model-0009"
     assert ranked - consistent == {without} and not results[without].rotations
     intervals = {m: results[m].letter_tasks_average.rotations.consistent.ci95 for m in consistent}
     for model, (_, high) in intervals.items():
         above = sum(1 for other, (low, _) in intervals.items() if other != model and low > high)
-        assert rows[model]["cr"][0] == 1 + above, model
+        assert rows[model]["consistent_rank"][0] == 1 + above, model
     for page in ("index.html", "about/index.html"):
         assert consistent_words(len(consistent), without, "them") in page_words(site / page)
     unranked_here = len(rows) - len(consistent)
@@ -144,6 +149,6 @@ def test_the_words_about_the_consistent_ranking_match_its_ranks(mixed):
 def test_a_sample_data_site_names_its_run_without_rotations(sample_only, site_tree):
     rows = rows_of(sample_only)
     llama, gpt2 = site_tree.evaluated
-    assert rows[llama]["cr"] == [1, 0] and "cr" not in rows[gpt2]
+    assert rows[llama]["consistent_rank"] == [1, 1] and "consistent_rank" not in rows[gpt2]
     words = page_words(sample_only / "index.html")
     assert consistent_words(1, gpt2, "it") in words

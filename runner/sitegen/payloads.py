@@ -1,0 +1,275 @@
+"""The typed contract between the site build and its scripts: every JSON payload that crosses from
+Python to the browser, as pydantic models with readable field names (ARCHITECTURE.md, "The site").
+
+Python computes every derived value (rank ranges, the Hub link, size labels, the engine's words,
+the question text); the scripts only display. `python -m runner.sitegen.payloads` writes their
+JSON Schema to `site/assets/payloads.schema.json`; `tests/sitegen/test_payloads.py` fails when that
+file is stale or when a script reads a field the schema does not declare, so a field renamed on
+one side only fails a test.
+
+Payloads: the leaderboard (`LeaderboardPayload`, per track), the specialties table
+(`SpecialtiesPayload`), a question view (`QuestionViewPayload`, with the question texts from
+`QuestionTexts`), and the compare page's data (`ComparePayload`, at the end: its script is owned
+with the compare page).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "site" / "assets" / "payloads.schema.json"
+
+Triple = tuple[float | None, float | None, float | None]  # percent: value, 95% low, 95% high
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_json(self) -> str:
+        """Compact JSON without absent fields (the scripts read a missing field as null), safe
+        inside a <script> element (no `</script>` can close it early)."""
+        return self.model_dump_json(exclude_none=True).replace("</", "<\\/")
+
+
+# ---- the leaderboard ----
+
+
+# Where a model's 95% interval allows it to rank: [best, worst], best = 1 + the models whose
+# interval lies wholly above, worst = N − the models wholly below (worst − best other models
+# overlap it). A pair, not an object: 1,000 rows × 12 rankings keep the page under 1 MB.
+RankRange = tuple[int, int]
+
+
+class FlagNote(_Payload):
+    reason: str
+    discussion: str
+    date: str
+
+
+class ModelFacts(_Payload):
+    """What the tracks share about one evaluated model (`LeaderboardRow.model_index`)."""
+
+    key: str | None = None  # the page path models/<key>/ when it is not the model id
+    model: str
+    hub_url: str | None = None  # the Hub page at the evaluated revision
+    model_type: str
+    params: int | None = None
+    size_label: str  # "7B", "—"
+    precision: str | None = None
+    license: str | None = None
+    flag: FlagNote | None = None
+
+
+class LeaderboardRow(_Payload):
+    """One evaluated model on one track: its scores, ranges and, per track, its own columns."""
+
+    model_index: int  # into LeaderboardPayload.models
+    rank: RankRange | None = None
+    unranked_reason: str | None = None
+    average: Triple | None = None
+    tasks: list[Triple | None]
+    task_ranks: list[RankRange | None]
+    # loglik track only
+    consistent: Triple | None = None
+    consistent_rank: RankRange | None = None
+    # cot track only
+    no_answer: float | None = None  # percent of items without a "Final Answer" line
+    truncated: float | None = None  # percent of items that hit max_new_tokens
+    engine: str | None = None  # "transformers 4.57.1", "vLLM 0.11.0"
+    not_run: str | None = None  # why this model has no cot score
+
+
+class NormalizedRow(_Payload):
+    """A loglik row's chance-normalised scores, fetched when the reader asks for that view."""
+
+    model_index: int
+    normalized_average: Triple | None = None
+    normalized_rank: RankRange | None = None
+    normalized_tasks: list[Triple | None] | None = None
+
+
+class NormalizedScores(_Payload):
+    rows: list[NormalizedRow]
+    references: list[list[float | None]]  # per loglik reference row: the nine tasks, normalised
+
+
+ReferenceSetting = Literal["zero-shot", "few-shot", "CoT", "ensemble"]
+
+
+class ReferenceRow(_Payload):
+    """A closed model's paper-reported scores: never ranked, shown only on request and only
+    beside the track whose setting it matches; an average only when all nine share one setting."""
+
+    name: str
+    setting: ReferenceSetting
+    setting_text: str  # the source's own words
+    source_url: str
+    average: float | None = None
+    tasks: list[float | None]
+
+
+class LeaderboardTrack(_Payload):
+    track: Literal["loglik", "cot"]
+    rows: list[LeaderboardRow]
+    references: list[ReferenceRow]
+    ranked: int
+
+
+class LeaderboardPayload(_Payload):
+    """The page embeds the loglik track; every other track is a `LeaderboardTrack` file it
+    fetches when the reader switches to it (`track_files`), so each page stays under 1 MB."""
+
+    tasks: list[str]
+    task_titles: list[str]
+    models: list[ModelFacts]
+    tracks: list[LeaderboardTrack]
+    track_files: dict[str, str]  # track -> path under the site root
+    normalized_file: str  # NormalizedScores, path under the site root
+
+
+# ---- the specialties table ----
+
+
+class SpecialtyColumn(_Payload):
+    key: str  # "<task>:<subject>", the ?sort= value
+    name: str  # the specialty as the page names it
+    group: str  # "MedMCQA", "MMLU"
+    task_title: str
+    questions: int  # the count most models answered
+
+
+# One model in one specialty: accuracy, its Wilson 95% interval (percent), rank range, questions
+SpecialtyCell = tuple[float, float, float, int, int, int]
+
+
+class SpecialtyRow(_Payload):
+    model_index: int  # into SpecialtiesPayload.models
+    rank: RankRange | None = None  # the track's rank by average
+    average: float | None = None  # percent
+    cells: list[SpecialtyCell | None]
+
+
+class SpecialtiesTrack(_Payload):
+    track: Literal["loglik", "cot"]
+    rows: list[SpecialtyRow]
+    ranked: list[int]  # per column, the models ranked in it
+
+
+class SpecialtyModel(_Payload):
+    key: str
+    model: str
+
+
+class SpecialtiesPayload(_Payload):
+    """The page embeds the loglik track; the cot track is a `SpecialtiesTrack` file it fetches
+    when the reader switches to it."""
+
+    columns: list[SpecialtyColumn]
+    models: list[SpecialtyModel]
+    tracks: list[SpecialtiesTrack]
+    track_files: dict[str, str]
+
+
+# ---- the question view ----
+
+
+class QuestionText(_Payload):
+    """One item of a task at its pinned rows: what the model was asked."""
+
+    stem: str
+    options: list[str]  # in the original order, labelled by `QuestionViewPayload.labels`
+    context: str | None = None  # PubMedQA's abstract
+
+
+class QuestionTexts(_Payload):
+    """A task's questions at one revision of its rows, stored once beside the details."""
+
+    task: str
+    dataset: str
+    dataset_revision: str | None = None
+    data_sha256: str
+    licence: str
+    questions: list[QuestionText]
+
+
+class CotAnswer(_Payload):
+    generation: str
+    answer: str | None = None  # the extracted letter/word, null when none was found
+    correct: bool
+    output_tokens: int
+    truncated: bool
+
+
+class QuestionViewPayload(_Payload):
+    """One model on one task: per item the gold, the choice, per-mille probabilities, the option
+    chosen under each rotation (digits) and, on the cot track, the generation."""
+
+    model: str
+    revision: str
+    task: str
+    labels: list[str]
+    n: int
+    dataset: dict  # id, config, split, revision, rows, viewer, files (question_views)
+    predictions: dict  # url, sha256
+    gold: list[int]
+    pred: list[int]
+    p: list[list[int]]
+    rot: list[str] | None = None
+    texts_url: str | None = None  # the QuestionTexts file of these rows
+    cot: list[CotAnswer] | None = None
+
+
+# ---- the compare page (its script is owned with the compare page; extend here) ----
+
+
+class CompareTask(_Payload):
+    correct: str  # encode_bits of [right, doc_id 0..n-1], as in the results file
+    n: int
+    chosen: str | None = None  # per item the chosen option as digits ("0132…")
+    texts_url: str | None = None  # the QuestionTexts file (stems of the disagreements)
+
+
+class CompareModel(_Payload):
+    key: str
+    model: str
+    revision: str | None = None
+    track: Literal["loglik", "cot"]
+    tasks: dict[str, CompareTask]
+
+
+class ComparePayload(_Payload):
+    models: list[CompareModel]
+
+
+PAYLOADS: tuple[type[_Payload], ...] = (
+    LeaderboardPayload,
+    NormalizedScores,
+    SpecialtiesPayload,
+    QuestionViewPayload,
+    QuestionTexts,
+    ComparePayload,
+)
+
+
+def payload_schema() -> dict:
+    """One JSON Schema document with every payload's definitions."""
+    from pydantic.json_schema import models_json_schema
+
+    _, schema = models_json_schema(
+        [(model, "serialization") for model in PAYLOADS], title="medlb site payloads"
+    )
+    return schema
+
+
+def schema_text() -> str:
+    return json.dumps(payload_schema(), indent=1, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    SCHEMA_FILE.write_text(schema_text(), encoding="utf-8")
+    sys.stdout.write(f"wrote {SCHEMA_FILE}\n")
