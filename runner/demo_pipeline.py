@@ -8,6 +8,7 @@ in-process through `runner.cli.main`, inside a workspace laid out like the repos
     WORKSPACE/runs/<name>/                      `medlb evaluate` outputs (resumable)
     WORKSPACE/results/demo/<name>/<revision>.json  published results
     WORKSPACE/details/demo/<name>/<revision>/   their per-item details (the details branch's layout)
+    WORKSPACE/details/questions/<task>/<data_sha256>.json   the question texts of those rows
     WORKSPACE/pages/, WORKSPACE/site/           the generated Markdown and the built site
 
 The models differ in architecture (Llama with a BOS token, GPT-2 without) and seed, so the
@@ -32,7 +33,6 @@ from pathlib import Path
 
 from runner.errors import UsageError, UserError
 from runner.evaluation.tiny_models import BOS_CHAT_TEMPLATE, SAMPLE_DATA_DIR, TinyModelSpec
-from runner.sitegen.question_texts import write_question_texts
 
 DEMO_ORG = "demo"
 STAGES = 6
@@ -152,14 +152,12 @@ def run_demo(workspace: DemoWorkspace, repo: Path, say: Say = print) -> Path:
                "--data-dir", SAMPLE_DATA_DIR, "--output", workspace.run_dir(model))  # fmt: skip
 
     say(f"[4/{STAGES}] Publishing the results into {workspace.results},")
-    say(f"      their per-item details into {workspace.details}")
+    say(f"      their per-item details and question texts into {workspace.details}")
     for model in DEMO_MODELS:
         _medlb(say, "results", "publish", workspace.run_dir(model),
                "--submission", workspace.submission(model),
                "--results-dir", workspace.results, "--data-dir", SAMPLE_DATA_DIR,
                "--details-dir", workspace.details)  # fmt: skip
-    # the questions' texts, once per version of the rows, beside the details
-    write_question_texts(workspace.details, SAMPLE_DATA_DIR)
 
     say(f"[5/{STAGES}] Building the site into {workspace.site}")
     _medlb(say, "site", "build", "--results", workspace.results,

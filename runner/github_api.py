@@ -195,6 +195,23 @@ class GitHubRepo:
 
     def file_at(self, path: str, ref: str) -> bytes | None:
         """A file's bytes at `ref` (contents API); None when there is no such file."""
+        found = self._contents(path, ref)
+        if found is None:
+            return None
+        if found.get("encoding") != "base64":
+            raise GitHubApiError(f"contents of {path}", 200, "too large to read", retryable=False)
+        try:
+            return base64.b64decode(str(found.get("content", "")))
+        except binascii.Error:
+            raise GitHubApiError(f"contents of {path}", 200, "bad base64", retryable=True) from None
+
+    def blob_id_at(self, path: str, ref: str) -> str | None:
+        """A file's git blob id at `ref` (the contents API's `sha`, given also for files too
+        large to read that way); None when there is no such file."""
+        found = self._contents(path, ref)
+        return None if found is None else _field(found, "sha")
+
+    def _contents(self, path: str, ref: str) -> dict[str, Any] | None:
         try:
             found = self._call("get contents", "GET", f"/contents/{quote(path)}?ref={ref}")
         except GitHubApiError as err:
@@ -203,12 +220,7 @@ class GitHubRepo:
             raise
         if not isinstance(found, dict) or found.get("type") != "file":
             raise GitHubApiError(f"contents of {path}", 200, "not a file", retryable=False)
-        if found.get("encoding") != "base64":
-            raise GitHubApiError(f"contents of {path}", 200, "too large to read", retryable=False)
-        try:
-            return base64.b64decode(str(found.get("content", "")))
-        except binascii.Error:
-            raise GitHubApiError(f"contents of {path}", 200, "bad base64", retryable=True) from None
+        return found
 
     def pull(self, number: int) -> Any:
         """The pull request object (GET /pulls/{n}), as GitHub documents it."""

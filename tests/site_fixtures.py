@@ -111,10 +111,6 @@ def publish_tiny_runs(work: Path) -> SiteTree:
         publish += ["--details-dir", str(work / "details"), "--data-dir", str(SAMPLE_DATA_DIR)]
         assert main([*publish, "--results-dir", str(results)]) == 0
         evaluated.append(model_id)
-    from runner.sitegen.question_texts import write_question_texts
-
-    write_question_texts(work / "details", SAMPLE_DATA_DIR)
-
     pending = f"{TINY_ORG}/tiny-pending"
     write_submission(submissions, pending, "a" * 40, model_type="merged", license="mit")
     failed = f"{TINY_ORG}/tiny-broken"

@@ -53,6 +53,8 @@ def test_demo_builds_a_site_with_both_models_and_the_references(tmp_path, capsys
             )
             assert view["n"] == published.tasks[task].n
             assert view["predictions"]["sha256"] == published.tasks[task].predictions_sha256
+            texts = json.loads((site / view["texts_url"]).read_text())  # staged by publish
+            assert texts["data_sha256"] == published.tasks[task].data_sha256
         revision = published.model.revision
         assert (workspace / "details" / model.model_id / revision / "predictions").is_dir()
     assert (site / "questions" / "index.html").is_file()

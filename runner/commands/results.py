@@ -279,7 +279,9 @@ def _register_publish(steps: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="also copy the run's predictions files (each checked against its sha256 in the "
         "result) to DIR/<org>/<model>/<revision>/predictions/<task>.jsonl, the layout of the "
-        "details branch, and plan their commit there before the result's (`deliver`)",
+        "details branch, with the question texts of the pinned rows read again at "
+        "DIR/questions/<task>/<data_sha256>.json, and plan their commit there before the "
+        "result's (`deliver`)",
     )
     p.add_argument(
         "--data-dir",

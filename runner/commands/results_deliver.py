@@ -16,7 +16,8 @@ def register_deliver(steps: argparse._SubParsersAction) -> None:
         "each attempt re-decides against the branch's live head: the model's submission file "
         "must still name this revision, and a stale failure record is deleted only if present), "
         "then post OUT/comment.md on the request's PR. A result's per-item details (publish "
-        "--details-dir) are committed first, on the details branch (created if missing); if that "
+        "--details-dir) are committed first, on the details branch (created if missing; question "
+        "texts only where the branch lacks them, refused where it holds other bytes); if that "
         "fails, nothing is published. If a commit fails, a comment says so instead and the exit "
         "status is 1. Needs GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY.",
     )

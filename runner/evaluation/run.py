@@ -58,6 +58,7 @@ from runner.evaluation.task_results import result_averages
 from runner.evaluation.tasks import TaskSpec
 from runner.github_actions import append_summary, log_group
 from runner.results_schema import EngineInfo, EvaluationResult, ModelInfo, RunInfo, save
+from runner.untrusted_text import one_line
 
 RESULTS_FILE = "results.json"
 TRACK_CHOICES = ("loglik", "cot", "both")
@@ -190,7 +191,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
     config = _load_config(directory)  # a broken config.json says so before the tokenizer does
     tokenizer = _load_tokenizer(directory)
     window = lm_eval_max_length(config, tokenizer)
-    run_loglik, run_cot, cot_not_run = _tracks(options, tokenizer, window)
+    run_loglik, run_cot, cot_not_run = _tracks(options, tokenizer, window, directory)
     if run_cot:  # an engine that cannot run here fails now, not after the loglik track
         resolve_engine_name(options.cot.engine, options.device)
     manifest = open_run(options.output_dir, _identity(options, directory, from_hub))
@@ -267,11 +268,11 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationResult:
 
 
 def _tracks(
-    options: EvaluationOptions, tokenizer: object, window: int
+    options: EvaluationOptions, tokenizer: object, window: int, directory: Path
 ) -> tuple[bool, bool, str | None]:
     """(run loglik, run cot, why cot does not run). No --track: both where the tokenizer has a
-    chat template and the window leaves room for the prompt, else loglik alone; --track cot where
-    cot cannot run is an error."""
+    chat template that passes the sandboxed check and the window leaves room for the prompt,
+    else loglik alone; --track cot where cot cannot run is an error."""
     from runner.evaluation.cot.chat import chat_template_text
 
     track, max_new_tokens = options.track, options.cot.max_new_tokens
@@ -288,10 +289,25 @@ def _tracks(
             f"{window}-token context window"
         )
     if reason is None:
+        reason = _template_refused(directory)
+    if reason is None:
         return track != "cot", True, None
     if track == "cot":
         raise UserError(f"--track cot: {reason}")
     return True, False, reason
+
+
+def _template_refused(directory: Path) -> str | None:
+    """Why the chat template may not render prompts here, or None: the validator's check again
+    (transformers' sandbox, in a child process, 2 s and 64 KB on a sample message), because the
+    template rendered in this process is the repository's, not what validation saw
+    (ARCHITECTURE.md, "The reasoning track")."""
+    from runner.submissions.chat_template import check_chat_template
+
+    checked = check_chat_template(directory)
+    if checked.status == "pass":
+        return None
+    return one_line(f"the chat template failed the sandboxed check: {checked.message}")[:300]
 
 
 def _load(options: EvaluationOptions, directory: Path, params: int) -> LoadedModel:

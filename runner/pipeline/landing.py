@@ -43,7 +43,13 @@ from typing import TypeVar
 from runner import github_actions
 from runner.errors import UserError
 from runner.github_api import GitHubApiError, GitHubRepo
-from runner.pipeline.details import DETAILS_BRANCH, is_cot_details_path, is_details_path
+from runner.pipeline.details import (
+    DETAILS_BRANCH,
+    is_cot_details_path,
+    is_details_path,
+    question_files,
+    texts_there,
+)
 from runner.pipeline.publish import COMMENT_FILE, PLAN_FILE, Publication, load_plan
 from runner.pipeline.request import EvaluationRequest, load_request
 from runner.pipeline.score_report import landing_failure_markdown
@@ -130,6 +136,7 @@ def commit_details(
             files[path] = (root / path).read_bytes()
         except OSError as err:
             raise UserError(f"{root / path}: cannot read it ({err.strerror})") from None
+    files |= question_files(plan, checkout)
     blobs: dict[str, str] = {}  # kept across attempts: a blob's id depends on its bytes only
     return with_retries(
         f"commit to {details_branch}",
@@ -147,14 +154,18 @@ def _commit_details_once(
     blobs: dict[str, str],
 ) -> str | None:
     check_still_submitted(repo, repo.branch_head(branch), plan, branch)
+    head = repo.branch_head_if_any(details_branch)  # None: the first publication
+    questions = set(plan.questions)
+    files = {
+        p: d for p, d in files.items() if p not in questions or not texts_there(repo, head, p, d)
+    }
     for path, data in files.items():
         if path not in blobs:  # a retry does not upload megabytes again
             blobs[path] = repo.create_blob(data)
     entries: list[dict[str, object]] = [
         {"path": path, "mode": FILE_MODE, "type": "blob", "sha": blobs[path]} for path in files
     ]
-    message = f"details: {plan.model}@{plan.revision[:7]}, predictions of {len(files)} tasks"
-    head = repo.branch_head_if_any(details_branch)  # None: the first publication
+    message = f"details: {plan.model}@{plan.revision[:7]}, predictions of {len(plan.details)} tasks"
     return commit_entries(repo, details_branch, head, entries, message)
 
 
@@ -241,7 +252,7 @@ def _check_paths(plan: Publication) -> None:
     )
     if not details_ok or len(set(plan.details)) != len(plan.details):
         raise UserError(f"{PLAN_FILE}: details may hold only {plan.model}@{plan.revision}'s")
-    if plan.details and (plan.kind != "result" or plan.details_dir is None):
+    if (plan.details or plan.questions) and (plan.kind != "result" or plan.details_dir is None):
         raise UserError(f"{PLAN_FILE}: details without a result or a details_dir")
     own_file = f"submissions/{plan.model}.yaml"
     if not is_submission_path(plan.submission) or plan.submission != own_file:
@@ -322,6 +333,7 @@ def _land(
     when one is configured, the rest to the details branch), then its commit on `branch`: that
     commit, and what landed in the PR comment's words."""
     _check_paths(plan)
+    question_files(plan, Path.cwd())  # a wrong text stops the plan before any upload
     landed, message = [], plan.message
     if cot_dataset is not None and any(is_cot_details_path(path) for path in plan.details):
         done = upload_cot_details(cot_dataset, plan, Path.cwd(), backoff)
@@ -331,7 +343,7 @@ def _land(
         plan = plan.model_copy(
             update={"details": [p for p in plan.details if not is_cot_details_path(p)]}
         )
-    if plan.details:
+    if plan.details or plan.questions:
         details = commit_details(repo, DETAILS_BRANCH, branch, plan, Path.cwd(), backoff)
         where = f"{DETAILS_BRANCH} at {plan.model}/{plan.revision}/"
         done = f"committed to {where} as {details}" if details else f"already on {where}"

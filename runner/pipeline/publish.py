@@ -61,6 +61,9 @@ class Publication(BaseModel):
     # relative to the checkout) hold their bytes.
     details_dir: str | None = None
     details: list[str] = []
+    # The question texts of the published tasks' rows (runner.evaluation.question_texts), also
+    # under `details_dir`: each added to the details branch only when absent or identical there.
+    questions: list[str] = []
 
     @property
     def paths(self) -> list[str]:
@@ -222,7 +225,8 @@ def publish_run(
     """Check a finished run against its request (or a submission file: every task planned) and
     publish it; print the score table, and write the PR comment to `out_dir` with the commit
     plan. With `details_dir`, the run's predictions files are copied there at their
-    details-branch paths (runner.pipeline.details) and the plan commits them first.
+    details-branch paths (runner.pipeline.details), with the question texts of the pinned rows
+    read again (`questions/<task>/<data_sha256>.json`), and the plan commits them first.
 
     Every score is recomputed from the predictions files against the task rows (the Hub at the
     pinned revision, or `data_dir`): the artifact's numbers are never copied
@@ -254,7 +258,7 @@ def publish_run(
             "only a run of the Hub repository at the submitted revision is"
         )
     check_complete(claimed, planned)
-    result = rederive_result(run_dir, claimed, data_dir=data_dir, run_url=run_url)
+    result, texts = rederive_result(run_dir, claimed, data_dir=data_dir, run_url=run_url)
     publication, published = publish_result(
         result,
         submission,
@@ -264,12 +268,13 @@ def publish_run(
         replace=replace,
     )
     if details_dir is not None:
+        from runner.evaluation.question_texts import stage_texts
         from runner.pipeline.details import stage_details
 
         staged = stage_details(run_dir, published, details_dir)
-        publication = publication.model_copy(
-            update={"details_dir": str(details_dir), "details": staged}
-        )
+        questions = [stage_texts(details_dir, t) for t in texts]
+        update = {"details_dir": str(details_dir), "details": staged, "questions": questions}
+        publication = publication.model_copy(update=update)
     target = result_path(results_dir, submission.model, submission.revision)
     markdown = result_markdown(published, target, published.run.ci_run_url)
     _write_outputs(out_dir, publication, markdown)

@@ -12,6 +12,9 @@ The `cot` track is rebuilt the same way (`_rederive_cot`): its rows must be one 
 pinned golds, each row's answer must be what extraction reads in its generation (and `correct`
 what that answer says), and its scores, subjects and agreement with the `loglik` track come from
 `runner.evaluation.cot.scoring`, the functions `medlb evaluate` uses.
+
+The same pinned rows give the question texts publish stages beside the details
+(`runner.evaluation.question_texts`): from the rows read here, never from the artifact.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from pathlib import Path
 from runner.errors import UserError
 from runner.evaluation.metrics import leaderboard_average
 from runner.evaluation.predictions import parse_matching, predictions_path, sha256
+from runner.evaluation.question_texts import QuestionTexts, texts_of_rows
 from runner.evaluation.run_manifest import TaskRecord
-from runner.evaluation.task_data import load_task_rows, rows_source
+from runner.evaluation.task_data import TaskRows, load_task_rows, rows_source
 from runner.evaluation.task_results import result_averages, task_result
 from runner.evaluation.tasks import TASK_NAMES, TASKS, build_items
 from runner.results_schema import CotTaskResult, CotTrack, EvaluationResult, RunInfo, TaskResult
@@ -41,22 +45,28 @@ def https_url(value: str | None, what: str) -> str | None:
 
 def rederive_result(
     run_dir: Path, claimed: EvaluationResult, *, data_dir: Path | None, run_url: str | None
-) -> EvaluationResult:
+) -> tuple[EvaluationResult, list[QuestionTexts]]:
     """`claimed` with every score recomputed from `run_dir/predictions/` and the pinned rows,
-    and `run.ci_run_url` set to `run_url` (the run publish was told it is part of)."""
+    and `run.ci_run_url` set to `run_url` (the run publish was told it is part of); and the
+    question texts of those rows, one per task of the loglik track."""
     tasks: dict[str, TaskResult] = {}
     rows_by_task = {}
+    texts = []
     for name, task in claimed.tasks.items():
         if name not in TASKS:
             raise UserError(f"results: unknown task {name!a}")
-        tasks[name], rows_by_task[name] = _rederive_task(run_dir, name, task, claimed, data_dir)
+        tasks[name], rows_by_task[name], task_rows = _rederive_task(
+            run_dir, name, task, claimed, data_dir
+        )
+        texts.append(texts_of_rows(name, task_rows))
     ordered = {name: tasks[name] for name in TASK_NAMES if name in tasks}
     complete = all(t.n == t.n_total for t in ordered.values())
     run = claimed.run
-    cot = (
-        None if claimed.cot is None else _rederive_cot(run_dir, claimed.cot, data_dir, rows_by_task)
-    )
-    return claimed.model_copy(
+    cot = None
+    if claimed.cot is not None:
+        cot, cot_texts = _rederive_cot(run_dir, claimed.cot, data_dir, rows_by_task)
+        texts += [t for t in cot_texts if t.task not in claimed.tasks]  # a cot-only result
+    rederived = claimed.model_copy(
         update={
             "cot": cot,
             "tasks": ordered,
@@ -76,11 +86,12 @@ def rederive_result(
             ),
         }
     )
+    return rederived, texts
 
 
 def _rederive_task(
     run_dir: Path, name: str, claimed_task: TaskResult, claimed: EvaluationResult, data_dir
-) -> tuple[TaskResult, list]:
+) -> tuple[TaskResult, list, TaskRows]:
     spec = TASKS[name]
     task_rows = load_task_rows(spec, data_dir)
     items = build_items(spec, task_rows.rows, source=task_rows.source)
@@ -122,12 +133,12 @@ def _rederive_task(
         record=record,
         rows_source=rows_source(spec, task_rows),
     )
-    return derived, rows
+    return derived, rows, task_rows
 
 
 def _rederive_cot(
     run_dir: Path, claimed: CotTrack, data_dir: Path | None, loglik_rows_by_task: dict
-) -> CotTrack:
+) -> tuple[CotTrack, list[QuestionTexts]]:
     """The cot track rebuilt from `run_dir/predictions/cot/` and the pinned rows; the settings
     (engine, max_new_tokens, the template's sha256) and what the run measured (seconds, prompt
     tokens, energy) are kept, every score is recomputed."""
@@ -135,15 +146,17 @@ def _rederive_cot(
 
     tasks: dict[str, CotTaskResult] = {}
     rows_by_task = {}
+    texts = []
     for name, claimed_task in claimed.tasks.items():
         if name not in TASKS:
             raise UserError(f"results: cot.tasks: unknown task {name!a}")
-        tasks[name], rows_by_task[name] = _rederive_cot_task(
+        tasks[name], rows_by_task[name], task_rows = _rederive_cot_task(
             run_dir, name, claimed_task, data_dir, loglik_rows_by_task.get(name)
         )
+        texts.append(texts_of_rows(name, task_rows))
     ordered = {name: tasks[name] for name in TASK_NAMES if name in tasks}
     output_tokens = sum(t.output_tokens for t in ordered.values())
-    return cot_track(
+    track = cot_track(
         ordered,
         rows_by_task,
         engine=claimed.engine,
@@ -152,11 +165,12 @@ def _rederive_cot(
         cost=claimed.cost.model_copy(update={"output_tokens": output_tokens}),
         complete=all(t.n == t.n_total for t in ordered.values()),
     )
+    return track, texts
 
 
 def _rederive_cot_task(
     run_dir: Path, name: str, claimed: CotTaskResult, data_dir: Path | None, loglik_rows
-) -> tuple[CotTaskResult, list]:
+) -> tuple[CotTaskResult, list, TaskRows]:
     from runner.evaluation.cot.extraction import extract_answer
     from runner.evaluation.cot.prompts import build_cot_items
     from runner.evaluation.cot.records import cot_predictions_path
@@ -204,4 +218,4 @@ def _rederive_cot_task(
         predictions_sha256=sha256(data),
         loglik_rows=loglik_rows,
     )
-    return derived, rows
+    return derived, rows, task_rows

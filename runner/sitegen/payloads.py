@@ -22,6 +22,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from runner.evaluation.question_texts import QuestionTexts
+
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "site" / "assets" / "payloads.schema.json"
 
 Triple = tuple[float | None, float | None, float | None]  # percent: value, 95% low, 95% high
@@ -176,25 +178,6 @@ class SpecialtiesPayload(_Payload):
 
 
 # ---- the question view ----
-
-
-class QuestionText(_Payload):
-    """One item of a task at its pinned rows: what the model was asked."""
-
-    stem: str
-    options: list[str]  # in the original order, labelled by `QuestionViewPayload.labels`
-    context: str | None = None  # PubMedQA's abstract
-
-
-class QuestionTexts(_Payload):
-    """A task's questions at one revision of its rows, stored once beside the details."""
-
-    task: str
-    dataset: str
-    dataset_revision: str | None = None
-    data_sha256: str
-    licence: str
-    questions: list[QuestionText]
 
 
 class CotAnswer(_Payload):

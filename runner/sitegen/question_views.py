@@ -38,6 +38,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from runner.errors import UserError
+from runner.evaluation.question_texts import texts_path
 from runner.evaluation.tasks import LETTERS, PUBMEDQA_CHOICES, TASK_NAMES, TASKS
 from runner.pipeline.details import (
     DETAILS_BRANCH,
@@ -49,12 +50,17 @@ from runner.results_schema import TaskResult
 from runner.sitegen.entries import ModelEntry
 from runner.sitegen.inputs import ResultFile
 from runner.sitegen.payloads import CotAnswer
-from runner.sitegen.question_texts import site_path, texts_path
 from runner.sitegen.repository import Repository
 
 HUB_DATASETS = "https://huggingface.co/datasets"
 # Below this much JSON to parse, starting worker processes costs more than it saves.
 PARALLEL_FROM_BYTES = 64 << 20
+TEXTS_FOLDER = "data/question-texts"  # each version of a task's question texts, copied once
+
+
+def site_path(task: str, data_sha256: str) -> str:
+    """Where the site serves a task's question texts (`texts_path` on the details branch)."""
+    return f"{TEXTS_FOLDER}/{task}/{data_sha256}.json"
 
 
 @dataclass(frozen=True)

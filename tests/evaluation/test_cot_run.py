@@ -214,3 +214,48 @@ def test_engine_vllm_on_cpu_fails_before_any_work(chat_model, tmp_path, capsys):
     assert evaluate(chat_model, out, "--engine", "vllm", "--device", "cpu") == 2
     assert "--engine vllm: vLLM runs on CUDA only" in capsys.readouterr().err
     assert not (out / "predictions").exists()
+
+
+# A template whose rendering runs 10^10 loop steps: the sandboxed check stops it after 2 s.
+LOOPING_TEMPLATE = (
+    "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}"
+    "{{ messages[0]['content'] }}"
+)
+
+
+@pytest.fixture(scope="module")
+def looping_model(chat_model, tmp_path_factory) -> Path:
+    """The chat model with a template that never finishes rendering (chat_template.jinja wins
+    over tokenizer_config.json, in transformers and in the check alike)."""
+    import shutil
+
+    copy = Path(shutil.copytree(chat_model, tmp_path_factory.mktemp("looping") / "model"))
+    (copy / "chat_template.jinja").write_text(LOOPING_TEMPLATE, encoding="utf-8")
+    return copy
+
+
+REFUSED = (
+    "the chat template failed the sandboxed check: chat_template.jinja: rendering took over 2 s"
+)
+
+
+@pytest.mark.slow
+def test_a_template_that_renders_too_long_is_not_run_and_the_result_says_why(
+    looping_model, tmp_path, capsys
+):
+    """The template is rendered in-process for every prompt; `medlb evaluate` first runs the
+    validator's sandboxed check on the model directory, whatever validation said."""
+    assert evaluate(looping_model, tmp_path / "out", tasks="pubmedqa") == 0
+    result = load_result(tmp_path / "out" / "results.json")
+    assert result.tracks == ("loglik",) and result.cot is None
+    assert result.cot_not_run == REFUSED
+    assert f"cot track not run: {REFUSED}" in capsys.readouterr().out
+    assert not (tmp_path / "out" / "predictions" / "cot").exists()
+
+
+@pytest.mark.slow
+def test_track_cot_with_a_refused_template_is_one_error_line(looping_model, tmp_path, capsys):
+    assert evaluate(looping_model, tmp_path / "out", "--track", "cot", tasks="pubmedqa") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"medlb: error: --track cot: {REFUSED}"]
+    assert not (tmp_path / "out" / "results.json").exists()

@@ -44,6 +44,9 @@ from hub_runs import serve_from_hub
 
 from runner import github_api
 from runner.cli import main
+from runner.evaluation.question_texts import texts_bytes, texts_of_rows
+from runner.evaluation.task_data import load_task_rows
+from runner.evaluation.tasks import TASKS
 from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -273,6 +276,12 @@ def test_rehearsal_plays_the_workflows_from_pr_to_site(
         assert hashlib.sha256(on_branch.read_bytes()).hexdigest() == result["predictions_sha256"]
         view = pages / "site-out" / "data" / "questions" / MODEL_ID / f"{task}.json"
         assert json.loads(view.read_text())["n"] == result["n"]
+        # The question texts publish staged from the pinned rows, served beside the view.
+        texts_url = json.loads(view.read_text())["texts_url"]
+        texts = json.loads((pages / "site-out" / texts_url).read_text())
+        rows = load_task_rows(TASKS[task], SAMPLE_DATA_DIR)
+        assert texts == json.loads(texts_bytes(texts_of_rows(task, rows)))
+        assert texts["data_sha256"] == result["data_sha256"] and texts["questions"][0]["stem"]
     model_page = (pages / "site-out" / "models" / MODEL_ID / "index.html").read_text()
     assert f"questions/?model={MODEL_ID}&amp;task=medqa_4options" in model_page
 

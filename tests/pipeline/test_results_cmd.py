@@ -500,3 +500,119 @@ def test_a_run_that_does_not_publish_is_recorded_at_the_publishing_stage(
     assert failure.stage == "publishing"
     assert "run in float32, the submission asks for bfloat16" in failure.reason
     assert not (pr_repo / RESULT).exists()
+
+
+# ---- the question texts: staged by publish from the pinned rows, landed by deliver ------------
+
+
+def _texts_of_sample(task: str) -> bytes:
+    from runner.evaluation.question_texts import texts_bytes, texts_of_rows
+    from runner.evaluation.task_data import load_task_rows
+    from runner.evaluation.tasks import TASKS
+
+    return texts_bytes(texts_of_rows(task, load_task_rows(TASKS[task], SAMPLE_DATA_DIR)))
+
+
+@pytest.fixture
+def texts_published(pr_repo, monkeypatch, pipeline_rotations_run):
+    """PR #7 published with `--details-dir details-out`, and GitHub's copy of the repository
+    (main without the submission: the PR is not merged)."""
+    from github_fake import FakeGitHub
+
+    assert _bundle_and_intake(pr_repo, monkeypatch) == 0
+    assert _publish(pipeline_rotations_run, "--details-dir", str(pr_repo / "details-out")) == 0
+    _git(pr_repo.parent, "clone", "-q", "--bare", "--branch", "main", str(pr_repo), "origin.git")
+    github = FakeGitHub(pr_repo.parent / "origin.git")
+    github.pulls[7] = pull_answer(7, HEAD, HEAD_REPO)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(pr_repo.parent / "summary.md"))
+    return github
+
+
+def _deliver_plan(github) -> str | None:
+    from github_fake import OWNER_REPO
+
+    from runner.github_api import GitHubRepo
+    from runner.pipeline.landing import Backoff, deliver
+
+    repo = GitHubRepo(OWNER_REPO, github)
+    backoff = Backoff(sleep=lambda _: None, jitter=lambda: 1.0)
+    return deliver(Path("publish"), Path("request"), repo=repo, branch="main", run_url=None,
+                   backoff=backoff)  # fmt: skip
+
+
+def _texts_paths() -> dict[str, str]:
+    from runner.evaluation.question_texts import texts_path
+    from runner.results_schema import load_result
+
+    tasks = load_result(Path(RESULT)).tasks
+    return {name: texts_path(name, task.data_sha256) for name, task in tasks.items()}
+
+
+def test_publish_stages_the_question_texts_of_the_pinned_rows_and_deliver_lands_them(
+    texts_published, pr_repo
+):
+    changes = json.loads((pr_repo / "publish" / "changes.json").read_text())
+    paths = _texts_paths()
+    assert changes["questions"] == [paths[task] for task in TASK_NAMES]
+    assert _deliver_plan(texts_published) is not None
+    for task, path in paths.items():  # the rows read again, not anything the run wrote
+        assert texts_published.file(path, "details") == _texts_of_sample(task)
+    assert texts_published.file(RESULT) is not None
+
+
+def test_question_texts_already_on_the_branch_are_kept_and_other_bytes_are_never_replaced(
+    texts_published,
+):
+    from runner.errors import UserError
+
+    paths = _texts_paths()
+    same, other = paths["pubmedqa"], paths["medqa_4options"]
+    texts_published.push({same: _texts_of_sample("pubmedqa")}, branch="details")
+    texts_published.push({other: b'{"tampered": true}\n'}, branch="details")
+    with pytest.raises(UserError, match="holds other question texts; not replaced"):
+        _deliver_plan(texts_published)
+    assert texts_published.file(other, "details") == b'{"tampered": true}\n'
+    assert texts_published.file(RESULT) is None  # nothing published
+    texts_published.push({other: _texts_of_sample("medqa_4options")}, branch="details")
+    sent = len(texts_published.bodies)
+    assert _deliver_plan(texts_published) is not None
+    uploaded = [b.get("content") for b in texts_published.bodies[sent:] if isinstance(b, dict)]
+    assert _texts_of_sample("pubmedqa").decode() not in uploaded  # identical: not sent again
+    assert _texts_of_sample("mmlu_anatomy").decode() in uploaded  # absent: added
+    assert texts_published.file(other, "details") == _texts_of_sample("medqa_4options")
+
+
+def _edit_plan(pr_repo: Path, **update) -> None:
+    plan_file = pr_repo / "publish" / "changes.json"
+    plan_file.write_text(json.dumps({**json.loads(plan_file.read_text()), **update}))
+
+
+def test_a_plan_naming_question_texts_of_other_rows_is_refused(texts_published, pr_repo):
+    from runner.errors import UserError
+
+    elsewhere = "questions/medqa_4options/" + "0" * 64 + ".json"
+    target = pr_repo / "details-out" / elsewhere
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(_texts_of_sample("medqa_4options"))
+    _edit_plan(pr_repo, questions=[elsewhere])
+    with pytest.raises(UserError, match="question texts may be only those of acme/med-7b"):
+        _deliver_plan(texts_published)
+    assert texts_published.head("details") is None and texts_published.file(RESULT) is None
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda doc: {**doc, "questions": doc["questions"][1:]},  # a row missing
+        lambda doc: {**doc, "task": "medmcqa"},  # another task's texts
+        lambda doc: {**doc, "licence": "all rights reserved"},
+    ],
+)
+def test_question_texts_that_do_not_match_the_result_are_refused(texts_published, pr_repo, edit):
+    from runner.errors import UserError
+
+    staged = pr_repo / "details-out" / _texts_paths()["medqa_4options"]
+    staged.write_text(json.dumps(edit(json.loads(staged.read_bytes()))) + "\n")
+    with pytest.raises(UserError, match="not the question texts of medqa_4options"):
+        _deliver_plan(texts_published)
+    assert texts_published.head("details") is None and texts_published.file(RESULT) is None

@@ -6,10 +6,10 @@ import pytest
 from site_browser import served, shot, watched_tab
 from site_fixtures import published_results, site_build_argv
 
+from runner.evaluation.question_texts import question_text
 from runner.evaluation.task_data import load_task_rows
 from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
-from runner.sitegen.question_texts import question_text
 
 pytestmark = pytest.mark.browser
 

@@ -84,6 +84,21 @@ def test_the_view_holds_every_answer_and_probability_of_the_predictions(publishe
             assert p == [round(1000 * e / sum(exp)) for e in exp]  # per mille of the softmax
 
 
+def test_the_view_shows_the_stems_publish_staged_from_the_pinned_rows(published, site):
+    """`medlb results publish --details-dir` wrote each task's question texts once; the site
+    build with `--details` serves them to every view of those rows."""
+    from runner.evaluation.task_data import load_task_rows
+
+    for task in TASK_NAMES:
+        rows = load_task_rows(TASKS[task], SAMPLE_DATA_DIR).rows
+        urls = {_view(site, model, task)["texts_url"] for model in (ROTATED, PLAIN)}
+        [url] = urls  # one file for both models
+        texts = json.loads((site / "html" / url).read_text())
+        stems = [q["stem"] for q in texts["questions"]]
+        column = {"medqa_4options": "sent1", "medmcqa": "question", "pubmedqa": "QUESTION"}
+        assert stems == [row[column.get(task, "question")].strip() for row in rows]
+
+
 def test_the_answers_under_rotation_are_the_evaluations_own(published, site):
     """`rot` equals runner.evaluation.rotations (numpy), and the items that survive every
     rotation are the result's consistent-correct bits; those that change, its flip rate."""
@@ -172,7 +187,8 @@ def test_worker_processes_condense_exactly_as_one_process(published):
     repository = Repository("https://github.com/o/r")
     one = load_question_views(published / "details", inputs.results, repository, workers=1)
     two = load_question_views(published / "details", inputs.results, repository, workers=2)
-    assert one.files == two.files and one.tasks == two.tasks and len(one.files) == 18
+    # 2 models x 9 views, and the 9 tasks' question texts once (both read the same rows)
+    assert one.files == two.files and one.tasks == two.tasks and len(one.files) == 18 + 9
 
 
 def test_hub_links_exist_only_for_the_pinned_rows():
