@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from results_versions import without_version_3_fields
 
 from runner.cli import main
 from runner.errors import UserError
@@ -143,15 +144,6 @@ def test_a_version_2_results_file_still_loads(pipeline_rotations_run: Path, tmp_
 
 def v1_file(request) -> dict:
     return json.loads((FIXTURES / "results_v1.json").read_text())
-
-
-def without_version_3_fields(doc: dict) -> dict:
-    """A fresh run's results as version 2 would hold them: without the tracks' fields."""
-    return {
-        k: v
-        for k, v in doc.items()
-        if k not in ("loglik_engine", "loglik_cost", "cot", "cot_not_run")
-    }
 
 
 def v2_file(request) -> dict:

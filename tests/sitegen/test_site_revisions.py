@@ -3,13 +3,18 @@ or commit can break the build (ARCHITECTURE.md, "Results and ranking")."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-from site_fixtures import result_file, site_build_argv, write_flag, write_submission
+from site_fixtures import (
+    leaderboard_table,
+    result_file,
+    site_build_argv,
+    write_flag,
+    write_submission,
+)
 
 from runner.cli import main
 from runner.results_schema import load_result, save
@@ -40,9 +45,8 @@ def _publish_copy(
 
 
 def _lb_rows(html_dir: Path) -> list[dict]:
-    text = (html_dir / "index.html").read_text(encoding="utf-8")
-    payload = re.search(r'<script type="application/json" id="lb-data">(.*?)</script>', text, re.S)
-    return [row for row in json.loads(payload.group(1))["rows"] if not row.get("ref")]
+    """The leaderboard's model rows (loglik track), as its script sees them."""
+    return leaderboard_table(html_dir)[0]
 
 
 def test_reserved_and_case_colliding_names_and_an_odd_commit_date_build(site_tree, tmp_path):
@@ -76,11 +80,11 @@ def test_reserved_and_case_colliding_names_and_an_odd_commit_date_build(site_tre
     assert main(site_build_argv(results, submissions, site_tree.references, work)) == 0
     html_dir = work / "html"
     rows = _lb_rows(html_dir)
-    assert sorted(row["m"] for row in rows) == sorted(models)
-    keys = [row.get("k", row["m"]) for row in rows]
+    assert sorted(row["model"] for row in rows) == sorted(models)
+    keys = [row.get("key") or row["model"] for row in rows]
     assert len({key.casefold() for key in keys}) == 3  # no two pages on a case-blind host
     pages = {
-        row["m"]: html_dir / "models" / key / "index.html"
+        row["model"]: html_dir / "models" / key / "index.html"
         for row, key in zip(rows, keys, strict=True)
     }
     assert [m for m, page in pages.items() if not page.is_file()] == []  # none 404s
@@ -101,7 +105,7 @@ def test_reserved_and_case_colliding_names_each_get_their_own_page(site_tree, tm
     work = tmp_path / "work"
     assert main(site_build_argv(results, submissions, site_tree.references, work)) == 0
     rows = _lb_rows(work / "html")
-    keys = {row["m"]: row.get("k", row["m"]) for row in rows}
+    keys = {row["model"]: row.get("key") or row["model"] for row in rows}
     missing = [
         m for m, k in keys.items() if not (work / "html" / "models" / k / "index.html").is_file()
     ]
@@ -148,9 +152,9 @@ def test_the_merged_submission_decides_the_ranked_revision(site_tree, tmp_path):
     work = tmp_path / "work"
     assert main(site_build_argv(results, submissions, site_tree.references, work)) == 0
     html_dir = work / "html"
-    [row] = [r for r in _lb_rows(html_dir) if r["m"] == "BioMistral/BioMistral-7B"]
-    assert row["a"][0] != 99.0  # the submitted revision's average, not the higher one
-    assert not [r for r in _lb_rows(html_dir) if r["m"] == "newcomer/unmerged-7b"]
+    [row] = [r for r in _lb_rows(html_dir) if r["model"] == "BioMistral/BioMistral-7B"]
+    assert row["average"][0] != 99.0  # the submitted revision's average, not the higher one
+    assert not [r for r in _lb_rows(html_dir) if r["model"] == "newcomer/unmerged-7b"]
     page = (html_dir / "models" / "BioMistral" / "BioMistral-7B" / "index.html").read_text()
     assert "not the submitted revision" in page and older[:10] in page and "99.0%" in page
     queue = (html_dir / "queue" / "index.html").read_text()
