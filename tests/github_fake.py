@@ -702,3 +702,16 @@ class FakeSettings:
             repos = [_repo_object(n) for n in names]
             return 200, {"total_count": len(repos), "repositories": repos}
         return not_found
+
+
+def readme_repository(folder: Path) -> FakeGitHub:
+    """GitHub serving a fresh bare repository under `folder` whose `main` holds one README commit
+    (what a leaderboard repository looks like before anything is published)."""
+    seed = folder / "seed"
+    seed.mkdir()
+    _git(seed, "init", "-q", "-b", "main")
+    (seed / "README.md").write_text("leaderboard\n")
+    _git(seed, "add", ".")
+    _git(seed, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "start")
+    _git(folder, "clone", "-q", "--bare", str(seed), "origin.git")
+    return FakeGitHub(folder / "origin.git")

@@ -148,16 +148,8 @@
     /* A track not embedded in the page is fetched once, the first time it is shown. */
     function switchTrack(track) {
       if (!byTrack[track]) {
-        el("sp-page").textContent = "Loading the " + track + " track…";
-        fetch(base + data.track_files[track]).then(function (response) {
-          if (!response.ok) throw new Error(response.status);
-          return response.json();
-        }).then(function (loaded) {
-          byTrack[track] = loaded;
-          switchTrack(track);
-        }).catch(function (err) {
-          el("sp-page").textContent = "Cannot load the " + track + " track (" + err.message + ").";
-        });
+        cols.loadTrack(base + data.track_files[track], byTrack, track, el("sp-page"),
+          switchTrack);
         return;
       }
       state.track = track;

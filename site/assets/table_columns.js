@@ -174,7 +174,23 @@
     return '<span class="rank-range" title="' + why + '">' + text + "</span>";
   }
 
+  /* A track's data not embedded in the page, fetched once (into cache[track]) the first time it is
+   * shown; `status` says so meanwhile, or why it failed; `shown` runs once it is there. */
+  function loadTrack(url, cache, track, status, shown) {
+    status.textContent = "Loading the " + track + " track…";
+    fetch(url).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.json();
+    }).then(function (loaded) {
+      cache[track] = loaded;
+      shown(track);
+    }).catch(function (err) {
+      status.textContent = "Cannot load the " + track + " track (" + err.message + ").";
+    });
+  }
+
   window.MedlbColumns = {
     attach: attach, fillRows: fillRows, esc: esc, modelName: modelName, rangeText: rangeText,
+    loadTrack: loadTrack,
   };
 })();

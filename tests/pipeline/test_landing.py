@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from github_fake import OWNER_REPO, FakeGitHub, pull_answer, shown
+from github_fake import OWNER_REPO, FakeGitHub, pull_answer, readme_repository, shown
 
 from runner.errors import UserError
 from runner.github_api import GitHubRepo
@@ -44,14 +44,7 @@ def _git(cwd: Path, *args: str) -> str:
 @pytest.fixture
 def github(tmp_path) -> FakeGitHub:
     """The repository: main with a README (the PR that submits acme/med-7b is not merged)."""
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    _git(seed, "init", "-q", "-b", "main")
-    (seed / "README.md").write_text("leaderboard\n")
-    _git(seed, "add", ".")
-    _git(seed, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "start")
-    _git(tmp_path, "clone", "-q", "--bare", str(seed), "origin.git")
-    github = FakeGitHub(tmp_path / "origin.git")
+    github = readme_repository(tmp_path)
     github.pulls[7] = pull_answer(7, HEAD, "contributor/leaderboard")
     return github
 
