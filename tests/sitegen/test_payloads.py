@@ -29,6 +29,15 @@ ACCESSES = {
         "track": "SpecialtiesTrack",
         "data": "SpecialtiesPayload",
     },
+    "compare.js": {
+        "data": "ComparePayload",
+        "task": "CompareTaskName",
+        "entry": "CompareEntry",
+        "result": "CompareModel",
+        "taskData": "CompareTask",
+        "questionTexts": "QuestionTexts",
+        "question": "QuestionText",
+    },
 }
 
 
@@ -96,6 +105,20 @@ def test_a_field_renamed_on_one_side_only_is_caught():
     undeclared = script.replace("esc(facts.size_label)", "esc(facts.size_text)")
     assert drift(undeclared, schema, ACCESSES["leaderboard.js"]) == [
         "facts.size_text: read but not declared in READS.ModelFacts"
+    ]
+
+
+def test_a_compare_field_renamed_on_one_side_only_is_caught():
+    schema = payload_schema()
+    script = (ASSETS / "compare.js").read_text(encoding="utf-8")
+    accesses = ACCESSES["compare.js"]
+    renamed = json.loads(json.dumps(schema))
+    task = renamed["$defs"]["CompareTask"]["properties"]
+    task["texts_file"] = task.pop("texts_url")
+    assert drift(script, renamed, accesses) == ["CompareTask.texts_url: not in the schema"]
+    undeclared = script.replace("question.stem", "question.text")
+    assert drift(undeclared, schema, accesses) == [
+        "question.text: read but not declared in READS.QuestionText"
     ]
 
 
