@@ -9,8 +9,8 @@ one side only fails a test.
 
 Payloads: the leaderboard (`LeaderboardPayload`, per track), the specialties table
 (`SpecialtiesPayload`), a question view (`QuestionViewPayload`, with the question texts from
-`QuestionTexts`), and the compare page's data (`ComparePayload` embedded, a `CompareModel` file
-per model).
+`QuestionTexts`), the compare page's data (`ComparePayload` embedded, a `CompareModel` file
+per model) and the pilot shortlist's (`ShortlistPayload`, a `DossierSections` file per model).
 """
 
 from __future__ import annotations
@@ -265,6 +265,49 @@ class CompareModel(_Payload):
     cot: dict[str, CompareTask]
 
 
+# ---- the pilot shortlist (runner/sitegen/shortlist.py) ----
+
+
+LicenceClass = Literal["open", "custom", "non-commercial", "unknown"]
+
+
+class ShortlistTrack(_Payload):
+    """A track's nine-task average on which the model is ranked, with its 95% interval."""
+
+    average: float
+    low: float
+    high: float
+
+
+class ShortlistModel(_Payload):
+    key: str  # org/model: its page is models/<key>/, its dossier data/dossier/<key>.json
+    model_id: str
+    licence: str  # the submission's Hub licence id, "" when there is no submission
+    licence_class: LicenceClass
+    licence_note: str  # what the class means for this licence, in words
+    params: int | None
+    memory_gib: dict[str, float]  # precision -> weights plus overhead; empty without params
+    evaluated_precision: str
+    flagged: bool
+    tracks: dict[Literal["loglik", "cot"], ShortlistTrack]
+
+
+class ShortlistPayload(_Payload):
+    overhead: float
+    bytes_per_parameter: dict[str, int]
+    advisory_title: str
+    advisory: str
+    models: list[ShortlistModel]
+
+
+class DossierSections(_Payload):
+    """A listed model's dossier section (`data/dossier/<key>.json`), rendered by dossier.py."""
+
+    key: str
+    markdown: str
+    html: str
+
+
 PAYLOADS: tuple[type[_Payload], ...] = (
     LeaderboardPayload,
     NormalizedScores,
@@ -273,6 +316,8 @@ PAYLOADS: tuple[type[_Payload], ...] = (
     QuestionTexts,
     ComparePayload,
     CompareModel,
+    ShortlistPayload,
+    DossierSections,
 )
 
 

@@ -38,6 +38,12 @@ ACCESSES = {
         "questionTexts": "QuestionTexts",
         "question": "QuestionText",
     },
+    "shortlist.js": {
+        "data": "ShortlistPayload",
+        "model": "ShortlistModel",
+        "score": "ShortlistTrack",
+        "modelSections": "DossierSections",
+    },
 }
 
 
@@ -122,6 +128,20 @@ def test_a_compare_field_renamed_on_one_side_only_is_caught():
     ]
 
 
+def test_a_shortlist_field_renamed_on_one_side_only_is_caught():
+    schema = payload_schema()
+    script = (ASSETS / "shortlist.js").read_text(encoding="utf-8")
+    accesses = ACCESSES["shortlist.js"]
+    renamed = json.loads(json.dumps(schema))
+    model = renamed["$defs"]["ShortlistModel"]["properties"]
+    model["gpu_memory_gib"] = model.pop("memory_gib")
+    assert drift(script, renamed, accesses) == ["ShortlistModel.memory_gib: not in the schema"]
+    undeclared = script.replace("model.licence_note", "model.licence_text")
+    assert drift(undeclared, schema, accesses) == [
+        "model.licence_text: read but not declared in READS.ShortlistModel"
+    ]
+
+
 def test_payload_json_is_safe_inside_a_script_element():
     from runner.sitegen.payloads import FlagNote
 
@@ -132,5 +152,5 @@ def test_payload_json_is_safe_inside_a_script_element():
 def test_schema_names_every_payload():
     defs = set(payload_schema()["$defs"])
     assert {"LeaderboardPayload", "SpecialtiesPayload", "QuestionViewPayload"} <= defs
-    assert {"QuestionTexts", "ComparePayload"} <= defs
+    assert {"QuestionTexts", "ComparePayload", "CompareModel", "ShortlistPayload"} <= defs
     assert Path(SCHEMA_FILE).name == "payloads.schema.json"
