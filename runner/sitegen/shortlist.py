@@ -2,10 +2,11 @@
 
 Python computes everything a model brings to the page, in one typed payload
 (`payloads.ShortlistPayload`): its licence class, the GPU memory it needs at each precision, each
-track's average and 95% interval, its flag. `site/assets/shortlist.js` only filters by the reader's constraints, ranks
-what remains by the intervals (the same rule as the leaderboard's rank ranges) and renders; the
-dossier of a listed model is a Markdown and an HTML section rendered here (`dossier`), written
-to `data/dossier/<key>.json` and fetched for the models listed (ARCHITECTURE.md, "The site").
+track's average and 95% interval, its flag. `site/assets/shortlist.js` only filters by the
+reader's constraints, ranks what remains by the intervals (the same rule as the leaderboard's
+rank ranges) and renders; the dossier of a listed model is a Markdown and an HTML section
+rendered here (`dossier`), written to `data/dossier/<key>.json` and fetched for the models
+listed (ARCHITECTURE.md, "The site").
 
 The rules, stated on the page and in About:
 - licence: an open licence (`OPEN_LICENCES`) allows commercial use; a custom licence

@@ -10,6 +10,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from runner.sitegen.payloads import SCHEMA_FILE, payload_schema, schema_text
 
 ASSETS = SCHEMA_FILE.parent
@@ -114,31 +116,33 @@ def test_a_field_renamed_on_one_side_only_is_caught():
     ]
 
 
-def test_a_compare_field_renamed_on_one_side_only_is_caught():
+@pytest.mark.parametrize(
+    "script, payload, field, access",
+    [
+        ("compare.js", "CompareTask", "texts_url", ("question.stem", "question", "QuestionText")),
+        (
+            "shortlist.js",
+            "ShortlistModel",
+            "memory_gib",
+            ("model.licence_note", "model", "ShortlistModel"),
+        ),
+    ],
+)
+def test_a_compare_or_shortlist_field_renamed_on_one_side_only_is_caught(
+    script, payload, field, access
+):
     schema = payload_schema()
-    script = (ASSETS / "compare.js").read_text(encoding="utf-8")
-    accesses = ACCESSES["compare.js"]
+    text = (ASSETS / script).read_text(encoding="utf-8")
+    accesses = ACCESSES[script]
     renamed = json.loads(json.dumps(schema))
-    task = renamed["$defs"]["CompareTask"]["properties"]
-    task["texts_file"] = task.pop("texts_url")
-    assert drift(script, renamed, accesses) == ["CompareTask.texts_url: not in the schema"]
-    undeclared = script.replace("question.stem", "question.text")
+    properties = renamed["$defs"][payload]["properties"]
+    properties[field + "_renamed"] = properties.pop(field)
+    assert drift(text, renamed, accesses) == [f"{payload}.{field}: not in the schema"]
+    read, variable, declared = access
+    assert read in text
+    undeclared = text.replace(read, f"{variable}.renamed_field")
     assert drift(undeclared, schema, accesses) == [
-        "question.text: read but not declared in READS.QuestionText"
-    ]
-
-
-def test_a_shortlist_field_renamed_on_one_side_only_is_caught():
-    schema = payload_schema()
-    script = (ASSETS / "shortlist.js").read_text(encoding="utf-8")
-    accesses = ACCESSES["shortlist.js"]
-    renamed = json.loads(json.dumps(schema))
-    model = renamed["$defs"]["ShortlistModel"]["properties"]
-    model["gpu_memory_gib"] = model.pop("memory_gib")
-    assert drift(script, renamed, accesses) == ["ShortlistModel.memory_gib: not in the schema"]
-    undeclared = script.replace("model.licence_note", "model.licence_text")
-    assert drift(undeclared, schema, accesses) == [
-        "model.licence_text: read but not declared in READS.ShortlistModel"
+        f"{variable}.renamed_field: read but not declared in READS.{declared}"
     ]
 
 
