@@ -5,8 +5,8 @@
   reference rows (marked), for readers who want the numbers;
 - the rows embedded in the leaderboard page are `leaderboard_rows.leaderboard_payload`;
 - each model's published results file is served as it is, `data/results/<key>.json`
-  (`ModelEntry.results_download`): the model page's download, and the per-item correctness bits
-  the compare page fetches two at a time to run the paired test in the browser.
+  (`ModelEntry.results_download`): the model page's download (the compare page reads its own
+  files, `compare_data`).
 """
 
 from __future__ import annotations

@@ -13,19 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from pydantic import BaseModel, ConfigDict
-
 from runner.evaluation.tasks import TASK_NAMES
 from runner.sitegen.entries import HUB, ModelEntry
 from runner.sitegen.formatting import percent_text
+from runner.sitegen.payloads import DossierSections
 from runner.sitegen.task_facts import FACTS
-
-
-class DossierSections(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    key: str
-    markdown: str
-    html: str
 
 
 @dataclass(frozen=True)

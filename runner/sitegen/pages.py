@@ -19,6 +19,7 @@ from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.github_actions import repository_url
 from runner.sitegen import svg_plots
 from runner.sitegen.citation import leaderboard_bibtex
+from runner.sitegen.compare_data import compare_payload
 from runner.sitegen.data_files import (
     leaderboard_csv,
     leaderboard_records,
@@ -140,7 +141,7 @@ def render_pages(
     site.files["leaderboard.csv"] = leaderboard_csv(records)
     specialties = specialty_table(entries)
     queue = queue_rows(inputs, sources.repository, sources.submitted_at)
-    views = _view_payload(entries, sources.questions)
+    views = _view_payload(entries)
     board, fetched = leaderboard_payload(entries, inputs.references)
     site.files.update(fetched)
     specialties_payload, fetched = specialty_payload(
@@ -167,10 +168,12 @@ def render_pages(
             root="../", table=specialties, payload=specialties_payload.to_json()
         ),
     )
+    compare, fetched = compare_payload(entries, sources.questions.texts)
+    site.files.update(fetched)
     site.add_page(
         "compare.md",
         env.get_template("compare.md.j2").render(
-            root=root_prefix("compare.md"), models=script_json(views)
+            root=root_prefix("compare.md"), payload=compare.to_json()
         ),
     )
     render_shortlist(site, env, entries, {f.key: f.path for f in inputs.results})
@@ -198,24 +201,21 @@ def render_pages(
     return site
 
 
-def _view_payload(entries: list[ModelEntry], questions: QuestionViews) -> dict[str, Any]:
-    """The compare page's data: tasks as [name, title, short], models as [key, id, the tasks
-    with a question view as digits of their place in TASK_NAMES ("0134")], and texts: per task,
-    the question texts (stems and options) of each version of its rows, by the rows' sha256
-    (`tasks.<task>.data_sha256` in a results file) -> the file under the site root."""
+def _view_payload(entries: list[ModelEntry]) -> dict[str, Any]:
+    """The question view page's data: tasks as [name, title, short], models as [key, id, the
+    tasks with a question view as digits of their place in TASK_NAMES ("0134")]."""
     return {
         "tasks": [[n, TASKS[n].title, FACTS[n].short] for n in TASK_NAMES],
         "models": [
             [e.key, e.model_id, "".join(str(TASK_NAMES.index(n)) for n in e.question_tasks)]
             for e in entries
         ],
-        "texts": questions.texts,
     }
 
 
 def _question_views(site: RenderedSite, env, payload: dict[str, list], views: QuestionViews):
-    """The one question-view page, with the compare page's data for the models that have a
-    view, and its per-model-per-task data files (question_views)."""
+    """The one question-view page, with its data for the models that have a view, and its
+    per-model-per-task data files (question_views)."""
     site.files.update(views.files)
     models = [model for model in payload["models"] if model[2]]
     site.add_page(

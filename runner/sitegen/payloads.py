@@ -9,8 +9,8 @@ one side only fails a test.
 
 Payloads: the leaderboard (`LeaderboardPayload`, per track), the specialties table
 (`SpecialtiesPayload`), a question view (`QuestionViewPayload`, with the question texts from
-`QuestionTexts`), and the compare page's data (`ComparePayload`, at the end: its script is owned
-with the compare page).
+`QuestionTexts`), the compare page's data (`ComparePayload` embedded, a `CompareModel` file
+per model) and the pilot shortlist's (`ShortlistPayload`, a `DossierSections` file per model).
 """
 
 from __future__ import annotations
@@ -207,26 +207,88 @@ class QuestionViewPayload(_Payload):
     cot: list[CotAnswer] | None = None
 
 
-# ---- the compare page (its script is owned with the compare page; extend here) ----
+# ---- the compare page ----
+
+
+class CompareTaskName(_Payload):
+    name: str  # "medqa_4options"
+    title: str  # "MedQA (USMLE, 4 options)"
+    short: str  # the narrow screen's column name
+
+
+class CompareEntry(_Payload):
+    """One evaluated model in the compare page's picker, in leaderboard order."""
+
+    key: str
+    model: str
+    file: str  # its `CompareModel` file under the site root, fetched when the model is chosen
+    question_tasks: list[str]  # tasks with a question view (the disagreement ids link there)
+
+
+class ComparePayload(_Payload):
+    """What the compare page embeds: the tasks and the models it can compare."""
+
+    tasks: list[CompareTaskName]
+    models: list[CompareEntry]
 
 
 class CompareTask(_Payload):
     correct: str  # encode_bits of [right, doc_id 0..n-1], as in the results file
     n: int
-    chosen: str | None = None  # per item the chosen option as digits ("0132…")
-    texts_url: str | None = None  # the QuestionTexts file (stems of the disagreements)
+    data_sha256: str  # the rows as evaluated: two models compare only on the same rows
+    texts_url: str | None = None  # the QuestionTexts file of these rows (disagreements' stems)
 
 
 class CompareModel(_Payload):
+    """One model's per-item correctness on both tracks (`data/compare/<key>.json`)."""
+
     key: str
     model: str
-    revision: str | None = None
-    track: Literal["loglik", "cot"]
-    tasks: dict[str, CompareTask]
+    loglik: dict[str, CompareTask]
+    cot: dict[str, CompareTask]
 
 
-class ComparePayload(_Payload):
-    models: list[CompareModel]
+# ---- the pilot shortlist (runner/sitegen/shortlist.py) ----
+
+
+LicenceClass = Literal["open", "custom", "non-commercial", "unknown"]
+
+
+class ShortlistTrack(_Payload):
+    """A track's nine-task average on which the model is ranked, with its 95% interval."""
+
+    average: float
+    low: float
+    high: float
+
+
+class ShortlistModel(_Payload):
+    key: str  # org/model: its page is models/<key>/, its dossier data/dossier/<key>.json
+    model_id: str
+    licence: str  # the submission's Hub licence id, "" when there is no submission
+    licence_class: LicenceClass
+    licence_note: str  # what the class means for this licence, in words
+    params: int | None
+    memory_gib: dict[str, float]  # precision -> weights plus overhead; empty without params
+    evaluated_precision: str
+    flagged: bool
+    tracks: dict[Literal["loglik", "cot"], ShortlistTrack]
+
+
+class ShortlistPayload(_Payload):
+    overhead: float
+    bytes_per_parameter: dict[str, int]
+    advisory_title: str
+    advisory: str
+    models: list[ShortlistModel]
+
+
+class DossierSections(_Payload):
+    """A listed model's dossier section (`data/dossier/<key>.json`), rendered by dossier.py."""
+
+    key: str
+    markdown: str
+    html: str
 
 
 PAYLOADS: tuple[type[_Payload], ...] = (
@@ -236,6 +298,9 @@ PAYLOADS: tuple[type[_Payload], ...] = (
     QuestionViewPayload,
     QuestionTexts,
     ComparePayload,
+    CompareModel,
+    ShortlistPayload,
+    DossierSections,
 )
 
 

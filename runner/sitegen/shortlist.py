@@ -1,11 +1,12 @@
 """The pilot shortlist: a reader's constraints in, the statistically tied top set and a dossier out.
 
-Python computes everything a model brings to the page, in one typed payload (`ShortlistPayload`):
-its licence class, the GPU memory it needs at each precision, each track's average and 95%
-interval, its flag. `site/assets/shortlist.js` only filters by the reader's constraints, ranks
-what remains by the intervals (the same rule as the leaderboard's rank ranges) and renders; the
-dossier of a listed model is a Markdown and an HTML section rendered here (`dossier`), written
-to `data/dossier/<key>.json` and fetched for the models listed (ARCHITECTURE.md, "The site").
+Python computes everything a model brings to the page, in one typed payload
+(`payloads.ShortlistPayload`): its licence class, the GPU memory it needs at each precision, each
+track's average and 95% interval, its flag. `site/assets/shortlist.js` only filters by the
+reader's constraints, ranks what remains by the intervals (the same rule as the leaderboard's
+rank ranges) and renders; the dossier of a listed model is a Markdown and an HTML section
+rendered here (`dossier`), written to `data/dossier/<key>.json` and fetched for the models
+listed (ARCHITECTURE.md, "The site").
 
 The rules, stated on the page and in About:
 - licence: an open licence (`OPEN_LICENCES`) allows commercial use; a custom licence
@@ -22,13 +23,16 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from runner.results_schema import Track
 from runner.sitegen.dossier import dossier_sections
 from runner.sitegen.entries import ModelEntry
+from runner.sitegen.payloads import (
+    LicenceClass,
+    ShortlistModel,
+    ShortlistPayload,
+    ShortlistTrack,
+)
 
 OVERHEAD = 0.20  # share of the weights' size added for activations, KV cache, CUDA context
 GIB = 2**30
@@ -101,40 +105,6 @@ CUSTOM_LICENCES = {
     "deepseek": "DeepSeek's licence: commercial use allowed under its use restrictions",
 }
 _NON_COMMERCIAL = re.compile(r"(^|-)nc(-|$)|noncommercial|non-commercial|research")
-
-LicenceClass = Literal["open", "custom", "non-commercial", "unknown"]
-
-
-class ShortlistTrack(BaseModel):
-    """A track's nine-task average on which the model is ranked, with its 95% interval."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    average: float
-    low: float
-    high: float
-
-
-class ShortlistModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    key: str  # org/model: its page is models/<key>/, its dossier data/dossier/<key>.json
-    model_id: str
-    licence: str  # the submission's Hub licence id, "" when there is no submission
-    licence_class: LicenceClass
-    licence_note: str  # what the class means for this licence, in words
-    params: int | None
-    memory_gib: dict[str, float]  # precision -> weights plus overhead; empty without params
-    evaluated_precision: str
-    flagged: bool
-    tracks: dict[Track, ShortlistTrack]
-
-
-class ShortlistPayload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    overhead: float
-    bytes_per_parameter: dict[str, int]
-    advisory_title: str
-    advisory: str
-    models: list[ShortlistModel]
 
 
 def licence_class(licence: str | None) -> tuple[LicenceClass, str]:
@@ -241,8 +211,6 @@ def dossier_files(
 def render_shortlist(site, env, entries: list[ModelEntry], paths: Mapping[str, Path]) -> None:
     """The shortlist page (`shortlist.md.j2` with the payload) and the dossier sections, added to
     `site` (a `pages.RenderedSite`)."""
-    from runner.sitegen.data_files import script_json
-
     advisory = advisory_text(env.get_template("_advisory.md.j2").render())
     payload = shortlist_payload(entries, advisory)
     site.files.update(dossier_files(entries, paths, payload))
@@ -250,7 +218,7 @@ def render_shortlist(site, env, entries: list[ModelEntry], paths: Mapping[str, P
         "shortlist.md",
         env.get_template("shortlist.md.j2").render(
             root="../",
-            payload=script_json(payload.model_dump(mode="json")),
+            payload=payload.to_json(),
             overhead=round(100 * OVERHEAD),
             precisions=list(BYTES_PER_PARAMETER),
             bytes_per_parameter=BYTES_PER_PARAMETER,

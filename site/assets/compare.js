@@ -1,11 +1,25 @@
-/* The compare page: two to four models' per-item correctness bits, from their published results
- * files (data/results/<key>.json, served as published), on one track. Per task, on the items all
- * chosen models answered (same data, same count): each model's accuracy, and model A against each
- * other one: A − X with a paired bootstrap 95% interval and an exact McNemar test. The ids of the
- * questions where exactly one of A and B is right link to their question views (question_links.js).
- * Models are picked by name or part of one; the page opens on the two best by average. */
+/* The compare page: two to four models' per-item correctness bits, from their compare files
+ * (`CompareModel`, runner/sitegen/payloads.py), on one track. Per task, on the items all chosen
+ * models answered (same data, same count): each model's accuracy, and model A against each other
+ * one: A − X with a paired bootstrap 95% interval and an exact McNemar test. For A and each other
+ * model, the questions where exactly one of the two is right, each with its stem (the task's
+ * `QuestionTexts`, fetched when the reader opens the task) and a link to its question view
+ * (question_links.js). Models are picked by name or part of one; the page opens on the two best
+ * by average. */
 (function () {
   "use strict";
+
+  /* The payload fields this script reads (tests/sitegen/test_payloads.py holds it to the schema). */
+  var READS = {
+    ComparePayload: ["tasks", "models"],
+    CompareTaskName: ["name", "title", "short"],
+    CompareEntry: ["key", "model", "file", "question_tasks"],
+    CompareModel: ["model", "loglik", "cot"],
+    CompareTask: ["correct", "n", "data_sha256", "texts_url"],
+    QuestionTexts: ["questions"],
+    QuestionText: ["stem"]
+  };
+  var STEM_CHARS = 140;  // a stem longer than this shows cut at a word, in full when opened
 
   var SIDES = ["a", "b", "c", "d"];
   var RESAMPLES = 1000, SEED = 1234;
@@ -104,9 +118,9 @@
   function taskStats(tasks) {
     var first = tasks[0];
     for (var i = 1; i < tasks.length; i++) {
-      if (tasks[i].n !== first.n || tasks[i].data !== first.data) return null;
+      if (tasks[i].n !== first.n || tasks[i].data_sha256 !== first.data_sha256) return null;
     }
-    var bits = tasks.map(function (t) { return decodeBits(t.bits, t.n); });
+    var bits = tasks.map(function (taskData) { return decodeBits(taskData.correct, taskData.n); });
     var right = bits.map(function (b) { var s = 0; for (var i = 0; i < b.length; i++) s += b[i]; return s; });
     var pairs = bits.slice(1).map(function (other) {
       var onlyA = [], onlyB = [];
@@ -144,14 +158,14 @@
     root.dataset.ready = "1";
     var base = root.dataset.root || "";
     var data = JSON.parse(document.getElementById("cmp-data").textContent);
-    var models = data.models;  // [key, id, tasks with a question view as digits], leaderboard order
-    var byKey = {}, cache = {}, views = {};
+    var models = data.models;  // CompareEntry, leaderboard order
+    var byKey = {}, cache = {}, texts = {}, entries = {};
     var list = document.getElementById("cmp-models");
-    models.forEach(function (m) {
-      byKey[m[0]] = m[1];
-      views[m[0]] = (m[2] || "").split("").map(function (d) { return data.tasks[+d][0]; });
+    models.forEach(function (entry) {
+      byKey[entry.key] = entry.model;
+      entries[entry.key] = entry;
       var option = document.createElement("option");
-      option.value = m[1];
+      option.value = entry.model;
       list.appendChild(option);
     });
     var inputs = {};
@@ -169,42 +183,40 @@
       var query = text.trim().toLowerCase();
       if (!query) return { error: "empty" };
       for (var i = 0; i < models.length; i++) {
-        if (models[i][1].toLowerCase() === query || models[i][0].toLowerCase() === query) {
-          return { key: models[i][0] };
+        if (models[i].model.toLowerCase() === query || models[i].key.toLowerCase() === query) {
+          return { key: models[i].key };
         }
       }
       var starts = [], contains = [];
-      models.forEach(function (m) {
-        var id = m[1].toLowerCase(), name = id.slice(id.indexOf("/") + 1);
-        if (id.indexOf(query) === 0 || name.indexOf(query) === 0) starts.push(m);
-        else if (id.indexOf(query) >= 0) contains.push(m);
+      models.forEach(function (entry) {
+        var id = entry.model.toLowerCase(), name = id.slice(id.indexOf("/") + 1);
+        if (id.indexOf(query) === 0 || name.indexOf(query) === 0) starts.push(entry);
+        else if (id.indexOf(query) >= 0) contains.push(entry);
       });
       var matches = starts.concat(contains);
       if (!matches.length) return { error: "No evaluated model matches “" + text.trim() + "”." };
-      if (matches.length === 1 || pickFirst) return { key: matches[0][0] };
+      if (matches.length === 1 || pickFirst) return { key: matches[0].key };
       return { error: matches.length + " models match “" + text.trim() + "”: press Enter for " +
-        matches[0][1] + ", or pick one from the list." };
+        matches[0].model + ", or pick one from the list." };
     }
 
+    function fetchJson(url, what) {
+      return fetch(base + url).then(function (response) {
+        if (!response.ok) throw new Error("cannot load " + what + " (" + response.status + ")");
+        return response.json();
+      });
+    }
+
+    /* A model's CompareModel: { model, loglik: {task: CompareTask}, cot: {…} }. */
     function load(key) {
-      if (!cache[key]) {
-        cache[key] = fetch(base + "data/results/" + key + ".json").then(function (response) {
-          if (!response.ok) throw new Error("cannot load " + key + " (" + response.status + ")");
-          return response.json();
-        }).then(function (result) {
-          function tasksOf(source) {
-            var tasks = {};
-            Object.keys(source || {}).forEach(function (name) {
-              var t = source[name];
-              tasks[name] = { n: t.n, data: t.data_sha256, bits: t.correct };
-            });
-            return tasks;
-          }
-          return { model: result.model.id, loglik: tasksOf(result.tasks),
-            cot: tasksOf(result.cot ? result.cot.tasks : null) };
-        });
-      }
+      if (!cache[key]) cache[key] = fetchJson(entries[key].file, key);
       return cache[key];
+    }
+
+    /* A task's QuestionTexts, once per version of its rows. */
+    function loadTexts(url) {
+      if (!texts[url]) texts[url] = fetchJson(url, "the question texts");
+      return texts[url];
     }
 
     function show(message, isError) {
@@ -223,10 +235,10 @@
 
     function showModels(loaded, shared, track) {
       show("", false);
-      loaded.forEach(function (m, i) {
+      loaded.forEach(function (result, i) {
         if (i) status.appendChild(document.createTextNode(" · "));
         status.appendChild(document.createTextNode(SIDES[i].toUpperCase() + ": "));
-        status.appendChild(nameNode(m.model));
+        status.appendChild(nameNode(result.model));
       });
       status.appendChild(document.createTextNode(" · " + track + " track · " + shared + " shared questions."));
     }
@@ -260,12 +272,12 @@
       var tr = document.createElement("tr");
       var th = document.createElement("th");
       th.scope = "row";
-      th.title = task[1];
+      th.title = task.title;
       th.innerHTML = '<span class="wide-only"></span><span class="narrow-only"></span>';
-      th.firstChild.textContent = task[1];
-      th.lastChild.textContent = task[2];
+      th.firstChild.textContent = task.title;
+      th.lastChild.textContent = task.short;
       tr.appendChild(th);
-      tr.dataset.task = task[1];
+      tr.dataset.task = task.title;
       body.appendChild(tr);
       if (stats === null) {
         var td = cell("not comparable: different questions or item counts");
@@ -294,40 +306,90 @@
     /* The question view to open for `task`: A's, with B's answer beside it (B's if only B's
      * per-item details are on the site); null when neither has them. */
     function viewFor(task, keyA, keyB) {
-      if (views[keyA].indexOf(task) >= 0) return [keyA, keyB];
-      if (views[keyB].indexOf(task) >= 0) return [keyB, keyA];
+      if (entries[keyA].question_tasks.indexOf(task) >= 0) return [keyA, keyB];
+      if (entries[keyB].question_tasks.indexOf(task) >= 0) return [keyB, keyA];
       return null;
     }
 
-    /* "A only: 3 17 25" with each id linked to its question view where the site has one. */
-    function idList(task, ids, pair) {
-      var p = document.createElement("p");
-      ids.forEach(function (id, i) {
-        if (i) p.appendChild(document.createTextNode(" "));
+    /* One list item per question: its id, linked to its question view where the site has one;
+     * its stem comes when the reader opens the task (addStems). */
+    function idList(task, ids, pair, side) {
+      var list = document.createElement("ul");
+      list.className = "cmp-qlist";
+      list.dataset.side = side;
+      ids.forEach(function (id) {
+        var item = document.createElement("li");
+        item.dataset.id = String(id);
         var href = pair && window.MedlbQuestions ?
           window.MedlbQuestions.link(base, task, id, pair[0], pair[1]) : null;
         var node = href ? document.createElement("a") : document.createElement("span");
         if (href) node.href = href;
+        node.className = "cmp-qid";
         node.textContent = String(id);
-        p.appendChild(node);
+        item.appendChild(node);
+        list.appendChild(item);
       });
-      return p;
+      return list;
     }
 
-    function addIds(box, task, title, onlyA, onlyB, pair) {
+    /* A stem as it is, or cut at a word before STEM_CHARS with the whole of it on opening. */
+    function stemNode(stem) {
+      if (stem.length <= STEM_CHARS) {
+        var span = document.createElement("span");
+        span.className = "cmp-stem";
+        span.textContent = stem;
+        return span;
+      }
+      var cut = stem.slice(0, STEM_CHARS), space = cut.lastIndexOf(" ");
+      if (space > STEM_CHARS / 2) cut = cut.slice(0, space);
       var details = document.createElement("details");
-      details.dataset.task = task;
+      details.className = "cmp-stem";
       var summary = document.createElement("summary");
-      summary.textContent = title + ": A only " + onlyA.length + ", B only " + onlyB.length;
+      summary.innerHTML = '<span class="cut"></span>';
+      summary.firstChild.textContent = cut + " …";
+      var full = document.createElement("span");
+      full.className = "cmp-stem-full";
+      full.textContent = stem;
       details.appendChild(summary);
-      [["A only", onlyA, "a"], ["B only", onlyB, "b"]].forEach(function (part) {
-        var label = document.createElement("p");
-        label.innerHTML = "<b>" + part[0] + "</b> (" + part[1].length + ")";
-        details.appendChild(label);
-        var ids = idList(task, part[1], pair);
-        ids.dataset.side = part[2];
-        details.appendChild(ids);
+      details.appendChild(full);
+      return details;
+    }
+
+    function addStems(box, url) {
+      box.dataset.stems = "loading";
+      loadTexts(url).then(function (questionTexts) {
+        box.querySelectorAll("li[data-id]").forEach(function (item) {
+          var question = questionTexts.questions[+item.dataset.id];
+          if (question) item.appendChild(stemNode(question.stem));
+        });
+        box.dataset.stems = "shown";
+      }).catch(function () {
+        box.dataset.stems = "unavailable";
       });
+    }
+
+    /* One task's disagreements between A and the model on `side`: "A only" and "X only". */
+    function addIds(box, task, side, onlyA, onlyX, pair, textsUrl) {
+      var details = document.createElement("details");
+      details.dataset.task = task.name;
+      details.dataset.pair = "a" + side;
+      var other = side.toUpperCase();
+      var summary = document.createElement("summary");
+      summary.textContent = task.title + ": A only " + onlyA.length + ", " + other + " only " +
+        onlyX.length;
+      details.appendChild(summary);
+      [["A only", onlyA, "a"], [other + " only", onlyX, side]].forEach(function (part) {
+        var label = document.createElement("p");
+        label.innerHTML = "<b></b> (" + part[1].length + ")";
+        label.firstChild.textContent = part[0];
+        details.appendChild(label);
+        details.appendChild(idList(task.name, part[1], pair, part[2]));
+      });
+      if (textsUrl) {
+        details.addEventListener("toggle", function () {
+          if (details.open && !details.dataset.stems) addStems(details, textsUrl);
+        });
+      }
       box.appendChild(details);
     }
 
@@ -360,11 +422,12 @@
           return 1 / (perTask.length * st.n);
         })));
       }
-      addRow(body, ["all", "All tasks (pooled)", "All (pooled)"], pooled, pooledIntervals, count);
+      addRow(body, { name: "all", title: "All tasks (pooled)", short: "All (pooled)" }, pooled,
+        pooledIntervals, count);
       body.lastChild.classList.add("pooled");
       if (count === 2) body.lastChild.querySelector("td.p").dataset.pooled = "1";
-      addRow(body, ["average", "Average of the " + perTask.length + " tasks", "Average"], average,
-        averageIntervals, count);
+      addRow(body, { name: "average", title: "Average of the " + perTask.length + " tasks",
+        short: "Average" }, average, averageIntervals, count);
       body.lastChild.classList.add("pooled", "average");
       var pTd = body.lastChild.querySelector("td.p");
       if (pTd) { pTd.textContent = "—"; pTd.title = "McNemar's test is on questions: see the pooled row"; delete pTd.dataset.p; }
@@ -382,6 +445,23 @@
         (Math.abs(pooledA - averageA) < 0.05 ? "the same here." :
           "they differ because A's accuracy is not the same on the large and the small tasks.") +
         (count > 2 ? " McNemar's p for each pair is under its difference." : "");
+    }
+
+    /* For A and each other model, per task, the questions only one of the two got right. */
+    function disagreements(box, perTask, keys) {
+      keys.slice(1).forEach(function (key, j) {
+        var side = SIDES[j + 1];
+        if (keys.length > 2) {
+          var heading = document.createElement("h3");
+          heading.textContent = "A and " + side.toUpperCase();
+          box.appendChild(heading);
+        }
+        perTask.forEach(function (s) {
+          var pair = s.stats.pairs[j];
+          addIds(box, s.task, side, pair.onlyA, pair.onlyB, viewFor(s.task.name, keys[0], key),
+            s.textsUrl);
+        });
+      });
     }
 
     function compareKeys(keys, track) {
@@ -412,8 +492,9 @@
         header(count);
         var perTask = [];
         data.tasks.forEach(function (task) {
-          var tasks = loaded.map(function (m) { return m[track][task[0]]; });
-          if (tasks.some(function (t) { return !t; })) return;
+          var tasks = loaded.map(function (result) { return result[track][task.name]; });
+          if (tasks.some(function (taskData) { return !taskData; })) return;
+          var taskData = tasks[0];
           var stats = taskStats(tasks);
           if (stats === null) { addRow(body, task, null, [], count); return; }
           var intervals = stats.pairs.map(function (pair) {
@@ -424,11 +505,10 @@
             return { onlyA: pair.onlyA.length, onlyB: pair.onlyB.length, ids: stats.pairs[j] };
           });
           addRow(body, task, stats, intervals.map(function (iv) { return [iv[0] / 100, iv[1] / 100]; }), count);
-          var first = stats.pairs[0].ids;
-          addIds(idsBody, task[0], task[1], first.onlyA, first.onlyB, viewFor(task[0], keys[0], keys[1]));
-          perTask.push({ task: task, stats: { n: stats.n, right: stats.right,
-            pairs: stats.pairs.map(function (p) { return p.ids; }) } });
+          perTask.push({ task: task, textsUrl: taskData.texts_url, stats: { n: stats.n,
+            right: stats.right, pairs: stats.pairs.map(function (p) { return p.ids; }) } });
         });
+        disagreements(idsBody, perTask, keys);
         var shared = 0;
         perTask.forEach(function (s) { shared += s.stats.n; });
         if (perTask.length) explainPooled(summaryRows(body, perTask, count), count);
@@ -490,8 +570,9 @@
         "No model is evaluated yet.", false);
       return;
     }
-    var keyA = given.a || (given.b === models[0][0] ? models[1][0] : models[0][0]);
-    var keyB = given.b || (keyA === models[0][0] ? models[1][0] : models[0][0]);
+    var first = models[0].key, second = models[1].key;
+    var keyA = given.a || (given.b === first ? second : first);
+    var keyB = given.b || (keyA === first ? second : first);
     var keys = [keyA, keyB];
     if (given.c) keys.push(given.c);
     if (given.d) keys.push(given.d);

@@ -5,6 +5,15 @@
 (function () {
   "use strict";
 
+  /* The payload fields this script reads (tests/sitegen/test_payloads.py holds it to the schema). */
+  var READS = {
+    ShortlistPayload: ["models", "advisory_title", "advisory"],
+    ShortlistModel: ["key", "model_id", "licence", "licence_class", "licence_note", "params",
+      "memory_gib", "flagged", "tracks"],
+    ShortlistTrack: ["average", "low", "high"],
+    DossierSections: ["markdown", "html"]
+  };
+
   function pct(value) { return (100 * value).toFixed(1); }
 
   /* The reader's constraints, from the form. */
@@ -68,8 +77,8 @@
    * those not entirely below; sorted by average. Sorting the lows and highs once makes this
    * n log n, so 1,000 models rank instantly. */
   function rankRanges(models, track) {
-    var lows = models.map(function (m) { return m.tracks[track].low; }).sort(function (a, b) { return a - b; });
-    var highs = models.map(function (m) { return m.tracks[track].high; }).sort(function (a, b) { return a - b; });
+    var lows = models.map(function (model) { return model.tracks[track].low; }).sort(function (a, b) { return a - b; });
+    var highs = models.map(function (model) { return model.tracks[track].high; }).sort(function (a, b) { return a - b; });
     function countAbove(sorted, value) {  // how many of `sorted` are > value
       var lo = 0, hi = sorted.length;
       while (lo < hi) { var mid = (lo + hi) >> 1; if (sorted[mid] > value) hi = mid; else lo = mid + 1; }
@@ -80,12 +89,12 @@
       while (lo < hi) { var mid = (lo + hi) >> 1; if (sorted[mid] >= value) hi = mid; else lo = mid + 1; }
       return sorted.length - lo;
     }
-    return models.map(function (m) {
-      var t = m.tracks[track];
+    return models.map(function (model) {
+      var score = model.tracks[track];
       return {
-        model: m, score: t,
-        best: 1 + countAbove(lows, t.high),
-        worst: countAtLeast(highs, t.low)  // itself included: 1 + the others not entirely below
+        model: model, score: score,
+        best: 1 + countAbove(lows, score.high),
+        worst: countAtLeast(highs, score.low)  // itself included: 1 + the others not entirely below
       };
     }).sort(function (a, b) { return b.score.average - a.score.average; });
   }
@@ -108,31 +117,31 @@
   }
 
   function renderRow(body, base, ranked, state) {
-    var m = ranked.model, t = ranked.score, tr = document.createElement("tr");
-    tr.dataset.key = m.key;
+    var model = ranked.model, score = ranked.score, tr = document.createElement("tr");
+    tr.dataset.key = model.key;
     cell(tr, rangeText(ranked), "num rank-range");
     var name = document.createElement("td"), link = document.createElement("a");
-    link.href = base + "models/" + m.key + "/";
-    link.innerHTML = window.MedlbColumns.modelName(m.model_id);  // wraps after "/" only
+    link.href = base + "models/" + model.key + "/";
+    link.innerHTML = window.MedlbColumns.modelName(model.model_id);  // wraps after "/" only
     name.appendChild(link);
-    if (m.flagged) {
+    if (model.flagged) {
       var flag = document.createElement("span");
       flag.className = "flag-note";
       flag.textContent = " flagged";
       name.appendChild(flag);
     }
     tr.appendChild(name);
-    var avg = cell(tr, pct(t.average), "num");
+    var avg = cell(tr, pct(score.average), "num");
     var ci = document.createElement("span");
     ci.className = "ci narrow-only";
-    ci.textContent = pct(t.low) + "–" + pct(t.high);
+    ci.textContent = pct(score.low) + "–" + pct(score.high);
     avg.appendChild(ci);
-    cell(tr, pct(t.low) + "–" + pct(t.high), "num ci wide-only");
-    var licence = cell(tr, m.licence || "—", "licence");
-    licence.title = m.licence_note;
-    licence.dataset.licenceClass = m.licence_class;
-    cell(tr, memoryText(m, state), "num memory");
-    cell(tr, m.params ? (m.params / 1e9).toFixed(1) + " B" : "—", "num wide-only");
+    cell(tr, pct(score.low) + "–" + pct(score.high), "num ci wide-only");
+    var licence = cell(tr, model.licence || "—", "licence");
+    licence.title = model.licence_note;
+    licence.dataset.licenceClass = model.licence_class;
+    cell(tr, memoryText(model, state), "num memory");
+    cell(tr, model.params ? (model.params / 1e9).toFixed(1) + " B" : "—", "num wide-only");
     body.appendChild(tr);
   }
 
@@ -157,7 +166,7 @@
         md.push("| " + rangeText(r) + " | " + r.model.model_id + " | " + pct(r.score.average) +
           " [" + pct(r.score.low) + ", " + pct(r.score.high) + "] | " + (r.model.licence || "—") + " |");
       });
-      return md.concat([""]).concat(sections.map(function (s) { return s.markdown; })).join("\n");
+      return md.concat([""]).concat(sections.map(function (modelSections) { return modelSections.markdown; })).join("\n");
     }
     function esc(text) {
       return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -179,7 +188,7 @@
       "<p class=\"advisory\"><strong>" + esc(data.advisory_title) + "</strong> " + esc(data.advisory) + "</p>" +
       "<table><thead><tr><th>Rank range</th><th>Model</th><th>Average [95% CI]</th><th>Licence</th></tr></thead>" +
       "<tbody>" + rows + "</tbody></table>" +
-      sections.map(function (s) { return s.html; }).join("") + "</body></html>";
+      sections.map(function (modelSections) { return modelSections.html; }).join("") + "</body></html>";
   }
 
   function download(name, type, text) {
@@ -206,7 +215,7 @@
     function update() {
       var state = readForm(form);
       saveState(state);
-      var meeting = data.models.filter(function (m) { return meets(m, state); });
+      var meeting = data.models.filter(function (model) { return meets(model, state); });
       var ranked = rankRanges(meeting, state.track);
       var listed = ranked.filter(function (r) { return r.best === 1; });
       current = { state: state, listed: listed };

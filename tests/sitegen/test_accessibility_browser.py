@@ -1,8 +1,10 @@
-"""Accessibility of the main pages, measured in headless Chromium in both of mkdocs-material's
-themes (light "default" and dark "slate"): every visible piece of text has a contrast of at least
-4.5:1 with what is behind it (3:1 for large text, WCAG 2.1 AA 1.4.3), and every focusable control
-shows a visible focus indicator when reached from the keyboard (2.4.7): an outline or ring of at
-least 2 px whose colour has at least 3:1 against the background (1.4.11)."""
+"""Accessibility of the main pages (leaderboard, compare with its disagreements' stems open,
+shortlist, about, specialties, a task page, the queue, a model page, a question view), measured
+in headless Chromium in both of mkdocs-material's themes (light "default" and dark "slate"):
+every visible piece of text has a contrast of at least 4.5:1 with what is behind it (3:1 for
+large text, WCAG 2.1 AA 1.4.3), and every focusable control shows a visible focus indicator when
+reached from the keyboard (2.4.7): an outline or ring of at least 2 px whose colour has at least
+3:1 against the background (1.4.11)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,19 @@ import pytest
 from site_browser import served, watched_tab
 from site_fixtures import build_synthetic_site
 
+# name -> (path, what shows when it is ready, a disclosure to open first and what it shows then)
 PAGES = {
-    "leaderboard": ("", "#lb-body tr"),
-    "compare": ("compare/", "#cmp-body tr"),
-    "shortlist": ("shortlist/", "#sl-body tr"),
-    "about": ("about/", "h1"),
+    "leaderboard": ("", "#lb-body tr", None),
+    "compare": (
+        "compare/",
+        "#cmp-body tr",
+        ("#cmp-ids-body details > summary", '#cmp-ids-body details[data-stems="shown"]'),
+    ),
+    "shortlist": ("shortlist/", "#sl-body tr", None),
+    "about": ("about/", "h1", None),
+    "specialties": ("specialties/", "#sp-body tr", None),
+    "task page": ("tasks/medmcqa/", "#task-ranking tbody tr", None),
+    "queue": ("queue/", "h1", None),
 }
 THEMES = ("default", "slate")
 
@@ -125,13 +135,17 @@ FOCUS_JS = """(limit) => {
 @pytest.fixture(scope="module")
 def site(site_tree, tmp_path_factory):
     work = tmp_path_factory.mktemp("a11y")
-    ids = build_synthetic_site(site_tree, work, 14, seed=3)
+    ids = build_synthetic_site(site_tree, work, 14, seed=3, details=True)
     with served(work / "html") as base_url:
         yield base_url, ids
 
 
-def checked_pages(ids: list[str]) -> dict[str, tuple[str, str]]:
-    return {**PAGES, "model page": (f"models/{ids[0]}/", "table.tracks")}
+def checked_pages(ids: list[str]) -> dict[str, tuple]:
+    return {
+        **PAGES,
+        "model page": (f"models/{ids[0]}/", "table.tracks", None),
+        "question view": (f"questions/?model={ids[0]}&task=medmcqa&item=0", "#qv-card h2", None),
+    }
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -140,9 +154,12 @@ def test_every_text_has_enough_contrast_and_every_control_a_visible_focus(browse
     problems = {}
     for width in (1400, 390):
         with watched_tab(browser, base_url, width) as tab:
-            for name, (path, ready) in checked_pages(ids).items():
+            for name, (path, ready, disclosure) in checked_pages(ids).items():
                 tab.goto(base_url + path)
                 tab.wait_for_selector(ready)
+                if disclosure:
+                    tab.locator(disclosure[0]).first.click()
+                    tab.wait_for_selector(disclosure[1])
                 tab.evaluate(f"document.body.setAttribute('data-md-color-scheme', '{theme}')")
                 tab.wait_for_timeout(600)  # the theme's colour transitions settle
                 tab.evaluate(COLOUR_JS)

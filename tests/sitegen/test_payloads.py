@@ -10,6 +10,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from runner.sitegen.payloads import SCHEMA_FILE, payload_schema, schema_text
 
 ASSETS = SCHEMA_FILE.parent
@@ -28,6 +30,21 @@ ACCESSES = {
         "column": "SpecialtyColumn",
         "track": "SpecialtiesTrack",
         "data": "SpecialtiesPayload",
+    },
+    "compare.js": {
+        "data": "ComparePayload",
+        "task": "CompareTaskName",
+        "entry": "CompareEntry",
+        "result": "CompareModel",
+        "taskData": "CompareTask",
+        "questionTexts": "QuestionTexts",
+        "question": "QuestionText",
+    },
+    "shortlist.js": {
+        "data": "ShortlistPayload",
+        "model": "ShortlistModel",
+        "score": "ShortlistTrack",
+        "modelSections": "DossierSections",
     },
 }
 
@@ -99,6 +116,36 @@ def test_a_field_renamed_on_one_side_only_is_caught():
     ]
 
 
+@pytest.mark.parametrize(
+    "script, payload, field, access",
+    [
+        ("compare.js", "CompareTask", "texts_url", ("question.stem", "question", "QuestionText")),
+        (
+            "shortlist.js",
+            "ShortlistModel",
+            "memory_gib",
+            ("model.licence_note", "model", "ShortlistModel"),
+        ),
+    ],
+)
+def test_a_compare_or_shortlist_field_renamed_on_one_side_only_is_caught(
+    script, payload, field, access
+):
+    schema = payload_schema()
+    text = (ASSETS / script).read_text(encoding="utf-8")
+    accesses = ACCESSES[script]
+    renamed = json.loads(json.dumps(schema))
+    properties = renamed["$defs"][payload]["properties"]
+    properties[field + "_renamed"] = properties.pop(field)
+    assert drift(text, renamed, accesses) == [f"{payload}.{field}: not in the schema"]
+    read, variable, declared = access
+    assert read in text
+    undeclared = text.replace(read, f"{variable}.renamed_field")
+    assert drift(undeclared, schema, accesses) == [
+        f"{variable}.renamed_field: read but not declared in READS.{declared}"
+    ]
+
+
 def test_payload_json_is_safe_inside_a_script_element():
     from runner.sitegen.payloads import FlagNote
 
@@ -109,5 +156,5 @@ def test_payload_json_is_safe_inside_a_script_element():
 def test_schema_names_every_payload():
     defs = set(payload_schema()["$defs"])
     assert {"LeaderboardPayload", "SpecialtiesPayload", "QuestionViewPayload"} <= defs
-    assert {"QuestionTexts", "ComparePayload"} <= defs
+    assert {"QuestionTexts", "ComparePayload", "CompareModel", "ShortlistPayload"} <= defs
     assert Path(SCHEMA_FILE).name == "payloads.schema.json"

@@ -158,6 +158,23 @@ def test_compare_four_models_with_paired_intervals(browser, large, width):
                 assert low - 1e-9 <= value <= high + 1e-9
         note = tab.inner_text("#cmp-pooled-note")
         assert "pooled" in note and "same weight" in note
+        # Disagreements for A and each other model: A and D's on MedQA, as their bits say.
+        assert tab.eval_on_selector_all("#cmp-ids-body h3", "hs => hs.map(h => h.textContent)") == [
+            "A and B",
+            "A and C",
+            "A and D",
+        ]
+        task = results[four[0]].tasks["medqa_4options"]
+        other = results[four[3]].tasks["medqa_4options"]
+        pairs = list(
+            zip(decode_bits(task.correct, task.n), decode_bits(other.correct, other.n), strict=True)
+        )
+        for side, want in (("a", (1, 0)), ("d", (0, 1))):
+            shown = tab.eval_on_selector_all(
+                f'details[data-pair="ad"][data-task="medqa_4options"] ul[data-side="{side}"] li',
+                "items => items.map(i => +i.dataset.id)",
+            )
+            assert shown == [i for i, pair in enumerate(pairs) if pair == want]
         shot_between(tab, f"compare-four-{width}", "#cmp-form", "#cmp-ids")
         if width != 1400:
             return

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from site_browser import served, shot, watched_tab
+from site_browser import SCREENSHOTS, page_overflow, served, shot, watched_tab
 from site_fixtures import published_results, site_build_argv
 
 from runner.evaluation.question_texts import question_text
 from runner.evaluation.task_data import load_task_rows
 from runner.evaluation.tasks import TASK_NAMES, TASKS
 from runner.evaluation.tiny_models import SAMPLE_DATA_DIR
+from runner.results_schema import decode_bits
 
 pytestmark = pytest.mark.browser
 
@@ -120,3 +121,46 @@ def test_a_4000_token_generation_shows_collapsed(browser, long_generation):
                 assert tab.inner_text("#qv-card details.qv-generation pre") == row["generation"]
                 assert page_overflow(tab) == 0
                 shot(tab, f"question-view-cot-open-{width}")
+
+
+def test_compare_lists_each_disagreement_with_its_stem(browser, built, site_tree):
+    """The compare page's disagreement list shows each question's stem, read from the page: a
+    short one whole, a long one cut at a word and whole once opened."""
+    a, b = site_tree.evaluated
+    results = published_results(site_tree.results)
+    checked = 0
+    with served(built / "html") as url, watched_tab(browser, url, 1400) as tab:
+        tab.goto(f"{url}compare/?a={a}&b={b}")
+        tab.wait_for_selector("#cmp-ids:not([hidden]) details")
+        for task in TASK_NAMES:
+            bits_a = decode_bits(results[a].tasks[task].correct, results[a].tasks[task].n)
+            bits_b = decode_bits(results[b].tasks[task].correct, results[b].tasks[task].n)
+            differ = [i for i, (x, y) in enumerate(zip(bits_a, bits_b, strict=True)) if x != y]
+            if not differ:
+                continue
+            stems = [question_text(task, row).stem for row in rows_of(task)]
+            box = tab.locator(f'#cmp-ids-body details[data-task="{task}"]')
+            box.locator("> summary").click()
+            tab.wait_for_selector(f'#cmp-ids-body details[data-task="{task}"][data-stems="shown"]')
+            for item in differ:
+                line = box.locator(f'li[data-id="{item}"]')
+                stem = stems[item]
+                if len(stem) <= 140:
+                    assert line.locator("span.cmp-stem").inner_text() == stem
+                    continue
+                cut = line.locator("details.cmp-stem > summary").inner_text()
+                assert cut.endswith("…") and stem.startswith(cut.removesuffix("more").strip(" …"))
+                assert not line.locator(".cmp-stem-full").is_visible()
+                line.locator("details.cmp-stem > summary").click()
+                assert line.locator(".cmp-stem-full").inner_text() == stem
+                checked += 1
+        shot(tab, "compare-stems-1400")
+        for width in (1920, 390):
+            tab.set_viewport_size({"width": width, "height": 900})
+            assert page_overflow(tab) <= 0, width
+            tab.locator("#cmp-ids").screenshot(path=SCREENSHOTS / f"compare-stems-{width}.png")
+    assert checked, "the two tiny models disagree on at least one long question"
+
+
+def rows_of(task: str) -> list[dict]:
+    return load_task_rows(TASKS[task], SAMPLE_DATA_DIR).rows

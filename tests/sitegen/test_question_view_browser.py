@@ -150,7 +150,7 @@ def test_compare_links_open_the_question_with_both_answers(browser, base_url, bu
         box = tab.locator(f'#cmp-ids-body details[data-task="{TASK}"]')
         box.locator("summary").click()
         for side in ("a", "b"):
-            links = box.locator(f'p[data-side="{side}"] a')
+            links = box.locator(f'ul[data-side="{side}"] a')
             if links.count():
                 break
         assert links.count(), "the two models disagree somewhere on MedMCQA"

@@ -140,8 +140,8 @@ def test_pages_link_the_views_and_the_download_or_say_why_there_are_none(site):
         .split('id="cmp-data">')[1]
         .split("</script>")[0]
     )
-    views = {key: tasks for key, _, tasks in compare["models"]}
-    assert views == {ROTATED: "012345678", PLAIN: "012345678", NO_DETAILS: ""}
+    views = {entry["key"]: entry["question_tasks"] for entry in compare["models"]}
+    assert views == {ROTATED: list(TASK_NAMES), PLAIN: list(TASK_NAMES), NO_DETAILS: []}
 
 
 def test_without_details_the_site_says_so(published, tmp_path):

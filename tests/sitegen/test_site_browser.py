@@ -250,8 +250,11 @@ def test_compare_opens_on_the_top_two_and_lists_the_questions_they_disagree_on(
             expected = [
                 str(i) for i, pair in enumerate(zip(bits_a, bits_b, strict=True)) if pair == want
             ]
-            shown = page.locator(f'#cmp-ids details[data-task="{name}"] p[data-side="{side}"]')
-            assert shown.text_content().split() == expected
+            shown = page.eval_on_selector_all(
+                f'#cmp-ids details[data-task="{name}"] ul[data-side="{side}"] li',
+                "items => items.map(i => i.dataset.id)",
+            )
+            assert shown == expected
 
 
 def test_compare_matches_part_of_a_name_and_says_what_is_wrong(page, base_url, site_tree):

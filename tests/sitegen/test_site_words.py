@@ -93,6 +93,22 @@ def test_specialties_and_model_pages_follow_the_same_rule(mixed, site_tree):
     assert "full test splits" in page_words(site / "specialties" / "index.html")
     sample = page_words(site / "models" / site_tree.evaluated[0] / "index.html")
     assert "not ranked" in sample and "local questions" in sample
+    # A ranked model's page: its rank as the range the leaderboard shows, in words that say so.
+    rows = rows_of(site)
+    ranged = 0
+    for model in full:
+        best, worst = rows[model]["rank"]
+        words = page_words(site / "models" / model / "index.html")
+        shown = f"{best}–{worst}" if best != worst else str(best)
+        assert f"Rank by average {shown} of {len(full)}" in words, model
+        if best != worst:
+            ranged += 1
+            assert f"every place its interval allows: it overlaps {worst - best} other" in words
+        else:
+            assert "no other interval overlaps its own" in words
+        assert "The task rank is a range, every place the interval allows" in words
+        assert "≈" not in words, model
+    assert ranged, "some ranked models' intervals overlap"
 
 
 def test_a_sample_data_site_ranks_its_results_among_themselves_and_says_so(sample_only):

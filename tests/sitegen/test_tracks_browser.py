@@ -3,7 +3,8 @@
 - the page stays under 1 MB with both tracks embedded;
 - the rank walk: every displayed rank range is exactly [1 + models wholly above, N − models wholly
   below], computed here from the results files, contains the model's own place, meets the range of
-  every model whose interval overlaps, and no page claims shared ranks or shows a bare "≈";
+  every model whose interval overlaps; each model page shows the same ranges (its average's and
+  its task ranks), and no page, model pages included, claims shared ranks or shows a bare "≈";
 - the track switch: ?track=cot, the cot columns, the reason a model has no cot score;
 - speed: first row, sort, search, filter and "Show intervals" to the next frame, the longest
   task, and a phone at 4× CPU slowdown, medians of 3, recorded in .site-build/timings.json.
@@ -103,12 +104,36 @@ def test_page_size_and_rank_walk(built):
                 if b != a and b_low <= a_high and a_low <= b_high:  # the intervals overlap
                     rb = ranked[b]
                     assert ra[0] <= rb[1] and rb[0] <= ra[1], (a, b)
+    loglik = payload["tracks"][0]
+    assert loglik["track"] == "loglik"
+    for row in loglik["rows"]:  # each model page shows the walked ranges, as ranges
+        facts = payload["models"][row["model_index"]]
+        page = html / "models" / facts.get("key", facts["model"]) / "index.html"
+        average, tasks = model_page_ranges(page.read_text(encoding="utf-8"))
+        assert average == range_text(row.get("rank")), page
+        assert tasks == [range_text(r) for r in row["task_ranks"] if r], page
     for page in html.rglob("*.html"):
-        if "/models/" in str(page):
-            continue  # model pages are checked by their own tests
         words = page_words(page)
         assert "share ranks" not in words and "share a rank" not in words, page
-        assert " ≈ " not in f" {words} ", page
+        assert " ≈ " not in f" {words} " and "≈ of" not in words, page
+
+
+def range_text(rank: list[int] | None) -> str | None:
+    if rank is None:
+        return None
+    best, worst = rank
+    return str(best) if best == worst else f"{best}–{worst}"
+
+
+def model_page_ranges(text: str) -> tuple[str | None, list[str]]:
+    """A model page's rank by average and its task ranks, as the page shows them."""
+    import re
+
+    span = r'<span class="rank-range" title="[^"]*">([^<]+)</span>'
+    average = re.search(r"<dt>Rank by average</dt><dd>" + span, text)
+    scores = text[text.index('<table class="scores">') :]
+    scores = scores[: scores.index("</table>")]
+    return (average.group(1) if average else None), re.findall(span, scores)
 
 
 def test_track_switch(browser, base_url, built):
