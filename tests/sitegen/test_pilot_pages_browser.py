@@ -12,35 +12,16 @@ import math
 import pytest
 import yaml
 from site_browser import BROKEN_WORDS_JS, WIDTHS, served, shot, shot_between, watched_tab
-from site_fixtures import published_results, site_build_argv, synthesize_results, write_flag
+from site_fixtures import published_results
 
-from runner.cli import main
 from runner.results_schema import decode_bits
 from runner.sitegen.shortlist import GIB, OVERHEAD
 
-FLAG = "The model card says MedQA's test split was part of its fine-tuning data."
-
 
 @pytest.fixture(scope="module")
-def large(site_tree, tmp_path_factory):
-    """1,000 synthetic models besides the two tiny runs; models 0 and 1 flagged; model 10 a
-    fine-tune of model 11 (its base on the board)."""
-    import shutil
-
-    work = tmp_path_factory.mktemp("pilot-1000")
-    results, submissions = work / "results", work / "submissions"
-    shutil.copytree(site_tree.results, results)
-    shutil.copytree(site_tree.submissions, submissions)
-    bases = list(published_results(site_tree.results).values())
-    ids = synthesize_results(bases, 1000, results, submissions, seed=7)
-    flags = work / "flags"
-    for model in ids[:2]:
-        write_flag(flags, model, FLAG, "https://github.com/open-medical-llm/leaderboard/issues/9")
-    child = submissions / f"{ids[10]}.yaml"
-    fields = yaml.safe_load(child.read_text())
-    fields.update(model_type="fine-tuned", base_model=ids[11])
-    child.write_text(yaml.safe_dump(fields, sort_keys=False))
-    assert main(site_build_argv(results, submissions, site_tree.references, work, flags)) == 0
+def large(pilot_site):
+    """The session's 1,000-model pilot site (conftest.pilot_site), served."""
+    work, ids = pilot_site
     with served(work / "html") as base_url:
         yield work, ids, base_url
 

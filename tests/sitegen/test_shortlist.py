@@ -9,7 +9,7 @@ import hashlib
 import json
 
 import pytest
-from site_fixtures import published_results, synthesize_results, write_flag
+from site_fixtures import published_results
 
 from runner.sitegen.entries import build_entries
 from runner.sitegen.inputs import collect_inputs
@@ -50,17 +50,12 @@ def test_memory_is_weights_plus_the_stated_overhead():
 
 
 @pytest.fixture(scope="module")
-def thousand(site_tree, tmp_path_factory):
-    work = tmp_path_factory.mktemp("shortlist-1000")
-    results, submissions = work / "results", work / "submissions"
-    bases = list(published_results(site_tree.results).values())
-    ids = synthesize_results(bases, 1000, results, submissions, seed=7)
-    flags = work / "flags"
-    for model in ids[:2]:
-        write_flag(
-            flags, model, "Trained on MedQA's test split, by its model card.", "https://x.org/1"
-        )
-    inputs = collect_inputs(results, submissions, site_tree.references, flags)
+def thousand(pilot_site, site_tree):
+    """The session's 1,000-model pilot fixture (conftest.pilot_site) as the site build reads it."""
+    work, ids = pilot_site
+    inputs = collect_inputs(
+        work / "results", work / "submissions", site_tree.references, work / "flags"
+    )
     entries = build_entries(inputs)
     paths = {f.key: f.path for f in inputs.results}
     return entries, paths, ids
