@@ -23,7 +23,6 @@ from runner.sitegen.compare_data import compare_payload
 from runner.sitegen.data_files import (
     leaderboard_csv,
     leaderboard_records,
-    script_json,
 )
 from runner.sitegen.entries import (
     NO_NORMALIZED,
@@ -38,6 +37,7 @@ from runner.sitegen.leaderboard_rows import leaderboard_payload
 from runner.sitegen.model_card import SITE_NAME, eval_results
 from runner.sitegen.model_page import model_context, task_medians
 from runner.sitegen.model_panels import RELIABILITY_MIN_ITEMS
+from runner.sitegen.payloads import QuestionViewIndex, QuestionViewModel, QuestionViewTask
 from runner.sitegen.question_views import QuestionViews
 from runner.sitegen.queue import queue_rows
 from runner.sitegen.ranking_rules import RankingRules, ranking_rules
@@ -141,7 +141,6 @@ def render_pages(
     site.files["leaderboard.csv"] = leaderboard_csv(records)
     specialties = specialty_table(entries)
     queue = queue_rows(inputs, sources.repository, sources.submitted_at)
-    views = _view_payload(entries)
     board, fetched = leaderboard_payload(entries, inputs.references)
     site.files.update(fetched)
     specialties_payload, fetched = specialty_payload(
@@ -177,7 +176,7 @@ def render_pages(
         ),
     )
     render_shortlist(site, env, entries, {f.key: f.path for f in inputs.results})
-    _question_views(site, env, views, sources.questions)
+    _question_views(site, env, entries, sources.questions)
     site.add_page(
         "queue.md",
         env.get_template("queue.md.j2").render(
@@ -201,29 +200,33 @@ def render_pages(
     return site
 
 
-def _view_payload(entries: list[ModelEntry]) -> dict[str, Any]:
-    """The question view page's data: tasks as [name, title, short], models as [key, id, the
-    tasks with a question view as digits of their place in TASK_NAMES ("0134")]."""
-    return {
-        "tasks": [[n, TASKS[n].title, FACTS[n].short] for n in TASK_NAMES],
-        "models": [
-            [e.key, e.model_id, "".join(str(TASK_NAMES.index(n)) for n in e.question_tasks)]
+def question_view_index(entries: list[ModelEntry]) -> QuestionViewIndex:
+    """The question view page's data: the tasks, and the models with a view with their tasks as
+    places in that list."""
+    return QuestionViewIndex(
+        tasks=[QuestionViewTask(name=n, title=TASKS[n].title) for n in TASK_NAMES],
+        models=[
+            QuestionViewModel(
+                key=e.key,
+                model=e.model_id,
+                tasks=[TASK_NAMES.index(n) for n in e.question_tasks],
+            )
             for e in entries
+            if e.question_tasks
         ],
-    }
+    )
 
 
-def _question_views(site: RenderedSite, env, payload: dict[str, list], views: QuestionViews):
+def _question_views(site: RenderedSite, env, entries: list[ModelEntry], views: QuestionViews):
     """The one question-view page, with its data for the models that have a view, and its
     per-model-per-task data files (question_views)."""
     site.files.update(views.files)
-    models = [model for model in payload["models"] if model[2]]
     site.add_page(
         "questions.md",
         env.get_template("questions.md.j2").render(
             root=root_prefix("questions.md"),
             read=views.read,
-            payload=script_json({"tasks": payload["tasks"], "models": models}),
+            payload=question_view_index(entries).to_json(),
         ),
     )
 

@@ -2,15 +2,17 @@
 Python to the browser, as pydantic models with readable field names (ARCHITECTURE.md, "The site").
 
 Python computes every derived value (rank ranges, the Hub link, size labels, the engine's words,
-the question text); the scripts only display. `python -m runner.sitegen.payloads` writes their
-JSON Schema to `site/assets/payloads.schema.json`; `tests/sitegen/test_payloads.py` fails when that
-file is stale or when a script reads a field the schema does not declare, so a field renamed on
-one side only fails a test.
+the question text, a question's confidence and stability under rotation); the scripts only
+display. `python -m runner.sitegen.payloads` writes their JSON Schema to
+`site/assets/payloads.schema.json`; `tests/sitegen/test_payloads.py` fails when that file is stale
+or when a script reads a field the schema does not declare, so a field renamed on one side only
+fails a test.
 
 Payloads: the leaderboard (`LeaderboardPayload`, per track), the specialties table
-(`SpecialtiesPayload`), a question view (`QuestionViewPayload`, with the question texts from
-`QuestionTexts`), the compare page's data (`ComparePayload` embedded, a `CompareModel` file
-per model) and the pilot shortlist's (`ShortlistPayload`, a `DossierSections` file per model).
+(`SpecialtiesPayload`), the question view (`QuestionViewIndex` embedded, a `QuestionViewPayload`
+file per model and task, with the question texts from `QuestionTexts`), the compare page's data
+(`ComparePayload` embedded, a `CompareModel` file per model) and the pilot shortlist's
+(`ShortlistPayload`, a `DossierSections` file per model).
 """
 
 from __future__ import annotations
@@ -188,23 +190,64 @@ class CotAnswer(_Payload):
     truncated: bool
 
 
+class QuestionDataset(_Payload):
+    """The rows a question view shows and their Hub links (`question_views.dataset_links`)."""
+
+    id: str
+    config: str | None = None
+    split: str
+    revision: str | None = None  # the rows are known to be the Hub's at this commit
+    rows: str  # "hub", "sample", "unknown", ...
+    viewer: str | None = None  # the Hub's dataset viewer, current version (no revision)
+    files: str | None = None  # the dataset's files at `revision`
+
+
+class PredictionsFile(_Payload):
+    url: str
+    sha256: str
+
+
 class QuestionViewPayload(_Payload):
-    """One model on one task: per item the gold, the choice, per-mille probabilities, the option
-    chosen under each rotation (digits) and, on the cot track, the generation."""
+    """One model on one task: per item the gold, the choice, per-mille probabilities, the
+    probability of the choice (`conf`) and of the gold (`p_gold`), the option chosen under each
+    rotation (digits), whether it stayed the same (`stable`) and stayed right (`survives`) and,
+    on the cot track, the generation."""
 
     model: str
     revision: str
     task: str
     labels: list[str]
     n: int
-    dataset: dict  # id, config, split, revision, rows, viewer, files (question_views)
-    predictions: dict  # url, sha256
+    dataset: QuestionDataset
+    predictions: PredictionsFile
     gold: list[int]
     pred: list[int]
     p: list[list[int]]
+    conf: list[int]  # p[i][pred[i]]
+    p_gold: list[int]  # p[i][gold[i]]
     rot: list[str] | None = None
+    stable: list[bool] | None = None  # every rotation chose the same option
+    survives: list[bool] | None = None  # every rotation chose the gold
     texts_url: str | None = None  # the QuestionTexts file of these rows
     cot: list[CotAnswer] | None = None
+
+
+class QuestionViewTask(_Payload):
+    name: str  # "medqa_4options", the ?task= value
+    title: str
+
+
+class QuestionViewModel(_Payload):
+    key: str  # the ?model= value, data/questions/<key>/
+    model: str
+    tasks: list[int]  # its tasks with a question view, into QuestionViewIndex.tasks
+
+
+class QuestionViewIndex(_Payload):
+    """What the question-view page embeds: the tasks and the models with a view."""
+
+    tasks: list[QuestionViewTask]
+    models: list[QuestionViewModel]
 
 
 # ---- the compare page ----
@@ -296,6 +339,7 @@ PAYLOADS: tuple[type[_Payload], ...] = (
     NormalizedScores,
     SpecialtiesPayload,
     QuestionViewPayload,
+    QuestionViewIndex,
     QuestionTexts,
     ComparePayload,
     CompareModel,

@@ -11,11 +11,12 @@ page (`questions.md.j2`, `assets/questions.js`) loads:
     model, revision, task, labels (the choices), n, dataset (id, config, split, the revision the
     rows are known to be, the Hub links), predictions (sha256, where to download the file),
     gold[i], pred[i], p[i][k] = round(1000 * softmax(choice_logprobs[i])[k]) (per mille),
-    rot[i] = the option chosen under rotation r = 0..n-1, as digits ("1121"), or null without
-    rotations; texts_url, the question texts of these rows (`question_texts`), when the details
-    hold them; cot[i], the cot track's generation, extracted answer, correctness, output tokens
-    and truncation, when the result has a cot track and its predictions file is on the branch
-    (`payloads.QuestionViewPayload`).
+    conf[i] = p[i][pred[i]], p_gold[i] = p[i][gold[i]], rot[i] = the option chosen under
+    rotation r = 0..n-1, as digits ("1121"), stable[i] (all the same) and survives[i] (all the
+    gold), or null without rotations; texts_url, the question texts of these rows
+    (`question_texts`), when the details hold them; cot[i], the cot track's generation,
+    extracted answer, correctness, output tokens and truncation, when the result has a cot track
+    and its predictions file is on the branch (`payloads.QuestionViewPayload`).
 
 The option chosen under rotation r is defined in ARCHITECTURE.md ("Option-order robustness"): the
 first letter with the highest log-likelihood on the rotated prompt, mapped back to the option it
@@ -49,7 +50,7 @@ from runner.pipeline.details import (
 from runner.results_schema import TaskResult
 from runner.sitegen.entries import ModelEntry
 from runner.sitegen.inputs import ResultFile
-from runner.sitegen.payloads import CotAnswer
+from runner.sitegen.payloads import CotAnswer, PredictionsFile, QuestionViewPayload
 from runner.sitegen.repository import Repository
 
 HUB_DATASETS = "https://huggingface.co/datasets"
@@ -217,21 +218,33 @@ def condense(source: ViewSource) -> tuple[str, str, str]:
             f"{source.sha256[:12]}… that {source.results_file} pins for {source.task}"
         )
     items = [_item(source, row, i) for i, row in enumerate(_rows(source, data))]
+    gold = [g for g, *_ in items]
+    pred = [c for _, c, *_ in items]
+    probs = [p for *_, p, _ in items]
     rotations = [rot for *_, rot in items]
-    view = {
-        **source.header,
-        "n": len(items),
-        "predictions": {**source.header["predictions"], "sha256": digest},
-        "gold": [gold for gold, *_ in items],
-        "pred": [pred for _, pred, *_ in items],
-        "p": [p for *_, p, _ in items],
-        "rot": None if None in rotations else rotations,
-        "cot": None if source.cot_path is None else _cot_answers(source),
-    }
-    return source.key, source.task, json.dumps(view, separators=(",", ":"))
+    rotated = None not in rotations
+    view = QuestionViewPayload(
+        **{
+            **source.header,
+            "predictions": PredictionsFile(**source.header["predictions"], sha256=digest),
+        },
+        n=len(items),
+        gold=gold,
+        pred=pred,
+        p=probs,
+        conf=[probs[i][c] for i, c in enumerate(pred)],
+        p_gold=[probs[i][g] for i, g in enumerate(gold)],
+        rot=rotations if rotated else None,
+        stable=[len(set(rot)) == 1 for rot in rotations] if rotated else None,
+        survives=[set(rot) == {str(g)} for rot, g in zip(rotations, gold, strict=True)]
+        if rotated
+        else None,
+        cot=None if source.cot_path is None else _cot_answers(source),
+    )
+    return source.key, source.task, view.model_dump_json()
 
 
-def _cot_answers(source: ViewSource) -> list[dict]:
+def _cot_answers(source: ViewSource) -> list[CotAnswer]:
     """The cot track's per-item answers (DESIGN §10's fields), after checking the file's sha256."""
     path = source.cot_path
     assert path is not None
@@ -257,7 +270,7 @@ def _cot_answers(source: ViewSource) -> list[dict]:
                     correct=row["correct"],
                     output_tokens=row["output_tokens"],
                     truncated=row["truncated"],
-                ).model_dump(exclude_none=True)
+                )
             )
         except (KeyError, TypeError, ValueError):
             raise UserError(f"{path}: line {i + 1}: not a cot predictions row") from None

@@ -2,13 +2,26 @@
  * one model on one task, from data/questions/<model>/<task>.json (runner/sitegen/question_views.py
  * writes it from the verified predictions file): right answer, the model's answer, the
  * probability of each option, the option chosen under each rotation, the Hub row. Filters (wrong,
- * unstable, confidence) and sorting run here; rows are drawn a page at a time. `item` opens one
+ * unstable, confidence) and sorting run here on values the build computed (payloads.py: `READS`
+ * names every field read); rows are drawn a page at a time. `item` opens one
  * question as a card, beside another model's answer when `vs` names one (the compare page's
  * links). */
 (function () {
   "use strict";
 
   var PAGE = 100;
+  var READS = {
+    QuestionViewIndex: ["tasks", "models"],
+    QuestionViewModel: ["key", "model", "tasks"],
+    QuestionViewTask: ["name", "title"],
+    QuestionViewPayload: ["model", "revision", "labels", "n", "dataset", "predictions", "gold",
+      "pred", "p", "conf", "p_gold", "rot", "stable", "survives", "texts_url", "cot"],
+    QuestionDataset: ["id", "config", "split", "revision", "rows", "viewer", "files"],
+    PredictionsFile: ["url", "sha256"],
+    CotAnswer: ["generation", "answer", "correct", "output_tokens", "truncated"],
+    QuestionTexts: ["questions", "dataset", "data_sha256", "licence"],
+    QuestionText: ["stem", "options", "context"]
+  };
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -27,16 +40,14 @@
     return (perMille / 10).toFixed(1);
   }
 
-  /* Per question: what the table and the card show, from the columnar data file. */
+  /* Per question: what the table and the card show, gathered from the columnar data file. */
   function questions(view) {
     var out = [];
     for (var i = 0; i < view.n; i++) {
-      var p = view.p[i], pred = view.pred[i], gold = view.gold[i];
-      var rot = view.rot ? view.rot[i].split("").map(Number) : null;
       out.push({
-        id: i, gold: gold, pred: pred, p: p, conf: p[pred], pGold: p[gold], rot: rot,
-        stable: rot ? rot.every(function (c) { return c === rot[0]; }) : null,
-        survives: rot ? rot.every(function (c) { return c === gold; }) : null
+        id: i, gold: view.gold[i], pred: view.pred[i], p: view.p[i], conf: view.conf[i],
+        pGold: view.p_gold[i], rot: view.rot ? view.rot[i].split("").map(Number) : null,
+        stable: view.stable ? view.stable[i] : null, survives: view.survives ? view.survives[i] : null
       });
     }
     return out;
@@ -56,10 +67,10 @@
     var root = box.dataset.root || "";
     var data = JSON.parse(document.getElementById("qv-data").textContent);
     var byKey = {}, list = document.getElementById("qv-models");
-    data.models.forEach(function (m) {
-      byKey[m[0]] = { id: m[1], tasks: m[2].split("").map(function (d) { return data.tasks[+d]; }) };
+    data.models.forEach(function (entry) {
+      byKey[entry.key] = { model: entry.model, tasks: entry.tasks.map(function (k) { return data.tasks[k]; }) };
       var option = document.createElement("option");
-      option.value = m[1];
+      option.value = entry.model;
       list.appendChild(option);
     });
     var input = document.getElementById("qv-model"), taskSelect = document.getElementById("qv-task");
@@ -76,19 +87,19 @@
     function keyOf(text) {
       var query = text.trim().toLowerCase();
       if (!query) return null;
-      var hits = data.models.filter(function (m) {
-        return m[0].toLowerCase() === query || m[1].toLowerCase() === query;
+      var hits = data.models.filter(function (entry) {
+        return entry.key.toLowerCase() === query || entry.model.toLowerCase() === query;
       });
-      if (!hits.length) hits = data.models.filter(function (m) { return m[1].toLowerCase().indexOf(query) >= 0; });
-      return hits.length ? hits[0][0] : null;
+      if (!hits.length) hits = data.models.filter(function (entry) { return entry.model.toLowerCase().indexOf(query) >= 0; });
+      return hits.length ? hits[0].key : null;
     }
 
     function fillTasks(key, chosen) {
       taskSelect.textContent = "";
-      (byKey[key] ? byKey[key].tasks : []).forEach(function (t) {
-        var option = el("option", t[1]);
-        option.value = t[0];
-        option.selected = t[0] === chosen;
+      (byKey[key] ? byKey[key].tasks : []).forEach(function (viewTask) {
+        var option = el("option", viewTask.title);
+        option.value = viewTask.name;
+        option.selected = viewTask.name === chosen;
         taskSelect.appendChild(option);
       });
     }
@@ -106,21 +117,22 @@
       p.appendChild(link(root + "models/" + key + "/", view.model));
       p.appendChild(document.createTextNode(" at revision "));
       p.appendChild(el("code", view.revision.slice(0, 12)));
-      var d = view.dataset;
-      p.appendChild(document.createTextNode(" · " + view.n + " questions of " + d.id +
-        (d.config ? " (" + d.config + ")" : "") + ", " + d.split + " split, "));
-      if (d.revision) {
+      var source = view.dataset;
+      p.appendChild(document.createTextNode(" · " + view.n + " questions of " + source.id +
+        (source.config ? " (" + source.config + ")" : "") + ", " + source.split + " split, "));
+      if (source.revision) {
         p.appendChild(document.createTextNode("rows pinned at "));
-        p.appendChild(link(d.files, d.revision.slice(0, 12)));
+        p.appendChild(link(source.files, source.revision.slice(0, 12)));
         p.appendChild(document.createTextNode("; the Hub's viewer shows the current version"));
       } else {
-        p.appendChild(document.createTextNode(d.rows === "sample" ? "the bundled sample questions (no Hub rows)"
+        p.appendChild(document.createTextNode(source.rows === "sample" ? "the bundled sample questions (no Hub rows)"
           : "local rows not known to be the pinned ones (no Hub rows)"));
       }
       p.appendChild(document.createTextNode(" · "));
-      p.appendChild(link(view.predictions.url, "predictions file"));
+      var predictions = view.predictions;
+      p.appendChild(link(predictions.url, "predictions file"));
       p.appendChild(document.createTextNode(" (sha256 "));
-      p.appendChild(el("code", view.predictions.sha256.slice(0, 12)));
+      p.appendChild(el("code", predictions.sha256.slice(0, 12)));
       p.appendChild(document.createTextNode("…, verified against the results)"));
     }
 
@@ -144,7 +156,8 @@
     }
 
     function hubLink(view, id) {
-      return view.dataset.viewer ? view.dataset.viewer + "?row=" + id : null;
+      var source = view.dataset;
+      return source.viewer ? source.viewer + "?row=" + id : null;
     }
 
     function row(view, q) {
@@ -171,9 +184,9 @@
       tr.appendChild(el("td", pct(q.conf), "num"));
       q.p.forEach(function (p) { tr.appendChild(el("td", pct(p), "num wide-only")); });
       if (view.cot) {
-        var c = view.cot[q.id];
-        tr.appendChild(el("td", (c.answer == null ? "none" : c.answer) + (c.correct ? " ✓" : " ✗"),
-          c.correct ? "right" : "wrong"));
+        var cotAnswer = view.cot[q.id];
+        tr.appendChild(el("td", (cotAnswer.answer == null ? "none" : cotAnswer.answer) + (cotAnswer.correct ? " ✓" : " ✗"),
+          cotAnswer.correct ? "right" : "wrong"));
       }
       tr.appendChild(el("td", reordered(view, q), q.rot && !q.stable ? "unstable" : ""));
       var hub = el("td", null, "wide-only");
@@ -239,7 +252,8 @@
       dl.appendChild(el("dt", "Right answer"));
       dl.appendChild(el("dd", view.labels[q.gold]));
       answerLine(dl, view.model, view, q, q.gold);
-      if (state.other) answerLine(dl, state.other.model, state.other, state.otherItems[id], q.gold);
+      var other = state.other;
+      if (other) answerLine(dl, other.model, other, state.otherItems[id], q.gold);
       if (q.rot) {
         dl.appendChild(el("dt", "Under rotations 0–" + (q.rot.length - 1)));
         dl.appendChild(el("dd", q.rot.map(function (c) { return view.labels[c]; }).join(", ") + ": " +
@@ -253,7 +267,8 @@
       if (href) {
         dd.appendChild(link(href, "row " + id + " in the dataset viewer"));
         dd.appendChild(document.createTextNode(" (its current version); evaluated at revision "));
-        dd.appendChild(link(view.dataset.files, view.dataset.revision.slice(0, 12)));
+        var source = view.dataset;
+        dd.appendChild(link(source.files, source.revision.slice(0, 12)));
       } else {
         dd.textContent = "no row to link: these questions are not the Hub's pinned rows";
       }
@@ -291,16 +306,16 @@
 
     /* The chain-of-thought track on this question: the extracted answer beside the
      * log-likelihood choice, and the whole generation, collapsed (it can be thousands of tokens). */
-    function cotBlock(view, q, c) {
+    function cotBlock(view, q, cotAnswer) {
       var box = el("div", null, "qv-cot");
-      box.appendChild(el("p", "Chain of thought: " + (c.answer == null ?
-        "no “Final Answer” line (scored wrong)" : "answered " + c.answer +
-        (c.correct ? ", right" : ", wrong")) + " · log-likelihood choice " +
+      box.appendChild(el("p", "Chain of thought: " + (cotAnswer.answer == null ?
+        "no “Final Answer” line (scored wrong)" : "answered " + cotAnswer.answer +
+        (cotAnswer.correct ? ", right" : ", wrong")) + " · log-likelihood choice " +
         view.labels[q.pred] + (q.pred === q.gold ? ", right" : ", wrong") + " · " +
-        c.output_tokens + " tokens" + (c.truncated ? ", cut at the token limit" : "") + "."));
+        cotAnswer.output_tokens + " tokens" + (cotAnswer.truncated ? ", cut at the token limit" : "") + "."));
       var details = el("details", null, "qv-generation");
-      details.appendChild(el("summary", "The generation (" + c.output_tokens + " tokens)"));
-      details.appendChild(el("pre", c.generation));
+      details.appendChild(el("summary", "The generation (" + cotAnswer.output_tokens + " tokens)"));
+      details.appendChild(el("pre", cotAnswer.generation));
       box.appendChild(details);
       return box;
     }
@@ -319,10 +334,10 @@
       ["item", "vs"].forEach(function (name) { url.searchParams.delete(name); });
       if (vsKey) url.searchParams.set("vs", vsKey);
       window.history.replaceState(null, "", url);
-      input.value = byKey[key].id;
+      input.value = byKey[key].model;
       fillTasks(key, task);
       show("Loading…", false);
-      var hasOther = vsKey && byKey[vsKey] && byKey[vsKey].tasks.some(function (t) { return t[0] === task; });
+      var hasOther = vsKey && byKey[vsKey] && byKey[vsKey].tasks.some(function (viewTask) { return viewTask.name === task; });
       Promise.all([load(key, task), hasOther ? load(vsKey, task) : null]).then(function (pair) {
         return loadTexts(pair[0]).then(function (texts) { state.texts = texts; return pair; });
       }).then(function (pair) {
@@ -346,7 +361,7 @@
       var key = keyOf(input.value);
       if (!key) { show(input.value.trim() ? "No model with question views matches “" + input.value.trim() + "”." : "Choose a model and a task.", !!input.value.trim()); return; }
       var task = taskSelect.value;
-      if (!byKey[key].tasks.some(function (t) { return t[0] === task; })) task = byKey[key].tasks[0][0];
+      if (!byKey[key].tasks.some(function (viewTask) { return viewTask.name === task; })) task = byKey[key].tasks[0].name;
       open(key, task, null, null);
     }
 
@@ -369,9 +384,9 @@
     }
     if (!key) return;
     if (!byKey[key]) { show("?model=" + key + " has no question views on this site.", true); return; }
-    var tasks = byKey[key].tasks.map(function (t) { return t[0]; });
+    var tasks = byKey[key].tasks.map(function (viewTask) { return viewTask.name; });
     if (task && tasks.indexOf(task) < 0) {
-      show(byKey[key].id + " has no question view for ?task=" + task + ".", true);
+      show(byKey[key].model + " has no question view for ?task=" + task + ".", true);
       return;
     }
     var q = params.get("item");

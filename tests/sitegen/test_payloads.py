@@ -46,6 +46,18 @@ ACCESSES = {
         "score": "ShortlistTrack",
         "modelSections": "DossierSections",
     },
+    "questions.js": {
+        "data": "QuestionViewIndex",
+        "entry": "QuestionViewModel",
+        "viewTask": "QuestionViewTask",
+        "view": "QuestionViewPayload",
+        "other": "QuestionViewPayload",
+        "source": "QuestionDataset",
+        "predictions": "PredictionsFile",
+        "cotAnswer": "CotAnswer",
+        "texts": "QuestionTexts",
+        "text": "QuestionText",
+    },
 }
 
 
@@ -126,11 +138,21 @@ def test_a_field_renamed_on_one_side_only_is_caught():
             "memory_gib",
             ("model.licence_note", "model", "ShortlistModel"),
         ),
+        (
+            "questions.js",
+            "QuestionViewPayload",
+            "survives",
+            ("view.p_gold", "view", "QuestionViewPayload"),
+        ),
+        (
+            "questions.js",
+            "QuestionDataset",
+            "viewer",
+            ("source.split", "source", "QuestionDataset"),
+        ),
     ],
 )
-def test_a_compare_or_shortlist_field_renamed_on_one_side_only_is_caught(
-    script, payload, field, access
-):
+def test_a_field_renamed_on_one_side_only_is_caught_in_every_script(script, payload, field, access):
     schema = payload_schema()
     text = (ASSETS / script).read_text(encoding="utf-8")
     accesses = ACCESSES[script]
@@ -157,4 +179,5 @@ def test_schema_names_every_payload():
     defs = set(payload_schema()["$defs"])
     assert {"LeaderboardPayload", "SpecialtiesPayload", "QuestionViewPayload"} <= defs
     assert {"QuestionTexts", "ComparePayload", "CompareModel", "ShortlistPayload"} <= defs
+    assert "QuestionViewIndex" in defs
     assert Path(SCHEMA_FILE).name == "payloads.schema.json"

@@ -82,6 +82,8 @@ def test_the_view_holds_every_answer_and_probability_of_the_predictions(publishe
         for p, row in zip(view["p"], rows, strict=True):
             exp = [math.exp(x) for x in row["choice_logprobs"]]
             assert p == [round(1000 * e / sum(exp)) for e in exp]  # per mille of the softmax
+        assert view["conf"] == [p[c] for p, c in zip(view["p"], view["pred"], strict=True)]
+        assert view["p_gold"] == [p[g] for p, g in zip(view["p"], view["gold"], strict=True)]
 
 
 def test_the_view_shows_the_stems_publish_staged_from_the_pinned_rows(published, site):
@@ -100,28 +102,27 @@ def test_the_view_shows_the_stems_publish_staged_from_the_pinned_rows(published,
 
 
 def test_the_answers_under_rotation_are_the_evaluations_own(published, site):
-    """`rot` equals runner.evaluation.rotations (numpy), and the items that survive every
-    rotation are the result's consistent-correct bits; those that change, its flip rate."""
+    """`rot` equals runner.evaluation.rotations (numpy), and the items the view says survive every
+    rotation (`survives`) are the result's consistent-correct bits; those it says are not
+    `stable`, its flip rate."""
     from runner.evaluation.rotations import all_rotations, chosen_options
 
     result = load_result(result_file(published / "results", ROTATED))
     for task in TASK_NAMES:
         view, rows = _view(site, ROTATED, task), _rows(published, ROTATED, task)
         if not TASKS[task].letter_choices:
-            assert view["rot"] is None  # PubMedQA has no letters to rotate
+            assert view["rot"] is view["stable"] is view["survives"] is None  # no letters to rotate
             continue
         scores = all_rotations(
             [r["choice_logprobs"] for r in rows], [r["rotation_logprobs"] for r in rows]
         )
         assert [[int(c) for c in rot] for rot in view["rot"]] == chosen_options(scores).tolist()
-        survives = [
-            all(int(c) == g for c in rot) for rot, g in zip(view["rot"], view["gold"], strict=True)
-        ]
         robustness = result.tasks[task].robustness
-        assert survives == decode_bits(robustness.consistent_correct, view["n"])
-        changes = [len(set(rot)) > 1 for rot in view["rot"]]
+        assert view["survives"] == decode_bits(robustness.consistent_correct, view["n"])
+        changes = [not stable for stable in view["stable"]]
         assert sum(changes) / view["n"] == pytest.approx(robustness.flip_rate.value)
-    assert all(_view(site, PLAIN, task)["rot"] is None for task in TASK_NAMES)
+        assert changes == [len(set(rot)) > 1 for rot in view["rot"]]
+    assert all(_view(site, PLAIN, task)["stable"] is None for task in TASK_NAMES)
 
 
 def test_pages_link_the_views_and_the_download_or_say_why_there_are_none(site):
