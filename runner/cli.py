@@ -27,8 +27,10 @@ DESCRIPTION = """\
 Open Medical-LLM Leaderboard.
 
 Submissions (submissions/<org>/<model>.yaml) are validated, evaluated zero-shot on nine medical
-multiple-choice tasks with log-likelihood scoring identical to lm-evaluation-harness, and published
-as a static site. Run `medlb demo` to see the whole pipeline on tiny local models.
+multiple-choice tasks on two tracks, each identical to lm-evaluation-harness (`loglik`:
+log-likelihood scoring; `cot`: chain of thought with the model's chat template, for models that
+have one), and published as a static site. Run `medlb demo` to see the whole pipeline on tiny
+local models.
 """
 
 EPILOG = """\
