@@ -164,27 +164,42 @@ def write_bench_data(data_dir: Path, items: int) -> Path:
     return data_dir
 
 
-def run_lm_eval(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args) -> Timing:
-    command = [sys.executable, "-m", "lm_eval", "run", "--model", "hf"]
+def timed_lm_eval(
+    yaml_dir: Path, out: Path, args, model_dir: Path, prefix: str, metric: str, *flags: str
+) -> Timing:
+    """lm-eval on the tasks `prefix` names in `yaml_dir`, timed; each task's `metric`."""
+    command = [sys.executable, "-m", "lm_eval", "run", "--model", "hf", *flags]
     command += ["--model_args", f"pretrained={model_dir},dtype={args.dtype}"]
-    command += ["--tasks", ",".join(PREFIX + name for name in TASK_NAMES)]
+    command += ["--tasks", ",".join(prefix + name for name in TASK_NAMES)]
     command += ["--include_path", str(yaml_dir), "--device", args.device]
     command += ["--batch_size", str(LM_EVAL_BATCH_SIZE), "--output_path", str(out / "lm-eval")]
     seconds, cpu_seconds = timed(command)
     results = json.loads(next((out / "lm-eval").rglob("results_*.json")).read_text())["results"]
-    accs = {name: results[PREFIX + name]["acc,none"] for name in TASK_NAMES}
+    accs = {name: results[prefix + name][metric] for name in TASK_NAMES}
     return Timing("lm_eval", seconds, cpu_seconds, accs)
+
+
+def timed_medlb(
+    model_dir: Path, data_dir: Path, out: Path, args, track: str, *extra: str
+) -> Timing:
+    """`medlb evaluate --track TRACK`, timed; that track's accuracy per task."""
+    command = [sys.executable, "-m", "runner", "evaluate", "--model", str(model_dir)]
+    command += ["--data-dir", str(data_dir), "--device", args.device, "--dtype", args.dtype]
+    command += ["--track", track, "--no-progress", "--output", str(out / "medlb"), *extra]
+    seconds, cpu_seconds = timed(command)
+    results = json.loads((out / "medlb" / "results.json").read_text())
+    tasks = results["tasks"] if track == "loglik" else results["cot"]["tasks"]
+    return Timing("medlb", seconds, cpu_seconds, {n: t["acc"] for n, t in tasks.items()})
+
+
+def run_lm_eval(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args) -> Timing:
+    return timed_lm_eval(yaml_dir, out, args, model_dir, PREFIX, "acc,none")
 
 
 def run_medlb(
     model_dir: Path, data_dir: Path, yaml_dir: Path | None, out: Path, args, *extra: str
 ) -> Timing:
-    command = [sys.executable, "-m", "runner", "evaluate", "--model", str(model_dir)]
-    command += ["--data-dir", str(data_dir), "--device", args.device, "--dtype", args.dtype]
-    command += ["--no-progress", "--output", str(out / "medlb"), *extra]
-    seconds, cpu_seconds = timed(command)
-    results = json.loads((out / "medlb" / "results.json").read_text())
-    return Timing("medlb", seconds, cpu_seconds, {n: t["acc"] for n, t in results["tasks"].items()})
+    return timed_medlb(model_dir, data_dir, out, args, "loglik", *extra)
 
 
 def cot_bench(model_dir: Path, data_dir: Path, work: Path, args) -> None:
@@ -239,27 +254,16 @@ def compare_engines(model_dir: Path, data_dir: Path, work: Path, args) -> None:
 
 
 def run_lm_eval_cot(model_dir: Path, data_dir: Path, yaml_dir: Path, out: Path, args) -> Timing:
-    command = [sys.executable, "-m", "lm_eval", "run", "--model", "hf", "--apply_chat_template"]
-    command += ["--model_args", f"pretrained={model_dir},dtype={args.dtype}"]
-    command += ["--tasks", ",".join(COT_PREFIX + name for name in TASK_NAMES)]
-    command += ["--include_path", str(yaml_dir), "--device", args.device]
-    command += ["--batch_size", str(LM_EVAL_BATCH_SIZE), "--output_path", str(out / "lm-eval")]
-    seconds, cpu_seconds = timed(command)
-    results = json.loads(next((out / "lm-eval").rglob("results_*.json")).read_text())["results"]
-    accs = {name: results[COT_PREFIX + name]["exact_match,cot"] for name in TASK_NAMES}
-    return Timing("lm_eval", seconds, cpu_seconds, accs)
+    return timed_lm_eval(
+        yaml_dir, out, args, model_dir, COT_PREFIX, "exact_match,cot", "--apply_chat_template"
+    )
 
 
 def run_medlb_cot(
     model_dir: Path, data_dir: Path, yaml_dir: Path | None, out: Path, args, *extra: str
 ) -> Timing:
-    command = [sys.executable, "-m", "runner", "evaluate", "--model", str(model_dir)]
-    command += ["--data-dir", str(data_dir), "--device", args.device, "--dtype", args.dtype]
-    command += ["--track", "cot", "--max-new-tokens", str(args.max_new_tokens)]
-    command += ["--no-progress", "--output", str(out / "medlb"), *extra]
-    seconds, cpu_seconds = timed(command)
-    cot = json.loads((out / "medlb" / "results.json").read_text())["cot"]
-    return Timing("medlb", seconds, cpu_seconds, {n: t["acc"] for n, t in cot["tasks"].items()})
+    limit = ("--max-new-tokens", str(args.max_new_tokens))
+    return timed_medlb(model_dir, data_dir, out, args, "cot", *limit, *extra)
 
 
 def rotations_bench(model_dir: Path, data_dir: Path, work: Path, args) -> None:

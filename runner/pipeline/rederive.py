@@ -19,6 +19,7 @@ The same pinned rows give the question texts publish stages beside the details
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from runner.errors import UserError
@@ -49,23 +50,21 @@ def rederive_result(
     """`claimed` with every score recomputed from `run_dir/predictions/` and the pinned rows,
     and `run.ci_run_url` set to `run_url` (the run publish was told it is part of); and the
     question texts of those rows, one per task of the loglik track."""
+    pinned = functools.cache(lambda name: load_task_rows(TASKS[name], data_dir))  # once a task
     tasks: dict[str, TaskResult] = {}
     rows_by_task = {}
-    texts = []
     for name, task in claimed.tasks.items():
         if name not in TASKS:
             raise UserError(f"results: unknown task {name!a}")
-        tasks[name], rows_by_task[name], task_rows = _rederive_task(
-            run_dir, name, task, claimed, data_dir
-        )
-        texts.append(texts_of_rows(name, task_rows))
+        tasks[name], rows_by_task[name] = _rederive_task(run_dir, name, task, claimed, pinned)
     ordered = {name: tasks[name] for name in TASK_NAMES if name in tasks}
     complete = all(t.n == t.n_total for t in ordered.values())
     run = claimed.run
     cot = None
     if claimed.cot is not None:
-        cot, cot_texts = _rederive_cot(run_dir, claimed.cot, data_dir, rows_by_task)
-        texts += [t for t in cot_texts if t.task not in claimed.tasks]  # a cot-only result
+        cot = _rederive_cot(run_dir, claimed.cot, pinned, rows_by_task)
+    names = [*claimed.tasks, *(t for t in (cot.tasks if cot else {}) if t not in claimed.tasks)]
+    texts = [texts_of_rows(name, pinned(name)) for name in names]
     rederived = claimed.model_copy(
         update={
             "cot": cot,
@@ -89,17 +88,29 @@ def rederive_result(
     return rederived, texts
 
 
-def _rederive_task(
-    run_dir: Path, name: str, claimed_task: TaskResult, claimed: EvaluationResult, data_dir
-) -> tuple[TaskResult, list, TaskRows]:
-    spec = TASKS[name]
-    task_rows = load_task_rows(spec, data_dir)
-    items = build_items(spec, task_rows.rows, source=task_rows.source)
-    path = predictions_path(run_dir, name)
+def _read_predictions(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as err:
         raise UserError(f"{path}: cannot read it ({err.strerror})") from None
+
+
+def _check_data_sha256(field: str, claimed: str, task_rows: TaskRows) -> None:
+    if claimed != task_rows.sha256:
+        raise UserError(
+            f"results: {field}.data_sha256 is not the sha256 of the rows {task_rows.source} "
+            "holds; nothing is published"
+        )
+
+
+def _rederive_task(
+    run_dir: Path, name: str, claimed_task: TaskResult, claimed: EvaluationResult, pinned
+) -> tuple[TaskResult, list]:
+    spec = TASKS[name]
+    task_rows = pinned(name)
+    items = build_items(spec, task_rows.rows, source=task_rows.source)
+    path = predictions_path(run_dir, name)
+    data = _read_predictions(path)
     rotations = claimed.rotations and spec.letter_choices
     rows = parse_matching(data, items, rotations=rotations)
     if rows is None:
@@ -107,11 +118,7 @@ def _rederive_task(
             f"{path}: not one row per item of {name} ({len(items)} rows of "
             f"{task_rows.source}) with their doc ids, golds and choices; nothing is published"
         )
-    if claimed_task.data_sha256 != task_rows.sha256:
-        raise UserError(
-            f"results: tasks.{name}.data_sha256 is not the sha256 of the rows {task_rows.source} "
-            "holds; nothing is published"
-        )
+    _check_data_sha256(f"tasks.{name}", claimed_task.data_sha256, task_rows)
     record = TaskRecord(
         data_sha256=task_rows.sha256,
         n=len(rows),
@@ -133,12 +140,10 @@ def _rederive_task(
         record=record,
         rows_source=rows_source(spec, task_rows),
     )
-    return derived, rows, task_rows
+    return derived, rows
 
 
-def _rederive_cot(
-    run_dir: Path, claimed: CotTrack, data_dir: Path | None, loglik_rows_by_task: dict
-) -> tuple[CotTrack, list[QuestionTexts]]:
+def _rederive_cot(run_dir: Path, claimed: CotTrack, pinned, loglik_rows_by_task: dict) -> CotTrack:
     """The cot track rebuilt from `run_dir/predictions/cot/` and the pinned rows; the settings
     (engine, max_new_tokens, the template's sha256) and what the run measured (seconds, prompt
     tokens, energy) are kept, every score is recomputed."""
@@ -146,17 +151,15 @@ def _rederive_cot(
 
     tasks: dict[str, CotTaskResult] = {}
     rows_by_task = {}
-    texts = []
     for name, claimed_task in claimed.tasks.items():
         if name not in TASKS:
             raise UserError(f"results: cot.tasks: unknown task {name!a}")
-        tasks[name], rows_by_task[name], task_rows = _rederive_cot_task(
-            run_dir, name, claimed_task, data_dir, loglik_rows_by_task.get(name)
+        tasks[name], rows_by_task[name] = _rederive_cot_task(
+            run_dir, name, claimed_task, pinned, loglik_rows_by_task.get(name)
         )
-        texts.append(texts_of_rows(name, task_rows))
     ordered = {name: tasks[name] for name in TASK_NAMES if name in tasks}
     output_tokens = sum(t.output_tokens for t in ordered.values())
-    track = cot_track(
+    return cot_track(
         ordered,
         rows_by_task,
         engine=claimed.engine,
@@ -165,12 +168,11 @@ def _rederive_cot(
         cost=claimed.cost.model_copy(update={"output_tokens": output_tokens}),
         complete=all(t.n == t.n_total for t in ordered.values()),
     )
-    return track, texts
 
 
 def _rederive_cot_task(
-    run_dir: Path, name: str, claimed: CotTaskResult, data_dir: Path | None, loglik_rows
-) -> tuple[CotTaskResult, list, TaskRows]:
+    run_dir: Path, name: str, claimed: CotTaskResult, pinned, loglik_rows
+) -> tuple[CotTaskResult, list]:
     from runner.evaluation.cot.extraction import extract_answer
     from runner.evaluation.cot.prompts import build_cot_items
     from runner.evaluation.cot.records import cot_predictions_path
@@ -178,13 +180,10 @@ def _rederive_cot_task(
     from runner.evaluation.cot.scoring import CotTaskFacts, cot_task_result
 
     spec = TASKS[name]
-    task_rows = load_task_rows(spec, data_dir)
+    task_rows = pinned(name)
     items = build_cot_items(spec, task_rows.rows, source=task_rows.source)
     path = cot_predictions_path(run_dir, name)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise UserError(f"{path}: cannot read it ({err.strerror})") from None
+    data = _read_predictions(path)
     rows = parse_cot_matching(data, items)
     if rows is None:
         raise UserError(
@@ -198,11 +197,7 @@ def _rederive_cot_task(
                 f"{path}: doc_id {row.doc_id}: its answer or correctness is not what its "
                 "generation says; nothing is published"
             )
-    if claimed.data_sha256 != task_rows.sha256:
-        raise UserError(
-            f"results: cot.tasks.{name}.data_sha256 is not the sha256 of the rows "
-            f"{task_rows.source} holds; nothing is published"
-        )
+    _check_data_sha256(f"cot.tasks.{name}", claimed.data_sha256, task_rows)
     facts = CotTaskFacts(
         data_sha256=task_rows.sha256,
         n_total=len(task_rows.rows),
@@ -218,4 +213,4 @@ def _rederive_cot_task(
         predictions_sha256=sha256(data),
         loglik_rows=loglik_rows,
     )
-    return derived, rows, task_rows
+    return derived, rows
